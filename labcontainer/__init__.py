@@ -1,0 +1,22 @@
+"""labcontainer: your lab's rootless Podman containers and GPU container kernels, from Jupyter.
+
+``%load_ext labcontainer`` registers the ``%container`` and ``%gpus`` magics.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+
+def load_ipython_extension(ipython) -> None:  # pragma: no cover - thin hook
+    from .magics import load_ipython_extension as load
+
+    load(ipython)
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "labcontainer.server"}]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "labcontainer"}]

@@ -1,0 +1,179 @@
+"""labcontainer's exception hierarchy.
+
+Every failure a lab member can cause or fix is one of these. ``str(error)`` is a single
+paragraph that says what went wrong and what to do; front-ends show it as it is (a
+``UsageError`` in IPython, a status line in the panel, a JSON ``message`` over REST)
+and never a traceback. The engine translates podman-py and HTTP failures into these;
+nothing above the engine sees a podman-py exception.
+"""
+
+from __future__ import annotations
+
+
+class LabContainerError(Exception):
+    """Base class: a failure explained for the user.
+
+    Attributes:
+        message: what went wrong, in the user's words.
+        hint: what to do about it (may be empty).
+        detail: the underlying service's own words, kept for logs and bug reports.
+    """
+
+    #: HTTP status a REST front-end should answer with.
+    http_status: int = 500
+
+    def __init__(self, message: str, *, hint: str = "", detail: str = "") -> None:
+        self.message = message
+        self.hint = hint
+        self.detail = detail
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        text = self.message.rstrip()
+        if self.hint:
+            text = f"{text} {self.hint.strip()}"
+        return text
+
+    @property
+    def kind(self) -> str:
+        """A stable name for the kind of failure, e.g. for JSON answers."""
+        return type(self).__name__
+
+
+class InvalidSpec(LabContainerError, ValueError):
+    """The user's input is malformed (a volume, port, GPU or size spec, a name...)."""
+
+    http_status = 400
+
+
+class ServiceUnavailable(LabContainerError):
+    """No Podman API service answers at the socket we tried."""
+
+    http_status = 503
+
+    def __init__(self, message: str, *, hint: str = "", detail: str = "", url: str = "") -> None:
+        self.url = url
+        super().__init__(message, hint=hint, detail=detail)
+
+
+class ServicePermissionDenied(ServiceUnavailable):
+    """The socket exists but this user may not open it."""
+
+    http_status = 403
+
+
+class NotFoundError(LabContainerError):
+    """Base for "no such thing" errors."""
+
+    http_status = 404
+
+
+class ContainerNotFound(NotFoundError):
+    def __init__(self, name: str, *, detail: str = "") -> None:
+        self.name = name
+        super().__init__(
+            f"No container named or with id '{name}'.",
+            hint="List your containers with `%container ps -a`.",
+            detail=detail,
+        )
+
+
+class ImageNotFound(NotFoundError):
+    def __init__(self, image: str, *, detail: str = "") -> None:
+        self.image = image
+        super().__init__(
+            f"The image '{image}' is not on this machine.",
+            hint=f"Pull it first with `%container pull {image}`, or list local images with `%container images`.",
+            detail=detail,
+        )
+
+
+class NameInUse(LabContainerError):
+    http_status = 409
+
+    def __init__(self, name: str, *, detail: str = "") -> None:
+        self.name = name
+        super().__init__(
+            f"A container named '{name}' already exists.",
+            hint=f"Choose another --name, or remove the old one with `%container rm {name}` if you no longer need it.",
+            detail=detail,
+        )
+
+
+class PullFailed(LabContainerError):
+    http_status = 502
+
+    def __init__(self, image: str, reason: str) -> None:
+        self.image = image
+        super().__init__(
+            f"Could not pull '{image}': {reason.strip()}",
+            hint=(
+                "If the registry cannot be reached from this server, ask your admin for a registry "
+                "mirror (set in registries.conf, e.g. ~/.config/containers/registries.conf), or "
+                "load the image from a file with `podman load`."
+            ),
+            detail=reason,
+        )
+
+
+class RootlessSetupError(LabContainerError):
+    """Rootless Podman cannot map the user's UIDs/GIDs (subuid/subgid not set up or stale)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            "Rootless Podman cannot find the UID/GID ranges for your user.",
+            hint=(
+                "Run `podman system migrate` in a terminal and try again; if it persists, ask your "
+                "admin to add your user to /etc/subuid and /etc/subgid."
+            ),
+            detail=detail,
+        )
+
+
+class GpuDeviceUnknown(LabContainerError):
+    """A CDI GPU device was asked for that no CDI spec on this machine defines."""
+
+    http_status = 400
+
+    def __init__(self, devices: str, *, detail: str = "") -> None:
+        self.devices = devices
+        super().__init__(
+            f"Podman does not know the GPU device(s) {devices}.",
+            hint=(
+                "GPUs reach containers through a CDI spec: an admin generates it with "
+                "`sudo nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml` (check with "
+                "`nvidia-ctk cdi list`). `%gpus` shows the GPUs this machine has."
+            ),
+            detail=detail,
+        )
+
+
+class NotSupportedHere(LabContainerError):
+    """The service refuses an operation on this host (e.g. stats on rootless cgroup v1)."""
+
+    http_status = 501
+
+
+class ContainerStateError(LabContainerError):
+    """The container is not in a state that allows the operation."""
+
+    http_status = 409
+
+
+class PodmanError(LabContainerError):
+    """Any other failure reported by the Podman service."""
+
+    http_status = 502
+
+
+class KernelStartError(LabContainerError):
+    """A container kernel did not come up; carries the container's last log lines."""
+
+    http_status = 500
+
+    def __init__(self, message: str, *, hint: str = "", logs: str = "") -> None:
+        self.logs = logs
+        text_hint = hint
+        if logs.strip():
+            text_hint = f"{hint} Last lines from the container:\n{logs.rstrip()}".strip()
+        super().__init__(message, hint=text_hint, detail=logs)

@@ -1,0 +1,113 @@
+"""Pure GPU inventory logic: readings + containers → who uses which GPU.
+
+A GPU process is attributed to a container through its cgroup (``/proc/PID/cgroup``
+names ``libpod-<container id>``), and to a user through the owner of ``/proc/PID``.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+from pathlib import Path
+from typing import Callable, Iterable
+
+from ..models import ContainerInfo, GpuInfo, GpuInventory, GpuProcess
+from .nvml import Readings
+
+_CONTAINER_ID_RE = re.compile(r"libpod-(?!conmon-)([0-9a-f]{64})")
+
+
+def container_id_from_cgroup(text: str) -> str | None:
+    """The Podman container id in a ``/proc/PID/cgroup`` text, if the process is in one."""
+    match = _CONTAINER_ID_RE.search(text)
+    return match.group(1) if match else None
+
+
+def container_id_of_pid(pid: int, proc_root: str | Path = "/proc") -> str | None:
+    try:
+        return container_id_from_cgroup((Path(proc_root) / str(pid) / "cgroup").read_text())
+    except OSError:
+        return None
+
+
+def user_of_pid(pid: int, proc_root: str | Path = "/proc") -> str | None:
+    try:
+        uid = (Path(proc_root) / str(pid)).stat().st_uid
+    except OSError:
+        return None
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def build_inventory(
+    readings: Readings,
+    containers: Iterable[ContainerInfo] = (),
+    *,
+    container_of_pid: Callable[[int], str | None] = container_id_of_pid,
+    user_of: Callable[[int], str | None] = user_of_pid,
+) -> GpuInventory:
+    """Join NVML readings with the containers Podman knows."""
+    by_id = {c.id: c for c in containers}
+    gpus = []
+    for reading in readings.gpus:
+        processes = []
+        for proc in reading.processes:
+            container_id = container_of_pid(proc.pid)
+            container = by_id.get(container_id) if container_id else None
+            processes.append(
+                GpuProcess(
+                    pid=proc.pid,
+                    used_memory=proc.used_memory,
+                    user=user_of(proc.pid),
+                    container_id=container_id,
+                    container_name=container.name if container else None,
+                )
+            )
+        gpus.append(
+            GpuInfo(
+                index=reading.index,
+                uuid=reading.uuid,
+                name=reading.name,
+                memory_used=reading.memory_used,
+                memory_total=reading.memory_total,
+                utilization=reading.utilization,
+                temperature=reading.temperature,
+                power_draw=reading.power_draw,
+                power_limit=reading.power_limit,
+                processes=tuple(processes),
+                error=reading.error,
+            )
+        )
+    return GpuInventory(gpus=tuple(gpus), driver_version=readings.driver_version)
+
+
+def containers_by_gpu(containers: Iterable[ContainerInfo]) -> dict[str, list[str]]:
+    """GPU id ("0", "all", a UUID) → names of running containers that asked for it (label-based)."""
+    result: dict[str, list[str]] = {}
+    for container in containers:
+        if not container.running:
+            continue
+        for device in container.gpus:
+            gpu_id = device.split("=", 1)[-1]
+            result.setdefault(gpu_id, []).append(container.name)
+    return result
+
+
+def free_gpu_indices(inventory: GpuInventory, containers: Iterable[ContainerInfo] = ()) -> list[int]:
+    """GPUs with no process on them and not reserved by a running labcontainer container."""
+    reserved = containers_by_gpu(containers)
+    if "all" in reserved:
+        return []
+    return [g.index for g in inventory.gpus if g.free and str(g.index) not in reserved and g.uuid not in reserved]
+
+
+def default_reader():
+    """The production NVML reader; ``LABCONTAINER_NVML_RECORDING`` (a JSON file) replays
+    recorded readings instead, for demos and tests on machines without a GPU."""
+    from .nvml import PynvmlReader, RecordedReader
+
+    recording = os.environ.get("LABCONTAINER_NVML_RECORDING")
+    return RecordedReader(recording) if recording else PynvmlReader()

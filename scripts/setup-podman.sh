@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Install Podman from Debian and start its REST API service, rootful and rootless.
+#
+# Idempotent: safe to run again; it only installs what is missing and only starts a
+# service whose socket does not answer. Leaves /etc/containers untouched: the
+# machine quirks (runc instead of crun, lower ulimits) live in a CONTAINERS_CONF file.
+#
+# Exports nothing; writes $LABCONTAINER_STATE/env, which callers source:
+#   LABCONTAINER_ROOTFUL_URL, LABCONTAINER_ROOTLESS_URL, LABCONTAINER_ROOTLESS_USER, CONTAINERS_CONF
+set -euo pipefail
+
+STATE=${LABCONTAINER_STATE:-/var/lib/labcontainer-dev}
+LAB_USER=${LABCONTAINER_ROOTLESS_USER:-lab}
+mkdir -p "$STATE"
+chmod 755 "$STATE"
+
+need_apt=()
+for pkg in podman runc uidmap slirp4netns fuse-overlayfs catatonit mmdebstrap; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
+done
+if ((${#need_apt[@]})); then
+    echo "==> apt-get install ${need_apt[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# Two quirks of these VMs: crun refuses the hybrid cgroup layout, and the default
+# ulimits are above what the VM grants.
+CONF="$STATE/containers.conf"
+cat >"$CONF" <<'EOF'
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[engine]
+runtime = "runc"
+EOF
+chmod 644 "$CONF"
+
+socket_answers() { # $1 = socket path, $2 = user to ask as (optional)
+    local sock=$1
+    [ -S "$sock" ] || return 1
+    curl -sf --max-time 3 --unix-socket "$sock" http://d/_ping >/dev/null 2>&1
+}
+
+wait_for_socket() {
+    local sock=$1
+    for _ in $(seq 1 100); do
+        socket_answers "$sock" && return 0
+        sleep 0.1
+    done
+    echo "Podman service on $sock did not answer within 10 s; see $STATE/*.log" >&2
+    return 1
+}
+
+command -v curl >/dev/null || { apt-get install -y -qq curl >/dev/null; }
+
+# --- rootful service at the standard path, so discovery works without settings.
+ROOTFUL_SOCK=/run/podman/podman.sock
+if ! socket_answers "$ROOTFUL_SOCK"; then
+    echo "==> starting rootful podman system service on $ROOTFUL_SOCK"
+    mkdir -p /run/podman
+    rm -f "$ROOTFUL_SOCK"
+    CONTAINERS_CONF="$CONF" setsid nohup podman system service --time=0 "unix://$ROOTFUL_SOCK" \
+        >"$STATE/podman-rootful.log" 2>&1 </dev/null &
+    wait_for_socket "$ROOTFUL_SOCK"
+fi
+
+# --- rootless: the way lab members run Podman.
+if ! id "$LAB_USER" >/dev/null 2>&1; then
+    echo "==> creating user $LAB_USER (with subuid/subgid ranges)"
+    useradd -m -s /bin/bash "$LAB_USER"
+fi
+LAB_UID=$(id -u "$LAB_USER")
+LAB_HOME=$(getent passwd "$LAB_USER" | cut -d: -f6)
+LAB_RUNTIME=/run/user/$LAB_UID
+mkdir -p "$LAB_RUNTIME"
+chown "$LAB_USER:" "$LAB_RUNTIME"
+chmod 700 "$LAB_RUNTIME"
+# slirp4netns (the rootless default network) needs the tun device; it is 0600 on these VMs.
+[ -e /dev/net/tun ] && chmod 666 /dev/net/tun || true
+
+LAB_STORAGE_CONF="$LAB_HOME/.config/containers/storage.conf"
+if [ ! -f "$LAB_STORAGE_CONF" ]; then
+    # vfs (the rootless default here) copies whole layers: overlay is much faster.
+    runuser -u "$LAB_USER" -- mkdir -p "$(dirname "$LAB_STORAGE_CONF")"
+    printf '[storage]\ndriver = "overlay"\n' >"$LAB_STORAGE_CONF"
+    chown "$LAB_USER:" "$LAB_STORAGE_CONF"
+    runuser -u "$LAB_USER" -- env XDG_RUNTIME_DIR="$LAB_RUNTIME" CONTAINERS_CONF="$CONF" \
+        podman system reset -f >/dev/null 2>&1 || true
+fi
+
+ROOTLESS_SOCK=$LAB_RUNTIME/podman/podman.sock
+if ! socket_answers "$ROOTLESS_SOCK"; then
+    echo "==> starting rootless podman system service for $LAB_USER on $ROOTLESS_SOCK"
+    runuser -u "$LAB_USER" -- mkdir -p "$LAB_RUNTIME/podman"
+    rm -f "$ROOTLESS_SOCK"
+    runuser -u "$LAB_USER" -- env XDG_RUNTIME_DIR="$LAB_RUNTIME" CONTAINERS_CONF="$CONF" HOME="$LAB_HOME" \
+        setsid nohup podman system service --time=0 "unix://$ROOTLESS_SOCK" \
+        >"$STATE/podman-rootless.log" 2>&1 </dev/null &
+    wait_for_socket "$ROOTLESS_SOCK"
+fi
+
+cat >"$STATE/env" <<EOF
+export CONTAINERS_CONF=$CONF
+export LABCONTAINER_ROOTFUL_URL=unix://$ROOTFUL_SOCK
+export LABCONTAINER_ROOTLESS_URL=unix://$ROOTLESS_SOCK
+export LABCONTAINER_ROOTLESS_USER=$LAB_USER
+export LABCONTAINER_ROOTLESS_RUNTIME_DIR=$LAB_RUNTIME
+EOF
+chmod 644 "$STATE/env"
+echo "==> Podman ready: rootful $ROOTFUL_SOCK, rootless ($LAB_USER) $ROOTLESS_SOCK"

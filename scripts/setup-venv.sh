@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Create (or update) the project's virtual environment and install labcontainer into it,
+# editable, with the test and JupyterLab extras. Prints the venv path last.
+# The venv lives outside the work tree (default /opt/labcontainer/venv) and is readable
+# by every user, so the rootless test run (as user `lab`) can use it too.
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+VENV=${LABCONTAINER_VENV:-/opt/labcontainer/venv}
+# Debian's python, not one under /root (pyenv): the rootless tests run as another user.
+PYTHON=${PYTHON:-/usr/bin/python3}
+if ! "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null || [ ! -e /usr/include/python3.11/Python.h ]; then
+    apt-get install -y -qq --no-install-recommends python3 python3-venv python3-dev >/dev/null
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+    echo "==> creating virtual environment $VENV" >&2
+    mkdir -p "$(dirname "$VENV")"
+    "$PYTHON" -m venv "$VENV"
+    "$VENV/bin/pip" install -q --upgrade pip >&2
+fi
+stamp="$VENV/.labcontainer-installed"
+if [ ! -f "$stamp" ] || [ "$REPO/pyproject.toml" -nt "$stamp" ] || [ -n "${LABCONTAINER_REINSTALL:-}" ]; then
+    echo "==> installing labcontainer (editable) with test and lab extras" >&2
+    "$VENV/bin/pip" install -q -e "$REPO[test,lab]" >&2
+    touch "$stamp"
+fi
+chmod -R o+rX "$VENV"
+echo "$VENV"

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Set up everything the tests need on a fresh Debian 12 machine (as root) and run the
+# whole suite twice: against rootful Podman, then as the unprivileged user `lab`
+# against that user's rootless Podman service, the way lab members use it.
+#
+#   ./scripts/test.sh              everything
+#   ./scripts/test.sh -k logs      extra arguments go to pytest (both runs)
+#   LABCONTAINER_TEST_MODES=rootful ./scripts/test.sh    one mode only
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+cd "$REPO"
+export LABCONTAINER_STATE=${LABCONTAINER_STATE:-/var/lib/labcontainer-dev}
+
+t0=$SECONDS
+bash scripts/setup-podman.sh
+bash scripts/install-fake-cdi.sh
+bash scripts/build-kernel-image.sh
+VENV=$(bash scripts/setup-venv.sh)
+[ -f scripts/setup-browser.sh ] && bash scripts/setup-browser.sh "$VENV"
+echo "==> set-up took $((SECONDS - t0)) s"
+# shellcheck disable=SC1091
+source "$LABCONTAINER_STATE/env"
+export LABCONTAINER_TEST_IMAGE=${LABCONTAINER_TEST_IMAGE:-localhost/labcontainer-kernel:latest}
+export LABCONTAINER_PYTHON_IMAGE=${LABCONTAINER_PYTHON_IMAGE:-localhost/labcontainer-python:latest}
+mkdir -p test-artifacts
+
+status=0
+for mode in ${LABCONTAINER_TEST_MODES:-rootful rootless}; do
+    echo "==> tests against $mode Podman"
+    if [ "$mode" = rootful ]; then
+        LABCONTAINER_TEST_MODE=rootful CONTAINER_HOST=$LABCONTAINER_ROOTFUL_URL \
+            "$VENV/bin/python" -m pytest -p no:cacheprovider "$@" || status=$?
+    else
+        bash scripts/run-as-lab-user.sh "$VENV" "$@" || status=$?
+    fi
+done
+exit $status
