@@ -63,7 +63,14 @@ def parse_port(text: str) -> PortSpec:
     usage = "Use -p HOST_PORT:CONTAINER_PORT, e.g. -p 8888:8888 (or 127.0.0.1:8888:8888)."
     if protocol not in ("tcp", "udp") or len(parts) not in (2, 3):
         raise InvalidSpec(f"Bad port mapping '{text}'.", hint=usage)
-    host_ip = parts[0] if len(parts) == 3 else ""
+    host_ip = parts[0].strip("[]") if len(parts) == 3 else ""
+    if host_ip:
+        import ipaddress
+
+        try:
+            ipaddress.ip_address(host_ip)
+        except ValueError:
+            raise InvalidSpec(f"Bad host address '{host_ip}' in port mapping '{text}'.", hint=usage) from None
     try:
         host_port, container_port = int(parts[-2]), int(parts[-1])
     except ValueError:

@@ -1,7 +1,10 @@
-"""Pure GPU inventory logic: readings + containers → who uses which GPU.
+"""GPU inventory logic: readings + containers → who uses which GPU.
 
 A GPU process is attributed to a container through its cgroup (``/proc/PID/cgroup``
-names ``libpod-<container id>``), and to a user through the owner of ``/proc/PID``.
+names ``libpod-<container id>``) or, where containers get no cgroup of their own
+(rootless Podman on a cgroup v1 host), through its PID namespace: the same
+``/proc/PID/ns/pid`` as the container's first process. The user is the owner of
+``/proc/PID``. Only /proc is read here; the container list comes from the engine.
 """
 
 from __future__ import annotations
@@ -31,6 +34,37 @@ def container_id_of_pid(pid: int, proc_root: str | Path = "/proc") -> str | None
         return None
 
 
+def pid_namespace_of(pid: int, proc_root: str | Path = "/proc") -> str | None:
+    """The PID namespace of a process (``pid:[4026532253]``), or None if it cannot be read."""
+    try:
+        return os.readlink(Path(proc_root) / str(pid) / "ns" / "pid")
+    except OSError:
+        return None
+
+
+def container_resolver(
+    containers: Iterable[ContainerInfo], proc_root: str | Path = "/proc"
+) -> Callable[[int], str | None]:
+    """A pid → container id function: by cgroup first, else by PID namespace."""
+    by_namespace: dict[str, str] = {}
+    host_namespace = pid_namespace_of(1, proc_root) if os.getuid() == 0 else pid_namespace_of(os.getpid(), proc_root)
+    for container in containers:
+        if container.pid:
+            namespace = pid_namespace_of(container.pid, proc_root)
+            # A container sharing the host's PID namespace (--pid host) says nothing.
+            if namespace and namespace != host_namespace:
+                by_namespace[namespace] = container.id
+
+    def resolve(pid: int) -> str | None:
+        found = container_id_of_pid(pid, proc_root)
+        if found:
+            return found
+        namespace = pid_namespace_of(pid, proc_root)
+        return by_namespace.get(namespace) if namespace else None
+
+    return resolve
+
+
 def user_of_pid(pid: int, proc_root: str | Path = "/proc") -> str | None:
     try:
         uid = (Path(proc_root) / str(pid)).stat().st_uid
@@ -46,11 +80,14 @@ def build_inventory(
     readings: Readings,
     containers: Iterable[ContainerInfo] = (),
     *,
-    container_of_pid: Callable[[int], str | None] = container_id_of_pid,
+    container_of_pid: Callable[[int], str | None] | None = None,
     user_of: Callable[[int], str | None] = user_of_pid,
 ) -> GpuInventory:
     """Join NVML readings with the containers Podman knows."""
+    containers = list(containers)
     by_id = {c.id: c for c in containers}
+    if container_of_pid is None:
+        container_of_pid = container_resolver(containers)
     gpus = []
     for reading in readings.gpus:
         processes = []
