@@ -17,11 +17,13 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
     "$VENV/bin/pip" install -q --upgrade pip >&2
 fi
+# Reinstall when another checkout or another pyproject.toml was installed last.
 stamp="$VENV/.labcontainer-installed"
-if [ ! -f "$stamp" ] || [ "$REPO/pyproject.toml" -nt "$stamp" ] || [ -n "${LABCONTAINER_REINSTALL:-}" ]; then
-    echo "==> installing labcontainer (editable) with test and lab extras" >&2
+want="$REPO $(sha256sum "$REPO/pyproject.toml" | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ -n "${LABCONTAINER_REINSTALL:-}" ]; then
+    echo "==> installing labcontainer (editable, from $REPO) with test and lab extras" >&2
     "$VENV/bin/pip" install -q -e "$REPO[test,lab]" >&2
-    touch "$stamp"
+    echo "$want" >"$stamp"
 fi
 chmod -R o+rX "$VENV"
 echo "$VENV"
