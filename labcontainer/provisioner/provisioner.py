@@ -145,7 +145,9 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
 
     def _container_spec(self, cmd: list[str], launch_env: dict[str, str], cwd: str | None):
         service = self.service
-        workdir = cwd or os.getcwd()
+        # Without a notebook path the server passes no cwd: use its root dir, like a local kernel would.
+        manager = getattr(self.parent, "parent", None)
+        workdir = cwd or getattr(manager, "root_dir", None) or os.getcwd()
         volumes = [f"{self.connection_dir}:{CONTAINER_CONNECTION_DIR}"]
         if self.mount_workdir and workdir:
             volumes.append(f"{workdir}:{workdir}")
