@@ -1,0 +1,111 @@
+"""When a container kernel cannot start, the user learns why within seconds."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from jupyter_client.manager import AsyncKernelManager
+
+from labcontainer import errors
+from labcontainer.kernelspecs import install_kernelspec, list_kernelspecs, remove_kernelspec
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+async def start(name: str) -> AsyncKernelManager:
+    km = AsyncKernelManager(kernel_name=name)
+    await km.start_kernel()
+    return km
+
+
+def kernel_containers(podman_cli, kernel_id: str) -> list[str]:
+    out = podman_cli("ps", "-a", "--filter", f"label=org.labcontainer.kernel-id={kernel_id}", "--format", "{{.Names}}").stdout
+    return out.split()
+
+
+async def test_image_without_ipykernel_is_explained_and_can_be_injected(data_dir, python_image, podman_cli):
+    install_kernelspec(python_image, name="lc-plain-python")
+    km = AsyncKernelManager(kernel_name="lc-plain-python")
+    with pytest.raises(errors.KernelStartError) as caught:
+        await km.start_kernel()
+    message = str(caught.value)
+    assert "no ipykernel" in message and "--inject-ipykernel" in message
+    assert "No module named ipykernel" in caught.value.logs  # the container's own last words
+    assert kernel_containers(podman_cli, km.kernel_id) == []  # nothing left behind
+
+    # The offered way out: mount this server's ipykernel (same Python minor version here).
+    install_kernelspec(python_image, name="lc-plain-python-injected", inject_ipykernel=True)
+    km = await start("lc-plain-python-injected")
+    client = km.client()
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=60)
+        reply = await client.execute_interactive("import ipykernel, sys; print(ipykernel.__file__)", timeout=30)
+        assert reply["content"]["status"] == "ok"
+    finally:
+        client.stop_channels()
+        await km.shutdown_kernel(now=True)
+    assert kernel_containers(podman_cli, km.kernel_id) == []
+
+
+async def test_unknown_gpu_and_missing_image_fail_fast_with_advice(data_dir, test_image, podman_cli):
+    install_kernelspec(test_image, name="lc-gpu7", gpus="7")
+    km = AsyncKernelManager(kernel_name="lc-gpu7")
+    with pytest.raises(errors.GpuDeviceUnknown) as caught:
+        await km.start_kernel()
+    assert "nvidia-ctk cdi generate" in str(caught.value)
+    assert kernel_containers(podman_cli, km.kernel_id) == []
+
+    install_kernelspec("localhost/labcontainer-no-such-image:1", name="lc-missing")
+    km = AsyncKernelManager(kernel_name="lc-missing")
+    with pytest.raises(errors.PullFailed) as caught:
+        await km.start_kernel()
+    assert "labcontainer-no-such-image" in str(caught.value)
+
+
+async def test_kernel_process_dying_at_start_reports_its_logs(data_dir, test_image, podman_cli):
+    info = install_kernelspec(test_image, name="lc-broken")
+    # A kernelspec whose command fails at once, as a broken image entry point would.
+    import json
+    from pathlib import Path
+
+    spec_file = Path(info.resource_dir) / "kernel.json"
+    spec = json.loads(spec_file.read_text())
+    spec["argv"] = ["sh", "-c", "echo 'CUDA driver version is insufficient' >&2; exit 3"]
+    spec_file.write_text(json.dumps(spec))
+    km = AsyncKernelManager(kernel_name="lc-broken")
+    with pytest.raises(errors.KernelStartError) as caught:
+        await km.start_kernel()
+    assert "exit code 3" in str(caught.value)
+    assert "CUDA driver version is insufficient" in str(caught.value)
+    assert kernel_containers(podman_cli, km.kernel_id) == []
+
+
+def test_cli_install_list_remove(data_dir, test_image):
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "labcontainer.cli", *args], capture_output=True, text=True, timeout=60)
+
+    done = cli("kernelspec", "install", "--image", test_image, "--gpus", "0", "--volume", "/srv/data:/data:ro", "--name", "lc-cli")
+    assert done.returncode == 0, done.stderr
+    listed = cli("kernelspec", "list").stdout
+    assert "lc-cli" in listed and test_image in listed
+    # jupyter's own tool sees it
+    jupyter = subprocess.run([sys.executable, "-m", "jupyter", "kernelspec", "list"], capture_output=True, text=True)
+    assert "lc-cli" in jupyter.stdout
+    assert [k.name for k in list_kernelspecs()] == ["lc-cli"]
+    bad = cli("kernelspec", "install", "--image", test_image, "--gpus", "lots")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and "--gpus" in bad.stderr
+    bad = cli("kernelspec", "remove", "python3")  # not ours: refused
+    assert bad.returncode == 2 and "no labcontainer kernelspec named 'python3'" in bad.stderr
+    assert cli("kernelspec", "remove", "lc-cli").returncode == 0
+    assert list_kernelspecs() == []
+    with pytest.raises(errors.NotFoundError):
+        remove_kernelspec("lc-cli")
