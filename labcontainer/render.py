@@ -1,0 +1,133 @@
+"""Tables that render as HTML in notebooks and as aligned text in terminals.
+
+``Records`` is a list (so ``x = %container ps`` is useful in code) that knows how to show
+itself: IPython picks ``_repr_html_`` in a notebook and ``_repr_pretty_`` in a terminal.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Sequence
+
+Column = tuple[str, Callable[[Any], Any]]
+
+
+def human_bytes(value: int | None) -> str:
+    if value is None:
+        return "-"
+    size = float(value)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} TB"
+
+
+def human_mib(value: int | None) -> str:
+    return "-" if value is None else f"{value / (1 << 20):,.0f} MiB"
+
+
+def human_age(when: datetime | None) -> str:
+    if when is None:
+        return "-"
+    seconds = (datetime.now(timezone.utc) - when).total_seconds()
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"
+
+
+class Table:
+    """Rows of cells with headers; text and HTML renderings."""
+
+    def __init__(self, headers: Sequence[str], rows: Iterable[Sequence[Any]], *, empty: str = "(none)", note: str = "") -> None:
+        self.headers = list(headers)
+        self.rows = [["" if cell is None else str(cell) for cell in row] for row in rows]
+        self.empty = empty
+        self.note = note
+
+    def text(self) -> str:
+        if not self.rows:
+            return "\n".join(line for line in (self.empty, self.note) if line)
+        widths = [max(len(h), *(len(r[i]) for r in self.rows)) for i, h in enumerate(self.headers)]
+        lines = ["  ".join(h.upper().ljust(widths[i]) for i, h in enumerate(self.headers)).rstrip()]
+        lines += ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in self.rows]
+        if self.note:
+            lines.append(self.note)
+        return "\n".join(lines)
+
+    def html(self) -> str:
+        if not self.rows:
+            body = f"<p>{html.escape(self.empty)}</p>"
+        else:
+            head = "".join(f"<th style='text-align:left'>{html.escape(h)}</th>" for h in self.headers)
+            rows = "".join(
+                "<tr>" + "".join(f"<td style='text-align:left'>{html.escape(c)}</td>" for c in row) + "</tr>" for row in self.rows
+            )
+            body = f"<table class='labcontainer-table'><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+        if self.note:
+            body += f"<p>{html.escape(self.note)}</p>"
+        return body
+
+    def __str__(self) -> str:
+        return self.text()
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        return self.html()
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(self.text())
+
+
+class Records(list):
+    """A list of records that displays as a table of the given columns."""
+
+    def __init__(self, items: Iterable[Any], columns: Sequence[Column], *, empty: str = "(none)", note: str = "") -> None:
+        super().__init__(items)
+        self._columns = list(columns)
+        self._empty = empty
+        self._note = note
+
+    def table(self) -> Table:
+        return Table([name for name, _ in self._columns], ([get(item) for _, get in self._columns] for item in self), empty=self._empty, note=self._note)
+
+    def __repr__(self) -> str:
+        return self.table().text()
+
+    __str__ = __repr__
+
+    def _repr_html_(self) -> str:
+        return self.table().html()
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(self.table().text())
+
+
+CONTAINER_COLUMNS: list[Column] = [
+    ("container id", lambda c: c.short_id),
+    ("name", lambda c: c.name),
+    ("image", lambda c: c.image),
+    ("command", lambda c: " ".join(c.command)[:40]),
+    ("created", lambda c: human_age(c.created)),
+    ("status", lambda c: c.status),
+    ("ports", lambda c: ", ".join(c.ports)),
+    ("gpus", lambda c: ",".join(g.split("=", 1)[-1] for g in c.gpus)),
+]
+
+IMAGE_COLUMNS: list[Column] = [
+    ("repository:tag", lambda i: i.name),
+    ("image id", lambda i: i.short_id),
+    ("created", lambda i: human_age(i.created)),
+    ("size", lambda i: human_bytes(i.size)),
+]
+
+STATS_COLUMNS: list[Column] = [
+    ("name", lambda s: s.name),
+    ("cpu %", lambda s: f"{s.cpu_percent:.2f}%"),
+    ("mem usage / limit", lambda s: f"{human_bytes(s.memory_used)} / {human_bytes(s.memory_limit)}"),
+    ("pids", lambda s: s.pids),
+]
