@@ -14,6 +14,13 @@ def load_ipython_extension(ipython) -> None:  # pragma: no cover - thin hook
     load(ipython)
 
 
+def panel(*args, **kwargs):
+    """The container panel (see :func:`labcontainer.container_panel.panel`)."""
+    from .container_panel import panel as make_panel
+
+    return make_panel(*args, **kwargs)
+
+
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
     return [{"module": "labcontainer.server"}]
 

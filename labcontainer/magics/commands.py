@@ -182,7 +182,7 @@ def do_stats(service: LabService, args: argparse.Namespace) -> Any:
 
 def do_panel(service: LabService, args: argparse.Namespace) -> Any:
     try:
-        from ..panel import panel
+        from ..container_panel import panel
     except ImportError as exc:  # pragma: no cover - shipped together
         raise UsageError(f"The container panel is not available in this installation ({exc}).") from None
     return panel(service)

@@ -1,0 +1,111 @@
+"""Pure helpers behind the panel: containers → rows, and a bounded log buffer."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Iterable
+
+from ..engine.humanize import describe_duration
+from ..models import ContainerInfo, GpuInventory
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    image: str
+    status: str
+    uptime: str
+    gpus: str
+    ports: str
+    managed: bool
+    can_start: bool
+    can_stop: bool
+    can_restart: bool
+    can_remove: bool
+
+
+def rows_from(containers: Iterable[ContainerInfo], now: datetime | None = None) -> list[Row]:
+    now = now or datetime.now(timezone.utc)
+    rows = []
+    for c in sorted(containers, key=lambda c: c.name):
+        running = c.running
+        uptime = describe_duration((now - c.started_at).total_seconds()) if running and c.started_at else "-"
+        rows.append(
+            Row(
+                name=c.name,
+                image=c.image,
+                status=c.status,
+                uptime=uptime,
+                gpus=",".join(g.split("=", 1)[-1] for g in c.gpus) or "-",
+                ports=", ".join(c.ports) or "-",
+                managed=c.managed,
+                can_start=not running,
+                can_stop=running,
+                can_restart=running,
+                # Like `podman rm` without -f: a running container must be stopped first.
+                can_remove=not running,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class GpuBar:
+    index: int
+    label: str
+    memory_fraction: float
+    utilization_fraction: float
+    users: str
+    free: bool
+
+
+def gpu_bars(inventory: GpuInventory, reserved: dict[str, list[str]]) -> list[GpuBar]:
+    bars = []
+    for gpu in inventory.gpus:
+        memory = (gpu.memory_used or 0) / gpu.memory_total if gpu.memory_total else 0.0
+        names = sorted(
+            {p.container_name for p in gpu.processes if p.container_name}
+            | set(reserved.get(str(gpu.index), []))
+            | set(reserved.get(gpu.uuid, []))
+            | set(reserved.get("all", []))
+        )
+        host = sum(1 for p in gpu.processes if not p.container_name)
+        users = ", ".join(names + ([f"{host} host process(es)"] if host else [])) or "nobody"
+        free = gpu.free and not names
+        bars.append(
+            GpuBar(
+                index=gpu.index,
+                label=f"GPU {gpu.index} {gpu.name}{' (free)' if free else ''}",
+                memory_fraction=min(1.0, memory),
+                utilization_fraction=min(1.0, (gpu.utilization or 0) / 100),
+                users=users,
+                free=free,
+            )
+        )
+    return bars
+
+
+class LogBuffer:
+    """The last ``limit`` lines: following a chatty container never floods the browser."""
+
+    def __init__(self, limit: int = 500) -> None:
+        self.limit = limit
+        self._lines: deque[str] = deque(maxlen=limit)
+        self.total = 0
+
+    def extend(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self._lines.append(line)
+            self.total += 1
+
+    def clear(self) -> None:
+        self._lines.clear()
+        self.total = 0
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def text(self) -> str:
+        return "\n".join(self._lines)

@@ -1,0 +1,168 @@
+"""The panel driven as a user would: clicks and form values, checked against real Podman."""
+
+from __future__ import annotations
+
+import pytest
+
+import labcontainer
+from labcontainer.container_panel import ContainerPanel
+from labcontainer.container_panel.model import LogBuffer
+from labcontainer.engine import PodmanEngine
+from labcontainer.gpus import RecordedReader
+from labcontainer.models import ContainerSpec
+from labcontainer.service import LabService
+
+from ..conftest import wait_until
+
+TWO_GPUS = {"gpus": [
+    {"index": 0, "name": "A100", "memory_used": 10 << 30, "memory_total": 40 << 30, "utilization": 75, "processes": [{"pid": 1, "used_memory": 10 << 30}]},
+    {"index": 1, "name": "A100", "memory_used": 0, "memory_total": 40 << 30, "utilization": 0},
+]}
+
+
+@pytest.fixture
+def service(engine):
+    return LabService(engine, nvml=RecordedReader(TWO_GPUS))
+
+
+@pytest.fixture
+def panel(service):
+    p = ContainerPanel(service, auto_refresh=False)
+    yield p
+    p.close()
+
+
+def row(panel, name):
+    return {r.name: r for r in panel.rows}[name]
+
+
+def test_buttons_follow_the_real_state(panel, engine, test_image, unique_name, podman_cli):
+    name = unique_name()
+    engine.run(ContainerSpec(image=test_image, name=name, command=("sleep", "infinity"), init=True))
+    panel.refresh()
+    buttons = panel.row_buttons(name)
+    assert buttons["Stop"].disabled is False and buttons["Start"].disabled is True and buttons["Remove"].disabled is True
+
+    buttons["Stop"].click()
+    assert podman_cli.state(name) == "exited"
+    buttons = panel.row_buttons(name)  # rows are rebuilt after the action
+    assert buttons["Start"].disabled is False and buttons["Stop"].disabled is True
+    buttons["Start"].click()
+    assert podman_cli.state(name) == "running"
+    panel.row_buttons(name)["Restart"].click()
+    assert podman_cli.state(name) == "running" and "restart" in panel.status
+
+
+def test_remove_asks_first(panel, engine, test_image, unique_name, podman_cli):
+    name = unique_name()
+    engine.run(ContainerSpec(image=test_image, name=name, command=("true",)))
+    wait_until(lambda: podman_cli.state(name) == "exited")
+    panel.refresh()
+    panel.row_buttons(name)["Remove"].click()
+    assert podman_cli.exists(name), "nothing is removed before the user confirms"
+    panel.confirm_buttons["no"].click()
+    assert podman_cli.exists(name)
+    panel.row_buttons(name)["Remove"].click()
+    panel.confirm_buttons["yes"].click()
+    assert not podman_cli.exists(name)
+    assert name not in [r.name for r in panel.rows]
+
+
+def test_filter_hides_containers_labcontainer_did_not_start(panel, engine, test_image, unique_name, unlabelled_container):
+    ours = unique_name("ours")
+    engine.run(ContainerSpec(image=test_image, name=ours, command=("sleep", "infinity"), init=True))
+    panel.refresh()
+    assert {ours, unlabelled_container} <= {r.name for r in panel.rows}
+    panel._filter.value = "labcontainer only"  # the user flips the toggle
+    names = {r.name for r in panel.rows}
+    assert ours in names and unlabelled_container not in names
+
+
+def test_run_form_starts_a_container_with_a_gpu(panel, test_image, unique_name, podman_cli):
+    name = unique_name()
+    panel.set_form(image=test_image, name=name, gpus=(1,), command="sleep infinity")
+    labels = [c.description for c in panel._gpu_choices.children]
+    assert labels == ["GPU 0", "GPU 1 (free)"]  # GPU 0 has a process on it
+    panel._run_button.click()
+    assert podman_cli.state(name) == "running", panel.status
+    assert row(panel, name).gpus == "1"
+    gpu_text = " ".join(child.value for box in panel._gpu_box.children for child in box.children if hasattr(child, "value") and isinstance(child.value, str))
+    assert name in gpu_text  # the GPU strip says who uses GPU 1
+
+
+def test_bad_form_input_goes_to_the_status_line(panel, test_image, podman_cli):
+    before = podman_cli.names()
+    panel.set_form(image=test_image, volume="not-a-volume", command="true")
+    panel._run_button.click()  # must not raise into the notebook
+    assert "Bad volume" in panel.status
+    panel.set_form(image="localhost/labcontainer-no-such:1", command="true")
+    panel._run_button.click()
+    assert "%container pull" in panel.status
+    assert podman_cli.names() == before
+
+
+def test_logs_follow_into_a_bounded_buffer(service, test_image, unique_name):
+    panel = ContainerPanel(service, auto_refresh=False, log_limit=50)
+    try:
+        name = unique_name()
+        service.engine.run(ContainerSpec(image=test_image, name=name, command=("sh", "-c", "seq 1 2000; sleep 1; echo last")))
+        panel.refresh()
+        panel.row_buttons(name)["Logs"].click()
+        wait_until(lambda: panel.log_text.endswith("last"), timeout=20, message="the followed logs to reach the end")
+        assert len(panel.log_buffer) == 50 and len(panel.log_text.splitlines()) == 50
+        assert panel.log_buffer.total >= 200  # it saw them (tail 200) but keeps only 50
+    finally:
+        panel.close()
+
+
+def test_log_buffer_is_bounded():
+    buffer = LogBuffer(3)
+    buffer.extend(str(i) for i in range(10))
+    assert buffer.text() == "7\n8\n9" and buffer.total == 10
+
+
+def test_no_driver_shows_the_reason(engine):
+    from labcontainer.gpus import PynvmlReader
+
+    panel = ContainerPanel(LabService(engine, nvml=PynvmlReader()), auto_refresh=False)
+    assert "No NVIDIA driver" in panel._gpu_box.children[0].value
+    panel.close()
+
+
+def test_panel_survives_a_podman_restart(private_service, test_image, unique_name, podman_cli):
+    service = LabService(PodmanEngine(private_service.url), nvml=RecordedReader({"gpus": []}))
+    panel = ContainerPanel(service, auto_refresh=True)
+    try:
+        name = unique_name()
+        service.engine.run(ContainerSpec(image=test_image, name=name, command=("sleep", "infinity"), init=True))
+        wait_until(lambda: name in [r.name for r in panel.rows], message="the event-driven refresh to show the new container")
+
+        private_service.stop()
+        panel.refresh()
+        assert "Podman is not reachable" in panel.banner and "podman system service" in panel.banner
+        panel.row_buttons(name)["Stop"].click()  # clicking while down: no exception, a message
+        assert panel.status
+
+        private_service.start()
+        wait_until(lambda: panel.banner == "", timeout=20, message="the banner to go once Podman is back")
+        wait_until(lambda: name in [r.name for r in panel.rows])
+        panel.row_buttons(name)["Stop"].click()
+        assert podman_cli.state(name) == "exited"
+    finally:
+        panel.close()
+
+
+def test_top_level_helper_and_magic(engine, monkeypatch):
+    import labcontainer.service as service_module
+
+    monkeypatch.setattr(service_module, "_default", LabService(engine, nvml=RecordedReader({"gpus": []})))
+    made = labcontainer.panel(auto_refresh=False)
+    assert isinstance(made, ContainerPanel)
+    made.close()
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from labcontainer.magics import ContainerMagics
+
+    shown = ContainerMagics(InteractiveShell.instance()).container("panel")
+    assert isinstance(shown, ContainerPanel)
+    shown.close()
