@@ -153,7 +153,9 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
             volumes.append(f"{workdir}:{workdir}")
         volumes.extend(self.volumes)
         env = [f"{k}={v}" for k, v in (self.kernel_spec.env or {}).items()]
-        env += [f"{k}={launch_env[k]}" for k in ("JPY_SESSION_NAME", "JPY_PARENT_PID") if k in launch_env]
+        # Never JPY_PARENT_PID: that pid means nothing inside the container's PID namespace,
+        # and ipykernel would shut itself down thinking its parent died.
+        env += [f"{k}={launch_env[k]}" for k in ("JPY_SESSION_NAME",) if k in launch_env]
         env += ["PYDEVD_DISABLE_FILE_VALIDATION=1", *self.env]
         ports = []
         if self.transport == "tcp":
