@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# What the browser tests need: Debian's Chromium (never a downloaded browser) and fonts,
+# and Playwright's Python package (its driver ships inside the wheel) in the venv $1.
+set -euo pipefail
+VENV=${1:?usage: setup-browser.sh VENV}
+if ! command -v chromium >/dev/null; then
+    echo "==> apt-get install chromium"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+fi
+if ! "$VENV/bin/python" -c 'import playwright' 2>/dev/null; then
+    echo "==> pip install playwright"
+    "$VENV/bin/pip" install -q playwright >&2
+    chmod -R o+rX "$VENV"
+fi
