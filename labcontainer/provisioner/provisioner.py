@@ -24,7 +24,7 @@ from jupyter_client.provisioning.provisioner_base import KernelProvisionerBase
 from traitlets import Bool, Dict, Float, List, Unicode
 
 from ..errors import ContainerNotFound, KernelStartError, LabContainerError
-from ..models import LABEL_KERNEL_ID, PURPOSE_KERNEL, ContainerInfo
+from ..models import LABEL_KERNEL_ID, LABEL_PURPOSE, PURPOSE_KERNEL, ContainerInfo
 from ..service import LabService, default_service
 from . import records
 
@@ -192,11 +192,19 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
         )
 
     def _remove_stale_container(self, name: str) -> None:
-        # A restart reuses the kernel id: the previous container must be gone (it is ours).
+        """A restart reuses the kernel id, so the previous container must be gone — but
+        only if it really is this kernel's (labels checked); anything else named like it
+        is left alone, and creating ours then fails with a clear "name in use"."""
+        engine = self.service.engine
         try:
-            self.service.engine.remove(name, force=True)
+            labels = engine.get(name).labels
         except ContainerNotFound:
-            pass
+            return
+        if labels.get(LABEL_KERNEL_ID) == self.kernel_id and labels.get(LABEL_PURPOSE) == PURPOSE_KERNEL:
+            try:
+                engine.remove(name, force=True)
+            except ContainerNotFound:
+                pass
 
     async def _wait_until_listening(self) -> None:
         deadline = time.monotonic() + self.startup_timeout
