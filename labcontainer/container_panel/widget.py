@@ -36,6 +36,7 @@ class ContainerPanel(widgets.VBox):
         self.refresh_count = 0
         self.selected: str | None = None
         self._pending_removal: str | None = None
+        self._row_cache: dict[str, tuple[Row, widgets.HBox]] = {}
 
         self._banner = widgets.HTML(layout=widgets.Layout(display="none"))
         self._status = widgets.HTML()
@@ -98,7 +99,7 @@ class ContainerPanel(widgets.VBox):
             self._hide_banner()
             self.refresh_count += 1
             self.rows = rows_from(containers)
-            self._rows_box.children = [self._row_widget(row) for row in self.rows] or [
+            self._rows_box.children = [self._cached_row_widget(row) for row in self.rows] or [
                 widgets.HTML("<i>No containers. Use the form below or <code>%container run -d IMAGE</code>.</i>")
             ]
             running = [c for c in containers if c.running]
@@ -147,6 +148,18 @@ class ContainerPanel(widgets.VBox):
         super().close()
 
     # -- rows -------------------------------------------------------------------------------
+
+    def _cached_row_widget(self, row: Row) -> widgets.HBox:
+        """Reuse the widgets of a row that did not change: building ~10 widgets per row on
+        every refresh made refreshes with hundreds of containers slow."""
+        cached = self._row_cache.get(row.name)
+        if cached is not None and cached[0] == row:
+            return cached[1]
+        if cached is not None:
+            cached[1].close()
+        box = self._row_widget(row)
+        self._row_cache[row.name] = (row, box)
+        return box
 
     def _row_widget(self, row: Row) -> widgets.HBox:
         cells = [

@@ -196,9 +196,9 @@ class PodmanEngine:
         if not spec.image:
             raise InvalidSpec("No image given.", hint="Say which image to run, e.g. `%container run -d IMAGE`.")
         kwargs = self._create_kwargs(spec)
+        # A missing image comes back as 500 "image not known", which translates to
+        # ImageNotFound: no separate existence check (one REST call less per start).
         with translated(container=spec.name, image=spec.image):
-            if not self._client.images.exists(spec.image):
-                raise ImageNotFound(spec.image)
             container = self._client.containers.create(**kwargs)
         return container.id
 

@@ -33,6 +33,8 @@ CONTAINER_CONNECTION_FILE = f"{CONTAINER_CONNECTION_DIR}/kernel.json"
 BUNDLE_MOUNT = "/opt/labcontainer-ipykernel"
 #: Seconds between two real state queries in poll(); the restarter polls every few seconds.
 POLL_INTERVAL = 1.0
+#: Seconds between container state checks while waiting for a starting kernel's sockets.
+STATE_CHECK_INTERVAL = 0.25
 
 
 class PodmanKernelProvisioner(KernelProvisionerBase):
@@ -207,17 +209,22 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
                 pass
 
     async def _wait_until_listening(self) -> None:
+        # The socket file is a cheap local check; asking Podman for the container's state
+        # costs a REST call (and CPU the starting kernel needs), so do that rarely.
         deadline = time.monotonic() + self.startup_timeout
         shell = None
         if self.transport == "ipc":
             shell = self.connection_dir / f"k-{self.connection_info['shell_port']}"
+        next_state_check = time.monotonic() + STATE_CHECK_INTERVAL
         while time.monotonic() < deadline:
-            state = await asyncio.to_thread(self._refresh_state)
-            if state is None or not state.running:
-                raise await asyncio.to_thread(self._start_failure, state)
             if shell is None or shell.exists():
                 return
-            await asyncio.sleep(0.05)
+            if time.monotonic() >= next_state_check:
+                state = await asyncio.to_thread(self._refresh_state)
+                if state is None or not state.running:
+                    raise await asyncio.to_thread(self._start_failure, state)
+                next_state_check = time.monotonic() + STATE_CHECK_INTERVAL
+            await asyncio.sleep(0.01)
 
     def _start_failure(self, state: ContainerInfo | None) -> KernelStartError:
         engine = self.service.engine

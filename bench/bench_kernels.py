@@ -1,0 +1,126 @@
+"""Container kernel start-up against a local ipykernel and a bare `podman run`.
+
+* cold start: provisioner start → first kernel_info reply, median of N, against (a) a local
+  ipykernel started by jupyter_client and (b) `podman run --rm IMAGE true`, same image.
+* 10 kernels started at once through a Jupyter server: total time against 10 × one start,
+  and the server's memory growth per kernel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from common import IMAGE, median_seconds, podman, print_results, result
+
+
+async def _time_to_ready(kernel_name: str) -> float:
+    from jupyter_client.manager import AsyncKernelManager
+
+    km = AsyncKernelManager(kernel_name=kernel_name)
+    started = time.perf_counter()
+    await km.start_kernel()
+    client = km.client()
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=120)
+        return time.perf_counter() - started
+    finally:
+        client.stop_channels()
+        await km.shutdown_kernel(now=True)
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _concurrent_through_server(count: int, base: Path) -> dict:
+    port, token = _free_port(), "bench"
+    env = dict(os.environ, JUPYTER_DATA_DIR=str(base / "data"), JUPYTER_RUNTIME_DIR=str(base / "runtime"))
+    command = [sys.executable, "-m", "jupyter_server", f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
+               f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False", f"--ServerApp.root_dir={base}"]
+    if os.getuid() == 0:
+        command.append("--allow-root")
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def call(method: str, path: str, body: dict | None = None):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
+                                         data=json.dumps(body).encode() if body is not None else None,
+                                         headers={"Authorization": f"token {token}"})
+        with urllib.request.urlopen(request, timeout=300) as response:
+            text = response.read()
+            return json.loads(text) if text else None
+
+    try:
+        for _ in range(300):
+            try:
+                call("GET", "/api/status")
+                break
+            except OSError:
+                time.sleep(0.1)
+        rss_before = _rss_kib(server.pid)
+        one = time.perf_counter()
+        kid = call("POST", "/api/kernels", {"name": "lc-bench"})["id"]
+        single = time.perf_counter() - one
+        call("DELETE", f"/api/kernels/{kid}")
+        started = time.perf_counter()
+        with ThreadPoolExecutor(count) as pool:
+            ids = list(pool.map(lambda _i: call("POST", "/api/kernels", {"name": "lc-bench"})["id"], range(count)))
+        total = time.perf_counter() - started
+        rss_after = _rss_kib(server.pid)
+        for kid in ids:
+            call("DELETE", f"/api/kernels/{kid}")
+        return {"single_s": single, "total_s": total, "rss_per_kernel_mib": (rss_after - rss_before) / count / 1024}
+    finally:
+        server.terminate()
+        server.wait(60)
+
+
+def run(quick: bool = False) -> list[dict]:
+    from labcontainer.kernelspecs import install_kernelspec
+
+    repeat = 3 if quick else 7
+    concurrent = 3 if quick else 10
+    with tempfile.TemporaryDirectory(prefix="lcbench-") as scratch:
+        base = Path(scratch)
+        os.environ["JUPYTER_DATA_DIR"] = str(base / "data")
+        os.environ["JUPYTER_RUNTIME_DIR"] = str(base / "runtime")
+        install_kernelspec(IMAGE, name="lc-bench")
+        asyncio.run(_time_to_ready("lc-bench"))  # warm the page cache once, for every contender alike
+        asyncio.run(_time_to_ready("python3"))
+        container = [asyncio.run(_time_to_ready("lc-bench")) for _ in range(repeat)]
+        local = [asyncio.run(_time_to_ready("python3")) for _ in range(repeat)]
+        bare = median_seconds(lambda: podman("run", "--rm", IMAGE, "true"), repeat)
+        many = _concurrent_through_server(concurrent, base)
+    ours = statistics.median(container)
+    return [
+        result("kernel_cold_start_vs_local_ipykernel", ours, statistics.median(local), "local ipykernel via jupyter_client",
+               target="<= 1.5", samples=[round(s, 3) for s in container]),
+        result("kernel_cold_start_vs_podman_run_true", ours, bare, f"podman run --rm {IMAGE} true (CLI)"),
+        result(f"kernels_{concurrent}_concurrent_vs_{concurrent}x_one", many["total_s"], concurrent * many["single_s"],
+               f"{concurrent} x one start through the same server",
+               server_rss_growth_per_kernel_mib=round(many["rss_per_kernel_mib"], 2)),
+    ]
+
+
+if __name__ == "__main__":
+    print_results(run("--quick" in sys.argv))
