@@ -17,9 +17,12 @@ if ! runuser -u "$USER_NAME" -- test -r "$REPO/pyproject.toml" -a -x "$REPO/test
     (cd "$REPO" && tar -c --exclude=./labextension/node_modules --exclude=./.git . ) | tar -x -C "$SRC"
     chown -R "$USER_NAME:" "$SRC"
 fi
-ARTIFACTS=$REPO/test-artifacts/rootless
+# Screenshots etc.: written where the user can write, copied back next to the rootful ones.
+ARTIFACTS=$SRC/test-artifacts/rootless
+[ "$SRC" = "$REPO" ] || ARTIFACTS=$SRC/test-artifacts-rootless
 mkdir -p "$ARTIFACTS"
 chown "$USER_NAME:" "$ARTIFACTS"
+[ "$SRC" = "$REPO" ] || trap 'mkdir -p "$REPO/test-artifacts" && rm -rf "$REPO/test-artifacts/rootless" && cp -r "$ARTIFACTS" "$REPO/test-artifacts/rootless"' EXIT
 cd "$SRC"
 runuser -u "$USER_NAME" -- env -i \
     HOME="$USER_HOME" USER="$USER_NAME" LOGNAME="$USER_NAME" PATH="$VENV/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
@@ -27,4 +30,5 @@ runuser -u "$USER_NAME" -- env -i \
     CONTAINER_HOST="$LABCONTAINER_ROOTLESS_URL" LABCONTAINER_TEST_MODE=rootless \
     LABCONTAINER_TEST_IMAGE="$LABCONTAINER_TEST_IMAGE" LABCONTAINER_PYTHON_IMAGE="$LABCONTAINER_PYTHON_IMAGE" \
     LABCONTAINER_ARTIFACTS="$ARTIFACTS" PYTHONPATH="$SRC" CI="${CI:-}" \
-    "$VENV/bin/python" -m pytest -p no:cacheprovider "$@"
+    "$VENV/bin/python" -m pytest -p no:cacheprovider "$@" || status=$?
+exit "${status:-0}"

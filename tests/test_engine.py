@@ -205,10 +205,25 @@ def test_permission_denied_on_roots_socket_is_explained():
     )
     command = [sys.executable, "-c", code]
     if os.getuid() == 0:  # root can open any socket: ask as the unprivileged user
+        import shutil
+        import tempfile
+        from pathlib import Path
+
+        import labcontainer
+
+        # The work tree may sit where that user cannot read (a clone under a 0700 dir).
+        readable = Path(tempfile.mkdtemp(prefix="lct-src-"))
+        readable.chmod(0o755)
+        shutil.copytree(Path(labcontainer.__file__).parent, readable / "labcontainer")
         user = os.environ.get("LABCONTAINER_ROOTLESS_USER", "lab")
-        command = ["runuser", "-u", user, "--", "env", f"PYTHONPATH={os.getcwd()}", *command]
-    out = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd="/").stdout
-    assert out.startswith("DENIED"), out
+        command = ["runuser", "-u", user, "--", "env", f"PYTHONPATH={readable}", *command]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd="/")
+    finally:
+        if os.getuid() == 0:
+            shutil.rmtree(readable, ignore_errors=True)
+    out = done.stdout
+    assert out.startswith("DENIED"), done.stdout + done.stderr
     assert "permission denied" in out and "rootless" in out
 
 
