@@ -291,12 +291,7 @@ class PodmanEngine:
 
     def inspect(self, name: str) -> dict[str, Any]:
         """``podman inspect NAME``: Podman's full JSON."""
-        with translated(container=name):
-            response = self._client.api.get(f"/containers/{name}/json")
-            if response.status_code == 404:
-                raise ContainerNotFound(name)
-            response.raise_for_status()
-            return response.json()
+        return self._container_request("get", name, "json").json()
 
     def exists(self, name: str) -> bool:
         with translated(container=name):
@@ -317,14 +312,8 @@ class PodmanEngine:
     def wait(self, name: str, *, condition: str = "stopped") -> int:
         """Block until the container reaches ``condition``; returns its exit code."""
         # A long wait must not be cut by the per-request timeout.
-        with translated(container=name):
-            response = self._client.api.post(
-                f"/containers/{name}/wait", params={"condition": condition}, timeout=(10, None)
-            )
-            if response.status_code == 404:
-                raise ContainerNotFound(name)
-            response.raise_for_status()
-            return int(response.json())
+        response = self._container_request("post", name, "wait", params={"condition": condition}, timeout=(10, None))
+        return int(response.json())
 
     def exec(
         self,
@@ -372,63 +361,59 @@ class PodmanEngine:
             payload["Env"] = [f"{k}={v}" for k, v in env.items()]
         if user:
             payload["User"] = user
-        with translated(container=name):
-            response = self._client.api.post(f"/containers/{name}/exec", data=json.dumps(payload))
-            if response.status_code == 404:
-                raise ContainerNotFound(name)
-            response.raise_for_status()
-            exec_id = response.json()["Id"]
+        exec_id = self._container_request("post", name, "exec", data=json.dumps(payload)).json()["Id"]
         return ExecSession(self, name, exec_id, stdin)
 
     # -- containers: lifecycle ------------------------------------------------------------
 
     def start(self, name: str) -> None:
         """``podman start NAME`` (already running is fine)."""
-        with translated(container=name):
-            response = self._client.api.post(f"/containers/{name}/start")
-            if response.status_code == 404:
-                raise ContainerNotFound(name)
-            if response.status_code != 304:  # 304: already running
-                response.raise_for_status()
+        self._container_request("post", name, "start", not_modified_ok=True)
 
     def stop(self, name: str, *, timeout: int = 10) -> None:
-        """``podman stop NAME``: SIGTERM, then SIGKILL after ``timeout`` seconds."""
-        with translated(container=name):
-            response = self._client.api.post(
-                f"/containers/{name}/stop", params={"timeout": timeout}, timeout=(10, timeout + self._timeout)
-            )
-            if response.status_code == 404:
-                raise ContainerNotFound(name)
-            if response.status_code != 304:  # 304: already stopped
-                response.raise_for_status()
+        """``podman stop NAME``: SIGTERM, then SIGKILL after ``timeout`` seconds (stopped is fine)."""
+        self._container_request(
+            "post", name, "stop", params={"timeout": timeout}, timeout=(10, timeout + self._timeout), not_modified_ok=True
+        )
 
     def restart(self, name: str, *, timeout: int = 10) -> None:
         """``podman restart NAME``."""
-        with translated(container=name):
-            response = self._client.api.post(
-                f"/containers/{name}/restart", params={"t": timeout}, timeout=(10, timeout + self._timeout)
-            )
-            if response.status_code == 404:
-                raise ContainerNotFound(name)
-            response.raise_for_status()
+        self._container_request("post", name, "restart", params={"t": timeout}, timeout=(10, timeout + self._timeout))
 
     def kill(self, name: str, *, signal: str | int = "SIGKILL") -> None:
         """``podman kill [-s SIGNAL] NAME``."""
-        with translated(container=name):
-            response = self._client.api.post(f"/containers/{name}/kill", params={"signal": signal})
-            if response.status_code == 404:
-                raise ContainerNotFound(name)
-            response.raise_for_status()
+        self._container_request("post", name, "kill", params={"signal": signal})
 
     def remove(self, name: str, *, force: bool = False, volumes: bool = False) -> None:
         """``podman rm [-f] NAME``. Anonymous volumes go only when ``volumes`` is asked for."""
+        self._container_request("delete", name, params={"force": force, "v": volumes}, timeout=(10, 30 + self._timeout))
+
+    def _container_request(
+        self,
+        method: str,
+        name: str,
+        action: str = "",
+        *,
+        params: dict[str, Any] | None = None,
+        data: str | None = None,
+        timeout: Any = None,
+        not_modified_ok: bool = False,
+    ):
+        """One REST call on a container: 404 becomes ContainerNotFound, other failures are
+        translated; ``not_modified_ok`` accepts 304 (already in the asked-for state)."""
+        path = f"/containers/{name}/{action}" if action else f"/containers/{name}"
+        kwargs: dict[str, Any] = {"params": params}
+        if data is not None:
+            kwargs["data"] = data
+        if timeout is not None:
+            kwargs["timeout"] = timeout
         with translated(container=name):
-            response = self._client.api.delete(
-                f"/containers/{name}", params={"force": force, "v": volumes}, timeout=(10, 30 + self._timeout)
-            )
+            response = getattr(self._client.api, method)(path, **kwargs)
             if response.status_code == 404:
                 raise ContainerNotFound(name)
-            response.raise_for_status()
+            if not (not_modified_ok and response.status_code == 304):
+                response.raise_for_status()
+        return response
 
     def _remove_quietly(self, name: str) -> None:
         try:
