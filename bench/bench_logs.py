@@ -53,7 +53,7 @@ def run(quick: bool = False) -> list[dict]:
         panel = ContainerPanel(service, auto_refresh=False, log_limit=500)
         tracemalloc.start()
         started = time.perf_counter()
-        panel.show_logs(name, tail=lines).join()
+        panel.show_logs(name, tail=None).join()  # every line, as `logs -f` reads them
         panel_seconds = time.perf_counter() - started
         _, panel_peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()

@@ -232,8 +232,9 @@ class ContainerPanel(widgets.VBox):
     def log_buffer(self) -> LogBuffer:
         return self._log_buffer
 
-    def show_logs(self, name: str, *, follow: bool = True, tail: int = 200) -> threading.Thread:
-        """Show the last lines of ``name`` and follow new ones in the background."""
+    def show_logs(self, name: str, *, follow: bool = True, tail: int | None = 200) -> threading.Thread:
+        """Show the last lines of ``name`` (``tail=None``: read them all) and follow new ones
+        in the background; only the buffer's last ``log_limit`` lines are kept."""
         self.selected = name
         self._log_generation += 1
         generation = self._log_generation

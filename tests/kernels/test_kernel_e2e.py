@@ -59,6 +59,10 @@ async def test_container_kernel_story(jp_fetch, jp_serverapp, test_image, podman
         assert container["Id"].startswith(hostname)  # the kernel runs in that container
         assert has_gpu_node == "True" and has_gpu_env == "True"
         assert cwd == jp_serverapp.root_dir  # the work folder is mounted at the same path
+        # a file the kernel writes there belongs to the user on the host (rootless: keep-id)
+        await run_cell(client, "open('written-in-container.txt', 'w').write('hi')")
+        written = Path(jp_serverapp.root_dir) / "written-in-container.txt"
+        assert written.read_text() == "hi" and written.stat().st_uid == os.getuid()
 
         # 3. no TCP port: the five kernel channels are ipc socket files in a 0700 directory,
         # and nothing in the container listens on an address reachable from outside it.

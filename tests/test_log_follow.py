@@ -1,0 +1,48 @@
+"""The polling log follower, fed scripted reads (no Podman needed)."""
+
+from __future__ import annotations
+
+from labcontainer.engine.logs import follow_lines, parse_log_timestamp
+from labcontainer.engine.podman import _timestamped_lines
+
+
+def test_timestamps_parse_to_exact_nanoseconds():
+    assert parse_log_timestamp("1970-01-01T00:00:01Z") == 1_000_000_000
+    assert parse_log_timestamp("1970-01-01T00:00:01.5Z") == 1_500_000_000
+    assert parse_log_timestamp("1970-01-01T00:00:01.000000007Z") == 1_000_000_007
+    assert parse_log_timestamp("1970-01-01T01:00:01+01:00") == 1_000_000_000
+
+
+def test_follow_gives_each_line_once_across_reads_with_equal_timestamps():
+    log: list[str] = []
+    states = iter([True, True, False])
+    writes = iter([["a", "b"], ["c"], ["d", "e"]])
+
+    def is_running() -> bool:
+        log.extend(f"1970-01-01T00:00:05Z {x}" for x in next(writes))  # everything in one second
+        return next(states)
+
+    reads = []
+
+    def read(tail, since):
+        reads.append((tail, since))
+        return list(log) if since is None else [line for line in log if parse_log_timestamp(line.split()[0]) >= since * 10**9]
+
+    lines = list(follow_lines(read, is_running, tail="all", sleep=lambda _s: None))
+    assert lines == ["a", "b", "c", "d", "e"]
+    assert reads == [("all", None), ("all", 5), ("all", 5)]
+
+
+def test_follow_starts_from_the_tail_and_stops_after_the_final_read():
+    full = [f"1970-01-01T00:00:0{i}Z line{i}" for i in range(1, 6)]
+
+    def read(tail, since):
+        rows = full if tail == "all" else full[-tail:]
+        return [r for r in rows if since is None or parse_log_timestamp(r.split()[0]) >= since * 10**9]
+
+    assert list(follow_lines(read, lambda: False, tail=2, keep_timestamps=True)) == full[-2:]
+
+
+def test_timestamped_records_of_one_long_line_are_joined():
+    frames = ["T1 abc", "T2 def\n", "T3 x\nT3 y\n"[0:5], "T4 tail"]
+    assert list(_timestamped_lines(frames)) == ["T1 abcdef", "T3 x", "T4 tail"]
