@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Callable, Iterable, Iterator
 
 #: ``read(tail, since_seconds)`` → lines that start with an RFC 3339 timestamp and a space.
@@ -37,15 +38,22 @@ def parse_log_timestamp(text: str) -> int:
     return int(seconds) * 1_000_000_000 + int((digits + "000000000")[:9])
 
 
+@lru_cache(maxsize=64)
+def _cached_parse(stamp: str) -> int | None:
+    # Podman's stamps have whole seconds here: thousands of lines share one.
+    try:
+        return parse_log_timestamp(stamp)
+    except ValueError:
+        return None
+
+
 def split_timestamp(line: str) -> tuple[int, str] | None:
     """``"<timestamp> text"`` → (nanoseconds, text), or None if the line has no timestamp."""
     stamp, sep, text = line.partition(" ")
     if not sep:
         return None
-    try:
-        return parse_log_timestamp(stamp), text
-    except ValueError:
-        return None
+    ns = _cached_parse(stamp)
+    return None if ns is None else (ns, text)
 
 
 def follow_lines(

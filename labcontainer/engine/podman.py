@@ -310,12 +310,14 @@ class PodmanEngine:
         # chunked stream a short read loses whole frames (seen: 30,000 of 100,000 lines).
         # _demux buffers properly.
         first_tail: int | str = tail if tail is not None else "all"
-        if not follow:
-            yield from self._read_logs(name, first_tail, None, timestamps)
-            return
 
         def is_running() -> bool:
             return self.get(name).state in ("running", "created", "paused", "restarting")
+
+        if not follow or not is_running():
+            # A stopped container's log is complete: one plain read.
+            yield from self._read_logs(name, first_tail, None, timestamps)
+            return
 
         def read(tail_now: int | str, since: int | None) -> Iterator[str]:
             return self._read_logs(name, tail_now, since, True)
