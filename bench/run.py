@@ -75,13 +75,25 @@ def format_table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def details_text(details: dict) -> str:
+    """The figures beside the timing (memory, call counts, buffer sizes), compactly."""
+    parts = []
+    for key, value in details.items():
+        if key in ("samples", "note"):
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}: {v}" for k, v in value.items())
+        parts.append(f"{key.replace('_', ' ')}: {value}")
+    return "; ".join(parts)
+
+
 def markdown_table(results: list[dict]) -> str:
-    lines = ["| benchmark | ours | baseline | ratio | baseline is |", "|---|---|---|---|---|"]
+    lines = ["| benchmark | ours | baseline | ratio | baseline is | details |", "|---|---|---|---|---|---|"]
     for r in results:
         ours = f"{r['ours_s']:.3f} s" if isinstance(r.get("ours_s"), (int, float)) else "-"
         base = f"{r['baseline_s']:.3f} s" if isinstance(r.get("baseline_s"), (int, float)) else "-"
         ratio = f"{r['ratio']:.2f}" if isinstance(r.get("ratio"), (int, float)) else "-"
-        lines.append(f"| {r['name']} | {ours} | {base} | {ratio} | {r.get('baseline', '')} |")
+        lines.append(f"| {r['name']} | {ours} | {base} | {ratio} | {r.get('baseline', '')} | {details_text(r.get('details') or {})} |")
     return "\n".join(lines)
 
 
