@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 
 from labcontainer.engine.connection import candidate_urls, probe_socket, service_environment

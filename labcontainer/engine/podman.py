@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import threading
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -72,7 +71,6 @@ class PodmanEngine:
     ) -> None:
         self.owner = owner or _current_user()
         self._timeout = timeout
-        self._lock = threading.Lock()
         self.url = self._choose_url(url, start_service)
         self._client = PodmanClient(base_url=self.url, timeout=timeout)
         self._info: EngineInfo | None = None
@@ -498,12 +496,6 @@ class PodmanEngine:
             for line in response.iter_lines():
                 if line:
                     yield json.loads(line)
-
-    def _container(self, name: str):
-        try:
-            return self._client.containers.get(name)
-        except podman_errors.NotFound:
-            raise ContainerNotFound(name) from None
 
 
 class ExecSession:

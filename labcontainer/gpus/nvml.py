@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Protocol, TypeVar
 
@@ -107,7 +107,7 @@ class PynvmlReader:
         limit = _maybe(pynvml, lambda: pynvml.nvmlDeviceGetEnforcedPowerLimit(handle))
         processes: dict[int, ProcessReading] = {}
         for query in (pynvml.nvmlDeviceGetComputeRunningProcesses, pynvml.nvmlDeviceGetGraphicsRunningProcesses):
-            for proc in _maybe(pynvml, lambda: query(handle)) or []:
+            for proc in _maybe(pynvml, lambda query=query: query(handle)) or []:
                 used = getattr(proc, "usedGpuMemory", None)
                 processes.setdefault(int(proc.pid), ProcessReading(pid=int(proc.pid), used_memory=used if isinstance(used, int) else None))
         return GpuReading(

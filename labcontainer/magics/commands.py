@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from IPython.core.error import UsageError
 
-from ..errors import InvalidSpec, LabContainerError
+from ..errors import LabContainerError
 from ..models import ContainerInfo
 from ..render import CONTAINER_COLUMNS, IMAGE_COLUMNS, STATS_COLUMNS, Records, Table, human_mib
 from ..service import LabService
@@ -268,6 +268,3 @@ COMMANDS: dict[str, Callable[[LabService, argparse.Namespace], Any]] = {
     "connect": do_connect,
 }
 
-
-def invalid_to_usage(exc: InvalidSpec) -> UsageError:
-    return UsageError(str(exc))

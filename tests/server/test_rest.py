@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import pytest
 
 from labcontainer.models import ContainerSpec
 
-from ..conftest import wait_until
 
 
 async def test_run_list_stop_start_restart_logs_remove(api, test_image, unique_name, podman_cli):
