@@ -12,6 +12,8 @@ STATE=${LABCONTAINER_STATE:-/var/lib/labcontainer-dev}
 CACHE=${LABCONTAINER_CACHE:-/var/cache/labcontainer}
 # shellcheck disable=SC1091
 source "$STATE/env"
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 KERNEL_IMAGE=${LABCONTAINER_TEST_IMAGE:-localhost/labcontainer-kernel:latest}
 PYTHON_IMAGE=${LABCONTAINER_PYTHON_IMAGE:-localhost/labcontainer-python:latest}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -48,8 +50,7 @@ build_rootfs() { # $1 = tarball, $2 = Debian packages, $3 = optional folder copi
 pip_site() { # prints a folder holding ipykernel and its dependencies
     local site=$CACHE/kernel-site-packages
     if [ ! -f "$site/.complete" ]; then
-        "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null \
-            || apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+        apt_install python3-venv
         local tool=$CACHE/pip-venv
         [ -x "$tool/bin/pip" ] || "$PYTHON" -m venv "$tool" >&2
         rm -rf "$site"

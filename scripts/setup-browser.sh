@@ -3,10 +3,9 @@
 # and Playwright's Python package (its driver ships inside the wheel) in the venv $1.
 set -euo pipefail
 VENV=${1:?usage: setup-browser.sh VENV}
-if ! command -v chromium >/dev/null; then
-    echo "==> apt-get install chromium"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
-fi
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+apt_install chromium fonts-dejavu-core
 if ! "$VENV/bin/python" -c 'import playwright' 2>/dev/null; then
     echo "==> pip install playwright"
     "$VENV/bin/pip" install -q playwright >&2

@@ -14,15 +14,9 @@ LAB_USER=${LABCONTAINER_ROOTLESS_USER:-lab}
 mkdir -p "$STATE"
 chmod 755 "$STATE"
 
-need_apt=()
-for pkg in podman runc uidmap slirp4netns fuse-overlayfs catatonit mmdebstrap; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
-done
-if ((${#need_apt[@]})); then
-    echo "==> apt-get install ${need_apt[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
-fi
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+apt_install podman runc uidmap slirp4netns fuse-overlayfs catatonit mmdebstrap curl
 
 # Two quirks of these VMs: crun refuses the hybrid cgroup layout, and the default
 # ulimits are above what the VM grants.
@@ -51,7 +45,6 @@ wait_for_socket() {
     return 1
 }
 
-command -v curl >/dev/null || { apt-get install -y -qq curl >/dev/null; }
 
 # --- rootful service at the standard path, so discovery works without settings.
 ROOTFUL_SOCK=/run/podman/podman.sock

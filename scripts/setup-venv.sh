@@ -8,9 +8,9 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 VENV=${LABCONTAINER_VENV:-/opt/labcontainer/venv}
 # Debian's python, not one under /root (pyenv): the rootless tests run as another user.
 PYTHON=${PYTHON:-/usr/bin/python3}
-if ! "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null || [ ! -e /usr/include/python3.11/Python.h ]; then
-    apt-get install -y -qq --no-install-recommends python3 python3-venv python3-dev >/dev/null
-fi
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+apt_install python3 python3-venv python3-dev
 if [ ! -x "$VENV/bin/python" ]; then
     echo "==> creating virtual environment $VENV" >&2
     mkdir -p "$(dirname "$VENV")"
