@@ -138,16 +138,20 @@ class LabService:
         except NvmlUnavailable as exc:
             return GpuInventory(reason=exc.reason)
         if containers is None:
-            containers = self._containers_or_empty()
+            containers = self.running_containers()
         return build_inventory(readings, containers)
 
-    def free_gpus(self) -> list[int]:
-        """Indices of GPUs no process uses and no running labcontainer container reserved."""
-        containers = self._containers_or_empty()
-        inventory = self.gpu_inventory(containers)
-        return free_gpu_indices(inventory, containers)
+    def free_gpus(self, inventory: GpuInventory | None = None, running: list[ContainerInfo] | None = None) -> list[int]:
+        """Indices of GPUs no process uses and no running labcontainer container reserved.
+        Pass an inventory and the running containers already read to avoid reading them again."""
+        if running is None:
+            running = self.running_containers()
+        if inventory is None:
+            inventory = self.gpu_inventory(running)
+        return free_gpu_indices(inventory, running)
 
-    def _containers_or_empty(self) -> list[ContainerInfo]:
+    def running_containers(self) -> list[ContainerInfo]:
+        """Running containers; none when Podman is down (GPUs can still be shown then)."""
         from .errors import ServiceUnavailable
 
         try:

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from typing import Iterable
 
 from ..engine.humanize import describe_duration
+from ..gpus.inventory import containers_asking_for
 from ..models import ContainerInfo, GpuInventory
 
 
@@ -65,12 +66,7 @@ def gpu_bars(inventory: GpuInventory, reserved: dict[str, list[str]]) -> list[Gp
     bars = []
     for gpu in inventory.gpus:
         memory = (gpu.memory_used or 0) / gpu.memory_total if gpu.memory_total else 0.0
-        names = sorted(
-            {p.container_name for p in gpu.processes if p.container_name}
-            | set(reserved.get(str(gpu.index), []))
-            | set(reserved.get(gpu.uuid, []))
-            | set(reserved.get("all", []))
-        )
+        names = sorted({p.container_name for p in gpu.processes if p.container_name} | set(containers_asking_for(gpu, reserved)))
         host = sum(1 for p in gpu.processes if not p.container_name)
         users = ", ".join(names + ([f"{host} host process(es)"] if host else [])) or "nobody"
         free = gpu.free and not names

@@ -272,8 +272,9 @@ class ContainerPanel(widgets.VBox):
             self._gpu_box.children = [widgets.HTML(f"<i>{html.escape(inventory.reason or 'No GPUs')}</i>")]
             self._gpu_choices.children = []
             return
+        bars = gpu_bars(inventory, reserved)
         children = []
-        for bar in gpu_bars(inventory, reserved):
+        for bar in bars:
             memory = widgets.FloatProgress(value=bar.memory_fraction, min=0, max=1, description="memory")
             utilization = widgets.FloatProgress(value=bar.utilization_fraction, min=0, max=1, description="util")
             children.append(widgets.HBox([widgets.HTML(f"<b>{html.escape(bar.label)}</b>", layout=widgets.Layout(width="220px")),
@@ -282,7 +283,7 @@ class ContainerPanel(widgets.VBox):
         checked = {c.description: c.value for c in self._gpu_choices.children}
         self._gpu_choices.children = [
             widgets.Checkbox(value=checked.get(label, False), description=label, indent=False, layout=widgets.Layout(width="auto"))
-            for label in (f"GPU {b.index}{' (free)' if b.free else ''}" for b in gpu_bars(inventory, reserved))
+            for label in (f"GPU {b.index}{' (free)' if b.free else ''}" for b in bars)
         ]
 
     # -- run form ------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import os
 import pwd
 import re
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping
 
 from ..models import ContainerInfo, GpuInfo, GpuInventory, GpuProcess
 from .nvml import Readings
@@ -133,12 +133,16 @@ def containers_by_gpu(containers: Iterable[ContainerInfo]) -> dict[str, list[str
     return result
 
 
+def containers_asking_for(gpu: GpuInfo, reserved: Mapping[str, list[str]]) -> list[str]:
+    """Names of the running containers that asked for ``gpu`` — by index, by UUID or as
+    "all" — from a :func:`containers_by_gpu` mapping; sorted, each once."""
+    return sorted({*reserved.get(str(gpu.index), ()), *reserved.get(gpu.uuid, ()), *reserved.get("all", ())})
+
+
 def free_gpu_indices(inventory: GpuInventory, containers: Iterable[ContainerInfo] = ()) -> list[int]:
     """GPUs with no process on them and not reserved by a running labcontainer container."""
     reserved = containers_by_gpu(containers)
-    if "all" in reserved:
-        return []
-    return [g.index for g in inventory.gpus if g.free and str(g.index) not in reserved and g.uuid not in reserved]
+    return [g.index for g in inventory.gpus if g.free and not containers_asking_for(g, reserved)]
 
 
 def default_reader():

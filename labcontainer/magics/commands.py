@@ -196,12 +196,12 @@ def do_connect(service: LabService, args: argparse.Namespace) -> Any:
 
 
 def gpu_tables(service: LabService, free_only: bool) -> Any:
-    inventory = service.gpu_inventory()
+    running = service.running_containers()
+    inventory = service.gpu_inventory(running)
     if not inventory.available:
         return Table([], [], empty=f"No GPUs: {inventory.reason}")
     if free_only:
-        free = service.free_gpus()
-        return FreeGpus(free)
+        return FreeGpus(service.free_gpus(inventory, running))
     gpu_rows = [
         (
             g.index,

@@ -14,8 +14,8 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 
 from .. import kernelspecs
-from ..errors import InvalidSpec, LabContainerError, ServiceUnavailable
-from ..gpus.inventory import containers_by_gpu
+from ..errors import InvalidSpec, LabContainerError
+from ..gpus.inventory import containers_asking_for, containers_by_gpu
 from ..service import LabService
 
 T = TypeVar("T")
@@ -146,18 +146,14 @@ class GpusHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
         def read() -> dict[str, Any]:
-            try:
-                running = self.service.engine.ps(all=False)
-            except ServiceUnavailable:
-                running = []
+            running = self.service.running_containers()
             inventory = self.service.gpu_inventory(running)
             reserved = containers_by_gpu(running)
             gpus = []
             for gpu in inventory.gpus:
                 entry = gpu.to_json()
                 entry["free"] = gpu.free
-                names = reserved.get(str(gpu.index), []) + reserved.get(gpu.uuid, []) + reserved.get("all", [])
-                entry["containers"] = sorted(set(names))
+                entry["containers"] = containers_asking_for(gpu, reserved)
                 gpus.append(entry)
             return {
                 "available": inventory.available,
