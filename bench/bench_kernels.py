@@ -96,7 +96,7 @@ def _concurrent_through_server(count: int, base: Path) -> dict:
 
 
 def run(quick: bool = False) -> list[dict]:
-    from labcontainer.kernelspecs import install_kernelspec
+    from labcontainer.kernels.kernelspecs import install_kernelspec
 
     repeat = 3 if quick else 7
     concurrent = 3 if quick else 10

@@ -32,7 +32,7 @@ def count_requests(engine, action) -> int:
 def run(quick: bool = False) -> list[dict]:
     from IPython.core.interactiveshell import InteractiveShell
 
-    from labcontainer.container_panel import ContainerPanel
+    from labcontainer.widgets import ContainerPanel
     from labcontainer.engine import PodmanEngine
     from labcontainer.gpus import RecordedReader
     from labcontainer.magics import ContainerMagics

@@ -15,8 +15,8 @@ def load_ipython_extension(ipython) -> None:  # pragma: no cover - thin hook
 
 
 def panel(*args, **kwargs):
-    """The container panel (see :func:`labcontainer.container_panel.panel`)."""
-    from .container_panel import panel as make_panel
+    """The container panel (see :func:`labcontainer.widgets.panel`)."""
+    from .widgets import panel as make_panel
 
     return make_panel(*args, **kwargs)
 

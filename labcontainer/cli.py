@@ -3,15 +3,46 @@
     labcontainer kernelspec install --image IMG [--name N] [--display-name D] [--gpus SPEC] [--volume H:C]...
     labcontainer kernelspec list
     labcontainer kernelspec remove NAME
+
+The install options are generated from KernelContainerConfig's fields, so the CLI, the
+kernelspec file and the REST API accept the same settings.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
-from .errors import LabContainerError
-from .kernelspecs import install_kernelspec, list_kernelspecs, remove_kernelspec
+from .core.errors import LabContainerError
+from .kernels.config import KernelContainerConfig
+from .kernels.kernelspecs import install_kernelspec, list_kernelspecs, remove_kernelspec
+
+
+def _add_config_options(parser: argparse.ArgumentParser) -> None:
+    """One option per KernelContainerConfig field, typed and described by the field."""
+    defaults = KernelContainerConfig()
+    for field in dataclasses.fields(KernelContainerConfig):
+        meta = field.metadata
+        if meta.get("cli") is False:
+            continue
+        flag = meta.get("flag") or "--" + field.name.replace("_", "-")
+        names = [flag] + ([meta["short"]] if meta.get("short") else [])
+        default = getattr(defaults, field.name)
+        options: dict = {"dest": field.name, "help": meta["help"]}
+        if field.type == "bool":
+            if default:  # e.g. --no-mount-workdir
+                names = ["--no-" + field.name.replace("_", "-")]
+                options.update(action="store_false", default=True, help="do not " + meta["help"])
+            else:
+                options.update(action="store_true", default=False)
+        elif field.type.startswith("tuple"):
+            options.update(action="append", default=[], help=meta["help"] + " (repeatable)")
+        elif field.type == "float":
+            options.update(type=float, default=default)
+        else:
+            options.update(default=default, required=field.name == "image")
+        parser.add_argument(*names, **options)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,17 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     actions = kernelspec.add_subparsers(dest="action", required=True)
 
     install = actions.add_parser("install", help="make an image a kernel in the launcher")
-    install.add_argument("--image", required=True)
-    install.add_argument("--name")
-    install.add_argument("--display-name")
-    install.add_argument("--gpus", help="all, 0, 0,1, GPU-<uuid> or count=N")
-    install.add_argument("--volume", "-v", action="append", default=[], help="HOST:CONTAINER[:ro], repeatable")
-    install.add_argument("--env", "-e", action="append", default=[], help="NAME=VALUE, repeatable")
-    install.add_argument("--shm-size")
-    install.add_argument("--network", help="container network (default: Podman's default)")
-    install.add_argument("--transport", choices=("ipc", "tcp"), default="ipc")
-    install.add_argument("--inject-ipykernel", action="store_true", help="for images with python3 but no ipykernel")
+    install.add_argument("--name", help="kernelspec name (default: from the image and GPUs)")
+    install.add_argument("--display-name", help="name shown in the launcher")
     install.add_argument("--prefix", help="install under PREFIX/share/jupyter/kernels instead of the user's data dir")
+    _add_config_options(install)
 
     actions.add_parser("list", help="list labcontainer's kernelspecs")
     remove = actions.add_parser("remove", help="remove a labcontainer kernelspec")
@@ -43,19 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.action == "install":
-            info = install_kernelspec(
-                args.image,
-                name=args.name,
-                display_name=args.display_name,
-                gpus=args.gpus,
-                volumes=args.volume,
-                env=args.env,
-                shm_size=args.shm_size,
-                network=args.network,
-                transport=args.transport,
-                inject_ipykernel=args.inject_ipykernel,
-                prefix=args.prefix,
-            )
+            settings = {name: getattr(args, name) for name in KernelContainerConfig.field_names() if hasattr(args, name)}
+            config = KernelContainerConfig.from_mapping(settings, where="the command line")
+            info = install_kernelspec(config, name=args.name, display_name=args.display_name, prefix=args.prefix)
             print(f"Installed kernelspec '{info.name}' ({info.display_name}) in {info.resource_dir}")
         elif args.action == "list":
             specs = list_kernelspecs()

@@ -1,32 +1,51 @@
-"""LabService: the one façade the front-ends share (magics, panel, REST, provisioner).
+"""LabService: the one door every front-end uses (magics, widgets, REST, provisioner, CLI).
 
 It takes the user's words (``-v ~/data:/data:ro``, ``--gpus count=1``), validates them the
 same way for every front-end, applies labcontainer's label conventions and calls the
-engine. It connects lazily, so loading a front-end never fails because Podman is down;
-the first real call raises a clear ServiceUnavailable instead.
+engine, which stays private behind it (as do the GPU readers). It connects lazily, so
+loading a front-end never fails because Podman is down; the first real call raises a
+clear ServiceUnavailable instead.
+
+One instance per process: the server extension builds it from ``c.LabContainer`` and
+installs it with :func:`set_default_service`, so the REST handlers and the kernel
+provisioner talk to the same Podman service. :class:`AsyncLabService` (``service.aio``)
+is the face for the server's event loop: every call runs in a thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from typing import Iterable, Literal, Sequence
+from datetime import datetime
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
-from .engine import PodmanEngine
-from .errors import InvalidSpec
-from .gpus.inventory import build_inventory, default_reader, free_gpu_indices
-from .gpus.nvml import NvmlReader, NvmlUnavailable
-from .models import (
+from .core.errors import ContainerNotFound, InvalidSpec, ServiceUnavailable
+from .core.models import (
+    LABEL_KERNEL_ID,
+    LABEL_MANAGED,
     LABEL_OWNER,
+    LABEL_PURPOSE,
     PURPOSE_CONTAINER,
+    PURPOSE_KERNEL,
     ContainerInfo,
     ContainerSpec,
-    GpuInventory,
+    ContainerStats,
+    EngineInfo,
+    ExecResult,
+    GpuView,
+    ImageInfo,
+    PullProgress,
 )
-from .specs import check_container_name, parse_env, parse_gpus, parse_port, parse_size, parse_volume
+from .core.specs import check_container_name, parse_env, parse_gpus, parse_port, parse_size, parse_volume
+from .engine import ExecSession, PodmanEngine
+from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, build_gpu_view, default_reader
 
-#: Which containers a listing shows: labcontainer's own, everything this user's service
-#: holds ("all of mine" — a rootless service only holds the user's own), or everything.
-Scope = Literal["labcontainer", "mine", "all"]
+#: Which containers a listing shows: labcontainer's own (by this owner), or everything this
+#: user's service holds ("all of mine": a rootless service only holds the user's own).
+Scope = Literal["labcontainer", "mine"]
+#: Lifecycle actions the panels offer on a container.
+ContainerAction = Literal["start", "stop", "restart"]
+CONTAINER_ACTIONS: tuple[ContainerAction, ...] = ("start", "stop", "restart")
 
 
 class LabService:
@@ -37,38 +56,68 @@ class LabService:
         url: str | None = None,
         start_service: bool = False,
         nvml: NvmlReader | None = None,
+        nvml_recording: str | None = None,
     ) -> None:
+        """``nvml_recording``: replay NVML readings from this JSON file instead of the
+        driver (demos and tests without a GPU); ``nvml``: any reader, for tests."""
         self._engine = engine
         self._url = url
         self._start_service = start_service
-        self._nvml = nvml
+        self._nvml = nvml or (RecordedReader(nvml_recording) if nvml_recording else None)
         self._lock = threading.Lock()
+        self.aio = AsyncLabService(self)
+
+    # -- connection -------------------------------------------------------------------------
 
     @property
-    def engine(self) -> PodmanEngine:
+    def _podman(self) -> PodmanEngine:
         """The engine, connected on first use (raises ServiceUnavailable if Podman is down)."""
         with self._lock:
             if self._engine is None:
                 self._engine = PodmanEngine(self._url, start_service=self._start_service)
             return self._engine
 
-    def reconnect(self, url: str | None = None, *, start_service: bool = False) -> PodmanEngine:
-        """Drop the current connection and find the service again."""
+    def reconnect(self, url: str | None = None, *, start_service: bool = False) -> EngineInfo:
+        """Drop the current connection and find the service again; returns what answered."""
         with self._lock:
             if self._engine is not None:
                 self._engine.close()
             self._engine = None
             self._url = url or self._url
             self._start_service = start_service
-        return self.engine
+        return self.info()
 
     @property
-    def nvml(self) -> NvmlReader:
-        if self._nvml is None:
-            self._nvml = default_reader()
-        return self._nvml
+    def url(self) -> str:
+        return self._podman.url
 
-    # -- containers ---------------------------------------------------------------------
+    @property
+    def owner(self) -> str:
+        """The user name labcontainer writes in its owner label."""
+        return self._podman.owner
+
+    def info(self) -> EngineInfo:
+        """Version and mode of the service (checks that it answers)."""
+        engine = self._podman
+        engine.ping()
+        return engine.info()
+
+    @property
+    def rootless(self) -> bool:
+        return self._podman.info().rootless
+
+    # -- images -----------------------------------------------------------------------------
+
+    def images(self) -> list[ImageInfo]:
+        return self._podman.images()
+
+    def image_exists(self, image: str) -> bool:
+        return self._podman.image_exists(image)
+
+    def pull(self, image: str, on_progress: Callable[[PullProgress], None] | None = None) -> ImageInfo:
+        return self._podman.pull(image, on_progress)
+
+    # -- containers -------------------------------------------------------------------------
 
     def build_spec(
         self,
@@ -88,17 +137,13 @@ class LabService:
         purpose: str = PURPOSE_CONTAINER,
     ) -> ContainerSpec:
         """Validate the user's words into a ContainerSpec; raises InvalidSpec. No side effects
-        beyond reading the GPU inventory for ``--gpus count=N``."""
+        beyond reading the GPU view for ``--gpus count=N``."""
         if not image or image.startswith("-"):
             raise InvalidSpec("No image given.", hint="Say which image to run, e.g. `%container run -d IMAGE`.")
         if name is not None:
             check_container_name(name)
         if workdir is not None and not workdir.startswith("/"):
             raise InvalidSpec(f"The working directory '{workdir}' must be an absolute path inside the container.")
-        gpu_devices: tuple[str, ...] = ()
-        if gpus is not None:
-            free = self.free_gpus() if gpus.strip().startswith("count=") else ()
-            gpu_devices = parse_gpus(gpus, free=free)
         return ContainerSpec(
             image=image,
             command=tuple(command),
@@ -107,7 +152,7 @@ class LabService:
             volumes=tuple(parse_volume(v) for v in volumes),
             env=parse_env(env),
             ports=tuple(parse_port(p) for p in ports),
-            gpus=gpu_devices,
+            gpus=self.gpu_devices(gpus),
             shm_size=parse_size(shm_size) if shm_size else None,
             workdir=workdir,
             network=network,
@@ -116,48 +161,203 @@ class LabService:
         )
 
     def run(self, spec: ContainerSpec) -> ContainerInfo:
-        """Create and start a container (detached)."""
-        return self.engine.run(spec)
+        """Create and start a container (detached); a container that cannot start is removed."""
+        return self._podman.run(spec)
 
-    def containers(self, *, all: bool = True, scope: Scope = "mine") -> list[ContainerInfo]:
-        """Containers in one list call. ``scope="labcontainer"`` keeps only ours, by this owner."""
+    def containers(
+        self, *, all: bool = True, scope: Scope = "mine", filters: Mapping[str, str | Sequence[str]] | None = None
+    ) -> list[ContainerInfo]:
+        """Containers in one list call, newest first. ``scope="labcontainer"`` keeps only ours."""
         if scope == "labcontainer":
-            return self.engine.ps(all=all, filters={"label": f"{LABEL_OWNER}={self.engine.owner}"}, managed_only=True)
-        return self.engine.ps(all=all)
+            merged: dict[str, list[str]] = {k: [v] if isinstance(v, str) else list(v) for k, v in (filters or {}).items()}
+            merged.setdefault("label", []).append(f"{LABEL_OWNER}={self.owner}")
+            return self._podman.ps(all=all, filters=merged, managed_only=True)
+        return self._podman.ps(all=all, filters=filters)
 
-    # -- GPUs ---------------------------------------------------------------------------
+    def running_containers(self) -> list[ContainerInfo]:
+        """Running containers; none when Podman is down (GPUs can still be shown then)."""
+        try:
+            return self._podman.ps(all=False)
+        except ServiceUnavailable:
+            return []
 
-    def gpu_inventory(self, containers: list[ContainerInfo] | None = None) -> GpuInventory:
-        """GPUs with their processes attributed to containers and users.
+    def get(self, name: str) -> ContainerInfo:
+        return self._podman.get(name)
 
-        No driver → an empty inventory whose ``reason`` says why (never an exception).
-        Podman being down does not hide the GPUs: processes just lose their container names.
+    def inspect(self, name: str) -> dict[str, Any]:
+        return self._podman.inspect(name)
+
+    def logs(
+        self,
+        name: str,
+        *,
+        tail: int | None = None,
+        follow: bool = False,
+        timestamps: bool = False,
+        stop: threading.Event | None = None,
+    ) -> Iterator[str]:
+        """The container's output line by line; ``follow`` goes on until it stops or ``stop`` is set."""
+        return self._podman.logs(name, tail=tail, follow=follow, timestamps=timestamps, stop=stop)
+
+    def wait(self, name: str) -> int:
+        return self._podman.wait(name)
+
+    def exec(self, name: str, command: Sequence[str], **options: Any) -> ExecResult:
+        return self._podman.exec(name, command, **options)
+
+    def exec_stream(
+        self,
+        name: str,
+        command: Sequence[str],
+        *,
+        workdir: str | None = None,
+        env: Mapping[str, str] | None = None,
+        user: str | None = None,
+        stdin: bytes | None = None,
+    ) -> ExecSession:
+        """Start ``podman exec``: iterate the session for ``(stream, text)``; ``.collect()`` for all."""
+        return self._podman.exec_stream(name, command, workdir=workdir, env=env, user=user, stdin=stdin)
+
+    def start(self, name: str) -> None:
+        self._podman.start(name)
+
+    def stop(self, name: str, *, timeout: int = 10) -> None:
+        self._podman.stop(name, timeout=timeout)
+
+    def restart(self, name: str) -> None:
+        self._podman.restart(name)
+
+    def kill(self, name: str, *, signal: str | int = "SIGKILL") -> None:
+        self._podman.kill(name, signal=signal)
+
+    def remove(self, name: str, *, force: bool = False, volumes: bool = False) -> None:
+        self._podman.remove(name, force=force, volumes=volumes)
+
+    def act(self, name: str, action: ContainerAction) -> ContainerInfo:
+        """One of the panels' lifecycle actions, then the container as it is now."""
+        verbs: dict[str, Callable[[str], None]] = {"start": self.start, "stop": self.stop, "restart": self.restart}
+        if action not in verbs:
+            raise InvalidSpec(f"Unknown action '{action}'.", hint=f"Use one of {', '.join(CONTAINER_ACTIONS)}.")
+        verbs[action](name)
+        return self.get(name)
+
+    def stats(self, name: str | None = None) -> list[ContainerStats]:
+        return self._podman.stats(name)
+
+    def events(self, *, since: datetime | None = None) -> Iterator[dict[str, Any]]:
+        """Podman's container events as they happen (blocks between events)."""
+        return self._podman.events(since=since)
+
+    # -- kernel containers ------------------------------------------------------------------
+
+    def kernel_container(self, name: str, kernel_id: str) -> ContainerInfo | None:
+        """The container ``name`` if it really is kernel ``kernel_id``'s (labels checked), else None."""
+        try:
+            info = self._podman.get(name)
+        except ContainerNotFound:
+            return None
+        labels = info.labels
+        ours = (
+            labels.get(LABEL_MANAGED) == "true"
+            and labels.get(LABEL_PURPOSE) == PURPOSE_KERNEL
+            and labels.get(LABEL_KERNEL_ID) == kernel_id
+        )
+        return info if ours else None
+
+    def remove_kernel_container(self, name: str, kernel_id: str) -> bool:
+        """Force-remove kernel ``kernel_id``'s container; anything else named like it is left
+        alone. True when it is gone (or was already)."""
+        info = self.kernel_container(name, kernel_id)
+        if info is None:
+            return True
+        try:
+            self._podman.remove(info.id, force=True)
+        except ContainerNotFound:
+            pass
+        return True
+
+    # -- GPUs -------------------------------------------------------------------------------
+
+    @property
+    def nvml(self) -> NvmlReader:
+        if self._nvml is None:
+            self._nvml = default_reader()
+        return self._nvml
+
+    def gpu_view(self, running: list[ContainerInfo] | None = None) -> GpuView:
+        """GPUs, their processes attributed to containers and users, and which are free.
+
+        No driver → an empty view whose ``reason`` says why (never an exception). Podman
+        being down does not hide the GPUs: processes just lose their container names.
+        Pass the running containers when you already have them (one list call less).
         """
         try:
             readings = self.nvml.read()
         except NvmlUnavailable as exc:
-            return GpuInventory(reason=exc.reason)
-        if containers is None:
-            containers = self.running_containers()
-        return build_inventory(readings, containers)
+            return GpuView(reason=exc.reason)
+        return build_gpu_view(readings, self.running_containers() if running is None else running)
 
-    def free_gpus(self, inventory: GpuInventory | None = None, running: list[ContainerInfo] | None = None) -> list[int]:
-        """Indices of GPUs no process uses and no running labcontainer container reserved.
-        Pass an inventory and the running containers already read to avoid reading them again."""
-        if running is None:
-            running = self.running_containers()
-        if inventory is None:
-            inventory = self.gpu_inventory(running)
-        return free_gpu_indices(inventory, running)
+    def free_gpus(self) -> list[int]:
+        """Indices of GPUs no process uses and no running labcontainer container asked for."""
+        return self.gpu_view().free_indices()
 
-    def running_containers(self) -> list[ContainerInfo]:
-        """Running containers; none when Podman is down (GPUs can still be shown then)."""
-        from .errors import ServiceUnavailable
+    def gpu_devices(self, gpus: str | None) -> tuple[str, ...]:
+        """A ``--gpus`` value → CDI device names; ``count=N`` picks N free GPUs now."""
+        if gpus is None:
+            return ()
+        free = self.free_gpus() if gpus.strip().startswith("count=") else ()
+        return parse_gpus(gpus, free=free)
 
-        try:
-            return self.engine.ps(all=False)
-        except ServiceUnavailable:
-            return []
+
+class AsyncLabService:
+    """The service for an event loop (REST handlers, provisioner): the same verbs, each run
+    in a worker thread so Podman's latency never blocks the server."""
+
+    def __init__(self, service: LabService) -> None:
+        self._service = service
+
+    async def call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Any blocking callable, in a thread (for the few one-off calls without a verb here)."""
+        return await asyncio.to_thread(function, *args, **kwargs)
+
+    async def info(self) -> EngineInfo:
+        return await asyncio.to_thread(self._service.info)
+
+    async def containers(self, *, all: bool = True, scope: Scope = "mine") -> list[ContainerInfo]:
+        return await asyncio.to_thread(self._service.containers, all=all, scope=scope)
+
+    async def build_spec(self, image: str, command: Sequence[str] = (), **options: Any) -> ContainerSpec:
+        return await asyncio.to_thread(self._service.build_spec, image, command, **options)
+
+    async def run(self, spec: ContainerSpec) -> ContainerInfo:
+        return await asyncio.to_thread(self._service.run, spec)
+
+    async def get(self, name: str) -> ContainerInfo:
+        return await asyncio.to_thread(self._service.get, name)
+
+    async def act(self, name: str, action: ContainerAction) -> ContainerInfo:
+        return await asyncio.to_thread(self._service.act, name, action)
+
+    async def remove(self, name: str, *, force: bool = False) -> None:
+        await asyncio.to_thread(self._service.remove, name, force=force)
+
+    async def kill(self, name: str, *, signal: str | int = "SIGKILL") -> None:
+        await asyncio.to_thread(self._service.kill, name, signal=signal)
+
+    async def stop(self, name: str, *, timeout: int = 10) -> None:
+        await asyncio.to_thread(self._service.stop, name, timeout=timeout)
+
+    async def logs(self, name: str, *, tail: int) -> list[str]:
+        return await asyncio.to_thread(lambda: list(self._service.logs(name, tail=tail)))
+
+    async def images(self) -> list[ImageInfo]:
+        return await asyncio.to_thread(self._service.images)
+
+    async def gpu_view(self) -> GpuView:
+        return await asyncio.to_thread(self._service.gpu_view)
+
+    async def remove_kernel_container(self, name: str, kernel_id: str) -> bool:
+        return await asyncio.to_thread(self._service.remove_kernel_container, name, kernel_id)
 
 
 _default: LabService | None = None
@@ -165,9 +365,18 @@ _default_lock = threading.Lock()
 
 
 def default_service() -> LabService:
-    """The process-wide service the magics and panel share (connects lazily)."""
+    """The process-wide service: the server extension's when one is installed (so REST
+    handlers and container kernels share it), else one that discovers Podman by itself."""
     global _default
     with _default_lock:
         if _default is None:
             _default = LabService()
         return _default
+
+
+def set_default_service(service: LabService) -> None:
+    """Make ``service`` the process-wide one (the server extension does, at load)."""
+    global _default
+    with _default_lock:
+        _default = service
+

@@ -129,7 +129,9 @@ def unlabelled_container(podman_cli: PodmanCli, test_image: str, unique_name) ->
 class PrivateService:
     """A Podman API service on a socket of its own, which a test may stop and start again."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, log_level: str | None = None) -> None:
+        self.directory = directory
+        self.log_level = log_level  # "debug" logs every API request (a witness of who was asked)
         self.socket = directory / "podman.sock"
         self.url = f"unix://{self.socket}"
         self.log = directory / "service.log"
@@ -138,7 +140,8 @@ class PrivateService:
     def start(self) -> None:
         self.socket.unlink(missing_ok=True)
         self.process = subprocess.Popen(
-            [shutil.which("podman") or "podman", "system", "service", "--time=0", self.url],
+            [shutil.which("podman") or "podman", *([f"--log-level={self.log_level}"] if self.log_level else []),
+             "system", "service", "--time=0", self.url],
             env=service_environment(),
             stdout=open(self.log, "ab"),
             stderr=subprocess.STDOUT,
@@ -167,17 +170,23 @@ class PrivateService:
         self.socket.unlink(missing_ok=True)
 
 
-@pytest.fixture
-def private_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateService]:
-    """A service of the test's own (same storage as the main one), started."""
+def start_private_service(**options) -> PrivateService:
+    """A started service of its own (same storage as the main one); stop() and remove its folder after."""
     # Unix socket paths are limited to ~100 bytes: keep the directory short.
     directory = Path(f"/tmp/lct-svc-{uuid.uuid4().hex[:8]}")
     directory.mkdir(mode=0o700)
-    service = PrivateService(directory)
+    service = PrivateService(directory, **options)
     service.start()
+    return service
+
+
+@pytest.fixture
+def private_service() -> Iterator[PrivateService]:
+    """A service of the test's own (same storage as the main one), started."""
+    service = start_private_service()
     yield service
     service.stop()
-    shutil.rmtree(directory, ignore_errors=True)
+    shutil.rmtree(service.directory, ignore_errors=True)
 
 
 def wait_until(predicate, timeout: float = 15.0, interval: float = 0.1, message: str = "condition"):

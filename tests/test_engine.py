@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from labcontainer import errors
+from labcontainer.core import errors
 from labcontainer.engine import PodmanEngine
-from labcontainer.models import LABEL_MANAGED, LABEL_OWNER, LABEL_PURPOSE, ContainerSpec
-from labcontainer.specs import parse_gpus, parse_port, parse_volume
+from labcontainer.core.models import LABEL_MANAGED, LABEL_OWNER, LABEL_PURPOSE, ContainerSpec
+from labcontainer.core.specs import parse_gpus, parse_port, parse_volume
 
 from .conftest import wait_until
 
@@ -166,7 +166,9 @@ def test_pull_from_an_unreachable_registry_mentions_mirrors(engine):
     assert events[0].fraction == 0.0 and events[-1].done
 
 
-def test_stopped_service_says_how_to_start_one(private_service, test_image):
+def test_stopped_service_says_how_to_start_one(private_service, test_image, unique_name, podman_cli):
+    name = unique_name()
+    podman_cli("create", "--name", name, test_image, "true")
     engine = PodmanEngine(private_service.url)
     assert engine.ping()
     private_service.stop()
@@ -177,7 +179,8 @@ def test_stopped_service_says_how_to_start_one(private_service, test_image):
         PodmanEngine(private_service.url)
     assert "podman system service --time=0" in str(caught.value)
     private_service.start()
-    assert engine.ps(all=True) is not None  # the same engine works again
+    # the same engine works again, and sees the same containers as the CLI
+    assert name in [c.name for c in engine.ps(all=True)]
 
 
 def test_engine_can_start_the_service_when_asked(tmp_path_factory):
@@ -199,7 +202,7 @@ def test_permission_denied_on_roots_socket_is_explained():
     """A lab member pointing at root's socket gets told to use their own rootless Podman."""
     code = (
         "from labcontainer.engine import PodmanEngine\n"
-        "from labcontainer.errors import ServicePermissionDenied\n"
+        "from labcontainer.core.errors import ServicePermissionDenied\n"
         "try:\n    PodmanEngine('unix:///run/podman/podman.sock')\n"
         "except ServicePermissionDenied as e:\n    print('DENIED', e)\n"
     )

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from labcontainer.gpus import NvmlUnavailable, PynvmlReader, RecordedReader, build_inventory, free_gpu_indices
+from labcontainer.gpus import NvmlUnavailable, PynvmlReader, RecordedReader, build_gpu_view
 from labcontainer.gpus.inventory import container_id_from_cgroup, containers_by_gpu
-from labcontainer.models import ContainerSpec
+from labcontainer.core.models import ContainerSpec
 from labcontainer.service import LabService
-from labcontainer.specs import parse_gpus
+from labcontainer.core.specs import parse_gpus
 
 from .conftest import wait_until
 
@@ -41,18 +41,18 @@ def test_this_machine_has_no_driver_and_says_so_without_a_traceback():
     with pytest.raises(NvmlUnavailable) as caught:
         PynvmlReader().read()
     assert "No NVIDIA driver" in caught.value.reason
-    inventory = LabService(nvml=PynvmlReader()).gpu_inventory(containers=[])
+    inventory = LabService(nvml=PynvmlReader()).gpu_view(running=[])
     assert inventory.gpus == () and not inventory.available
     assert "nvidia-smi" in inventory.reason
 
 
 def test_recorded_no_driver_machine():
-    inventory = LabService(nvml=RecordedReader({"unavailable": "NVML Shared Library Not Found"})).gpu_inventory([])
+    inventory = LabService(nvml=RecordedReader({"unavailable": "NVML Shared Library Not Found"})).gpu_view([])
     assert inventory.reason == "NVML Shared Library Not Found"
 
 
 def test_readings_become_an_inventory_with_free_gpus():
-    inventory = build_inventory(RecordedReader(two_gpus(processes_on_0=[4242])).read(), [], container_of_pid=lambda pid: None, user_of=lambda pid: "alice")
+    inventory = build_gpu_view(RecordedReader(two_gpus(processes_on_0=[4242])).read(), [], container_of_pid=lambda pid: None, user_of=lambda pid: "alice")
     gpu0, gpu1 = inventory.gpus
     assert gpu0.memory_used == 3 * GIB and gpu0.utilization == 87 and gpu0.power_draw == 250.5
     assert gpu0.processes[0].pid == 4242 and gpu0.processes[0].user == "alice"
@@ -64,7 +64,7 @@ def test_readings_become_an_inventory_with_free_gpus():
 def test_a_lost_gpu_is_one_row_not_a_failed_query():
     data = two_gpus()
     data["gpus"][1] = {"index": 1, "error": "GPU is lost"}
-    inventory = build_inventory(RecordedReader(data).read(), [])
+    inventory = build_gpu_view(RecordedReader(data).read(), [])
     assert [g.index for g in inventory.gpus] == [0, 1]
     assert inventory.gpus[1].error == "GPU is lost" and not inventory.gpus[1].free
     assert inventory.free_indices() == [0]
@@ -91,7 +91,7 @@ def test_gpu_process_inside_a_real_container_is_attributed_to_it(engine, test_im
     info = engine.run(ContainerSpec(image=test_image, name=name, command=("sleep", "infinity"), init=True, gpus=parse_gpus("0")))
     workload = wait_until(lambda: _child_pids(info.pid), message="the container's workload process")[0]
     service = LabService(engine, nvml=RecordedReader(two_gpus(processes_on_0=[workload, os.getpid()])))
-    inventory = service.gpu_inventory()
+    inventory = service.gpu_view()
     by_pid = {p.pid: p for p in inventory.gpus[0].processes}
     assert by_pid[workload].container_name == name
     assert by_pid[workload].container_id == info.id
@@ -105,7 +105,17 @@ def test_a_gpu_reserved_by_a_running_container_is_not_free(engine, test_image, u
     name = unique_name()
     engine.run(ContainerSpec(image=test_image, name=name, command=("sleep", "infinity"), init=True, gpus=parse_gpus("1")))
     service = LabService(engine, nvml=RecordedReader(two_gpus()))
-    running = engine.ps()
-    assert containers_by_gpu(running)["1"] == [name] or name in containers_by_gpu(running)["1"]
+    running = [c for c in engine.ps() if c.name == name]
+    assert containers_by_gpu(running) == {"1": [name]}
     assert 1 not in service.free_gpus()
-    assert 1 not in free_gpu_indices(service.gpu_inventory(running), running)
+    view = service.gpu_view(running)
+    assert view.gpus[1].reserved_by == (name,) and not view.gpus[1].free
+    assert view.gpus[0].free and view.free_indices() == [0]
+
+
+def test_a_stopped_container_holds_no_gpu():
+    from labcontainer.core.models import ContainerInfo
+
+    stopped = ContainerInfo(id="c" * 64, name="old", image="x", state="exited", status="Exited (0)", gpus=("nvidia.com/gpu=all",))
+    view = build_gpu_view(RecordedReader(two_gpus()).read(), [stopped], container_of_pid=lambda pid: None)
+    assert view.free_indices() == [0, 1]

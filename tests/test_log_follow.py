@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from labcontainer.engine.logs import follow_lines, parse_log_timestamp
-from labcontainer.engine.podman import _timestamped_lines
+from labcontainer.engine.streams import follow_lines
+from labcontainer.core.timefmt import parse_timestamp_ns as parse_log_timestamp
+from labcontainer.engine.streams import timestamped_lines as _timestamped_lines
 
 
 def test_timestamps_parse_to_exact_nanoseconds():
@@ -28,7 +29,7 @@ def test_follow_gives_each_line_once_across_reads_with_equal_timestamps():
         reads.append((tail, since))
         return list(log) if since is None else [line for line in log if parse_log_timestamp(line.split()[0]) >= since * 10**9]
 
-    lines = list(follow_lines(read, is_running, tail="all", sleep=lambda _s: None))
+    lines = list(follow_lines(read, is_running, tail="all", interval=0))
     assert lines == ["a", "b", "c", "d", "e"]
     assert reads == [("all", None), ("all", 5), ("all", 5)]
 
@@ -46,3 +47,15 @@ def test_follow_starts_from_the_tail_and_stops_after_the_final_read():
 def test_timestamped_records_of_one_long_line_are_joined():
     frames = ["T1 abc", "T2 def\n", "T3 x\nT3 y\n"[0:5], "T4 tail"]
     assert list(_timestamped_lines(frames)) == ["T1 abcdef", "T3 x", "T4 tail"]
+
+
+def test_demux_gives_the_same_frames_however_the_stream_is_cut():
+    from labcontainer.engine.streams import demux as _demux
+
+    texts = [f"line {i}\n".encode() for i in range(500)]
+    stream = b"".join(bytes([2 if i % 3 == 0 else 1, 0, 0, 0]) + len(t).to_bytes(4, "big") + t for i, t in enumerate(texts))
+    whole = list(_demux(iter([stream])))
+    assert [t for _s, t in whole] == [t.decode() for t in texts]
+    assert whole[0][0] == "stderr" and whole[1][0] == "stdout"
+    for size in (1, 7, 8, 37, 4096):
+        assert list(_demux(iter(stream[i : i + size] for i in range(0, len(stream), size)))) == whole

@@ -13,12 +13,12 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from jupyter_client.manager import AsyncKernelManager
 
-from labcontainer import errors
-from labcontainer.kernelspecs import install_kernelspec
+from labcontainer.core import errors
+from labcontainer.kernels.kernelspecs import install_kernelspec
 from labcontainer.magics import ContainerMagics
-from labcontainer.models import LABEL_KERNEL_ID, ContainerSpec
-from labcontainer.provisioner import records
-from labcontainer.provisioner.recovery import reconcile_kernel_containers
+from labcontainer.core.models import LABEL_KERNEL_ID, ContainerSpec
+from labcontainer.kernels import records
+from labcontainer.kernels.recovery import reconcile_kernel_containers
 from labcontainer.service import LabService
 
 

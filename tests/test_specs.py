@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from labcontainer import errors
+from labcontainer.core import errors
 from labcontainer.engine.translate import translate
-from labcontainer.models import PortSpec, VolumeSpec
-from labcontainer.specs import check_container_name, parse_env, parse_gpus, parse_port, parse_size, parse_volume
+from labcontainer.core.models import PortSpec, VolumeSpec
+from labcontainer.core.specs import check_container_name, parse_env, parse_gpus, parse_port, parse_size, parse_volume
 
 
 @pytest.mark.parametrize(
@@ -28,11 +28,23 @@ def test_volume_home_is_expanded():
     assert parse_volume("~/work:/work").host == os.path.expanduser("~/work")
 
 
-@pytest.mark.parametrize("text", ["", "/a", "relative:/x", "/a:relative", "/a:/b:rx", "/a:/b:ro:z", ":/b", "/a:"])
-def test_bad_volumes(text):
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("", "Use -v HOST_PATH:CONTAINER_PATH[:ro]"),
+        ("/a", "Use -v HOST_PATH:CONTAINER_PATH[:ro]"),
+        ("relative:/x", "host side of volume 'relative:/x' must be an absolute path"),
+        ("/a:relative", "container side of volume '/a:relative' must be an absolute path"),
+        ("/a:/b:rx", "Bad volume mode 'rx'"),
+        ("/a:/b:ro:z", "Use -v HOST_PATH:CONTAINER_PATH[:ro]"),
+        (":/b", "Use -v HOST_PATH:CONTAINER_PATH[:ro]"),
+        ("/a:", "Use -v HOST_PATH:CONTAINER_PATH[:ro]"),
+    ],
+)
+def test_bad_volumes(text, says):
     with pytest.raises(errors.InvalidSpec) as caught:
         parse_volume(text)
-    assert "-v" in str(caught.value) or "path" in str(caught.value) or "mode" in str(caught.value)
+    assert says in str(caught.value)
 
 
 @pytest.mark.parametrize(

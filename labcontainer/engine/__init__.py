@@ -1,5 +1,14 @@
-"""The engine layer: the only code that imports podman-py."""
+"""The engine layer: the only code that imports podman-py. Private behind ``service``.
 
-from .podman import ExecSession, PodmanEngine
+client.py     PodmanEngine: one REST verb per method
+convert.py    Podman's JSON <-> labcontainer records
+streams.py    multiplexed frames, log lines, following a log
+exec.py       ``podman exec`` streams (with stdin)
+connection.py where the service is, and starting one
+translate.py  podman-py / HTTP failures -> labcontainer errors
+"""
+
+from .client import PodmanEngine
+from .exec import ExecSession
 
 __all__ = ["PodmanEngine", "ExecSession"]

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Mapping
 
-from ..errors import ServicePermissionDenied, ServiceUnavailable
+from ..core.errors import ServicePermissionDenied, ServiceUnavailable
 
 ROOTFUL_SOCKET = "/run/podman/podman.sock"
 
@@ -153,3 +153,18 @@ def start_service(url: str, *, log_path: str | None = None, wait_seconds: float 
         hint="Run `podman system service --time=0` in a terminal to see its error.",
         url=url,
     )
+
+
+def choose_url(url: str | None, may_start: bool) -> str:
+    """The first candidate URL whose service answers; else start one there (opt-in)."""
+    urls = candidate_urls(url)
+    reasons = []
+    for candidate in urls:
+        reason = probe_socket(candidate)
+        if reason is None:
+            return candidate
+        reasons.append(reason)
+    if may_start and socket_path(urls[0]):
+        start_service(urls[0])
+        return urls[0]
+    raise unavailable_error(urls, reasons)

@@ -14,7 +14,7 @@ from typing import Iterator
 import requests
 from podman import errors as podman_errors
 
-from ..errors import (
+from ..core.errors import (
     ContainerNotFound,
     ContainerStateError,
     GpuDeviceUnknown,
@@ -24,9 +24,18 @@ from ..errors import (
     NotSupportedHere,
     PodmanError,
     RootlessSetupError,
+    ServiceUnavailable,
 )
 
 _CDI_RE = re.compile(r"(?:unresolvable CDI devices?|CDI device|unknown device)[^\n]*?((?:[\w.-]+/[\w.-]+=[\w.-]+[ ,]*)+)")
+
+
+class ServiceText(Exception):
+    """An error text the service put in a 200 answer (e.g. stats), to translate like others."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.explanation = text
 
 
 def explanation_of(exc: BaseException) -> str:
@@ -86,7 +95,6 @@ def _is_connection_failure(exc: BaseException) -> bool:
 
 def _lost_service(exc: BaseException) -> LabContainerError:
     from .connection import START_SERVICE_HINT
-    from ..errors import ServiceUnavailable
 
     return ServiceUnavailable(
         "The Podman service stopped answering.", hint=START_SERVICE_HINT, detail=explanation_of(exc)

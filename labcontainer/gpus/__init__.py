@@ -1,6 +1,6 @@
-"""GPUs: the NVML seam (nvml.py, the only importer of pynvml) and pure inventory logic."""
+"""GPUs: the NVML seam (nvml.py, the only importer of pynvml) and the GPU view. Private behind ``service``."""
 
-from .inventory import build_inventory, default_reader, free_gpu_indices
+from .inventory import build_gpu_view, default_reader
 from .nvml import NvmlReader, NvmlUnavailable, PynvmlReader, RecordedReader
 
-__all__ = ["build_inventory", "default_reader", "free_gpu_indices", "NvmlReader", "NvmlUnavailable", "PynvmlReader", "RecordedReader"]
+__all__ = ["build_gpu_view", "default_reader", "NvmlReader", "NvmlUnavailable", "PynvmlReader", "RecordedReader"]

@@ -1,4 +1,7 @@
-"""GPU inventory logic: readings + containers → who uses which GPU.
+"""The GPU view: NVML readings + containers → who uses which GPU, and which are free.
+
+``build_gpu_view`` is the one place "free" is decided (no process, no reservation by a
+running labcontainer container, readable); %gpus, both panels and the REST API show it.
 
 A GPU process is attributed to a container through its cgroup (``/proc/PID/cgroup``
 names ``libpod-<container id>``) or, where containers get no cgroup of their own
@@ -13,9 +16,9 @@ import os
 import pwd
 import re
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable
 
-from ..models import ContainerInfo, GpuInfo, GpuInventory, GpuProcess
+from ..core.models import ContainerInfo, GpuInfo, GpuProcess, GpuView
 from .nvml import Readings
 
 _CONTAINER_ID_RE = re.compile(r"libpod-(?!conmon-)([0-9a-f]{64})")
@@ -76,16 +79,17 @@ def user_of_pid(pid: int, proc_root: str | Path = "/proc") -> str | None:
         return str(uid)
 
 
-def build_inventory(
+def build_gpu_view(
     readings: Readings,
     containers: Iterable[ContainerInfo] = (),
     *,
     container_of_pid: Callable[[int], str | None] | None = None,
     user_of: Callable[[int], str | None] = user_of_pid,
-) -> GpuInventory:
-    """Join NVML readings with the containers Podman knows."""
+) -> GpuView:
+    """Join NVML readings with the containers Podman knows (pass the running ones)."""
     containers = list(containers)
     by_id = {c.id: c for c in containers}
+    reserved = containers_by_gpu(containers)
     if container_of_pid is None:
         container_of_pid = container_resolver(containers)
     gpus = []
@@ -105,6 +109,9 @@ def build_inventory(
             )
         gpus.append(
             GpuInfo(
+                reserved_by=tuple(
+                    sorted({*reserved.get(str(reading.index), ()), *reserved.get(reading.uuid, ()), *reserved.get("all", ())})
+                ),
                 index=reading.index,
                 uuid=reading.uuid,
                 name=reading.name,
@@ -118,31 +125,17 @@ def build_inventory(
                 error=reading.error,
             )
         )
-    return GpuInventory(gpus=tuple(gpus), driver_version=readings.driver_version)
+    return GpuView(gpus=tuple(gpus), driver_version=readings.driver_version)
 
 
 def containers_by_gpu(containers: Iterable[ContainerInfo]) -> dict[str, list[str]]:
     """GPU id ("0", "all", a UUID) → names of running containers that asked for it (label-based)."""
     result: dict[str, list[str]] = {}
     for container in containers:
-        if not container.running:
-            continue
-        for device in container.gpus:
-            gpu_id = device.split("=", 1)[-1]
-            result.setdefault(gpu_id, []).append(container.name)
+        if container.running:
+            for gpu in container.gpu_ids:
+                result.setdefault(gpu, []).append(container.name)
     return result
-
-
-def containers_asking_for(gpu: GpuInfo, reserved: Mapping[str, list[str]]) -> list[str]:
-    """Names of the running containers that asked for ``gpu`` — by index, by UUID or as
-    "all" — from a :func:`containers_by_gpu` mapping; sorted, each once."""
-    return sorted({*reserved.get(str(gpu.index), ()), *reserved.get(gpu.uuid, ()), *reserved.get("all", ())})
-
-
-def free_gpu_indices(inventory: GpuInventory, containers: Iterable[ContainerInfo] = ()) -> list[int]:
-    """GPUs with no process on them and not reserved by a running labcontainer container."""
-    reserved = containers_by_gpu(containers)
-    return [g.index for g in inventory.gpus if g.free and not containers_asking_for(g, reserved)]
 
 
 def default_reader():

@@ -1,32 +1,38 @@
 """``%container`` and ``%gpus``: the podman CLI, in a notebook cell.
 
-``%load_ext labcontainer`` registers them. Subcommands route through a dict to small
-functions (commands.py); parsing mistakes and labcontainer errors become UsageError, so
-the user sees one clear paragraph and no traceback.
+``%load_ext labcontainer`` registers them. Each group of subcommands lives in its own
+module (containers.py, images.py) with each parser beside its function; registry.py routes
+to them and generates the help. This module is the one place failures become what the
+user sees: a labcontainer error or a parsing mistake is one UsageError paragraph, never a
+traceback.
 """
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 
-from ..errors import LabContainerError
+from ..core.errors import LabContainerError
+from ..core.specs import parse_env
 from ..service import LabService, default_service
-from .commands import COMMANDS, gpu_tables, stream_session
-from .parsing import build_parsers, parse_exec_cell_line, split_line
+from . import containers, images  # noqa: F401  (they register their subcommands)
+from .containers import ExitStatus, stream_session
+from .gpus import FreeGpus, GpuReport, gpu_report
+from .registry import SUBCOMMANDS, HelpShown, MagicParser, add_exec_options, help_text, split_line, unknown_subcommand
 
-HELP = """%container SUBCOMMAND [OPTIONS] — the podman CLI in a notebook.
+__all__ = ["ContainerMagics", "ExitStatus", "FreeGpus", "GpuReport", "load_ipython_extension"]
 
-  pull IMAGE                 images
-  run [-d] [--name N] [--rm] [-v H:C[:ro]]... [-e K=V]... [-p H:C]... [--gpus all|0|0,1|count=N]
-      [--shm-size S] [-w DIR] [--network NET] IMAGE [CMD...]
-  ps [-a] [--labcontainer] [-f KEY=VALUE]       logs [-f] [--tail N] NAME
-  exec [-w DIR] [-e K=V] [-u USER] NAME CMD...   inspect NAME    stats [NAME]
-  start|stop|restart|kill|rm NAME...            panel           connect [--url URL] [--start-service]
 
-Cell magic: %%container exec [--bash|--python] NAME   runs the cell in the container.
-%gpus shows who uses which GPU; %gpus --free prints the free ones for --gpus.
-Python variables expand: %container logs {name}.  `%container SUBCOMMAND --help` for details."""
+def _exec_cell_parser() -> MagicParser:
+    parser = MagicParser(prog="%%container exec", description="Run the cell as a script in a container.")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--bash", dest="interpreter", action="store_const", const="bash", help="run it with bash (default)")
+    group.add_argument("--python", dest="interpreter", action="store_const", const="python", help="run it with python3")
+    add_exec_options(parser)
+    parser.add_argument("name", help="container name or id")
+    return parser
 
 
 @magics_class
@@ -34,7 +40,6 @@ class ContainerMagics(Magics):
     def __init__(self, shell=None, service: LabService | None = None) -> None:
         super().__init__(shell)
         self._service = service
-        self._parsers = build_parsers()
 
     @property
     def service(self) -> LabService:
@@ -43,29 +48,27 @@ class ContainerMagics(Magics):
     @line_cell_magic
     def container(self, line: str, cell: str | None = None):
         """Manage Podman containers: `%container help` lists the subcommands."""
-        if cell is not None:
-            return self._exec_cell(line, cell)
-        words = split_line(line)
-        if not words or words[0] in ("help", "-h", "--help"):
-            print(HELP)
-            return None
-        subcommand, rest = words[0], words[1:]
-        if subcommand not in COMMANDS:
-            raise UsageError(f"%container: unknown subcommand '{subcommand}'. Known: {', '.join(sorted(COMMANDS))}, help.")
-        args = self._parsers[subcommand].parse_args(rest)
-        try:
-            return COMMANDS[subcommand](self.service, args)
-        except LabContainerError as exc:
-            raise UsageError(str(exc)) from None
+        return _user_facing(lambda: self._container(line, cell))
 
-    def _exec_cell(self, line: str, cell: str):
-        args = parse_exec_cell_line(line)
-        command = ["bash", "-s"] if args.interpreter == "bash" else ["python3", "-"]
-        try:
-            session = self.service.engine.exec_stream(args.name, command, workdir=args.workdir, stdin=cell.encode())
-            return stream_session(session, args.name)
-        except LabContainerError as exc:
-            raise UsageError(str(exc)) from None
+    def _container(self, line: str, cell: str | None) -> Any:
+        words = split_line(line)
+        if cell is not None:
+            return self._exec_cell(words, cell)
+        if not words or words[0] in ("help", "-h", "--help"):
+            print(help_text())
+            return None
+        parser = SUBCOMMANDS.get(words[0])
+        if parser is None or parser.runner is None:
+            raise unknown_subcommand(words[0])
+        return parser.runner(self.service, parser.parse_args(words[1:]))
+
+    def _exec_cell(self, words: list[str], cell: str) -> ExitStatus:
+        if not words or words[0] != "exec":
+            raise UsageError("The cell magic runs a script in a container: %%container exec [--bash|--python] NAME")
+        args = _exec_cell_parser().parse_args(words[1:])
+        command = ["python3", "-"] if args.interpreter == "python" else ["bash", "-s"]
+        session = self.service.exec_stream(args.name, command, workdir=args.workdir, env=parse_env(args.env), stdin=cell.encode())
+        return stream_session(session, args.name)
 
     @line_magic
     def gpus(self, line: str):
@@ -74,7 +77,17 @@ class ContainerMagics(Magics):
         unknown = [w for w in words if w != "--free"]
         if unknown:
             raise UsageError(f"%gpus: unknown option {' '.join(unknown)}; use %gpus or %gpus --free")
-        return gpu_tables(self.service, free_only="--free" in words)
+        return _user_facing(lambda: gpu_report(self.service, free_only="--free" in words))
+
+
+def _user_facing(action: Callable[[], Any]) -> Any:
+    """Run a magic's work; the one translation of failures into what the user sees."""
+    try:
+        return action()
+    except HelpShown:
+        return None
+    except LabContainerError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def load_ipython_extension(ipython) -> None:

@@ -6,7 +6,7 @@ import sys
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-from ..models import PullProgress
+from ..core.models import PullProgress
 
 
 def in_notebook() -> bool:

@@ -13,8 +13,7 @@ from jupyter_server.utils import url_path_join
 from traitlets import Bool, Unicode
 from traitlets.config import Configurable
 
-from ..gpus.nvml import RecordedReader
-from ..service import LabService, default_service
+from ..service import LabService, set_default_service
 from .handlers import handler_routes
 
 
@@ -31,16 +30,16 @@ class LabContainer(Configurable):
 
 
 def build_service(settings: LabContainer) -> LabService:
-    nvml = RecordedReader(settings.nvml_recording) if settings.nvml_recording else None
-    if settings.podman_url is None and nvml is None and not settings.start_service:
-        # Share one service with the provisioner (same process, same connection).
-        return default_service()
-    return LabService(url=settings.podman_url, start_service=settings.start_service, nvml=nvml)
+    """The server's one service, from ``c.LabContainer``."""
+    return LabService(url=settings.podman_url, start_service=settings.start_service, nvml_recording=settings.nvml_recording)
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
     settings = LabContainer(parent=serverapp)
     service = build_service(settings)
+    # The kernel provisioner finds the service through default_service(): installing this
+    # one there makes container kernels and the REST API talk to the same Podman.
+    set_default_service(service)
     web_app = serverapp.web_app
     web_app.settings["labcontainer"] = service
     base = url_path_join(web_app.settings["base_url"], "labcontainer", "api") + "/"
@@ -51,8 +50,8 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
 
 
 def _recover(service: LabService, log: Any) -> None:
-    from ..errors import LabContainerError
-    from ..provisioner.recovery import reconcile_kernel_containers
+    from ..core.errors import LabContainerError
+    from ..kernels.recovery import reconcile_kernel_containers
 
     try:
         report = reconcile_kernel_containers(service, log=log)

@@ -8,8 +8,8 @@ import os
 import stat
 from pathlib import Path
 
-from labcontainer.models import LABEL_KERNEL_ID, LABEL_PURPOSE
-from labcontainer.provisioner.records import load_records
+from labcontainer.core.models import LABEL_KERNEL_ID, LABEL_PURPOSE
+from labcontainer.kernels.records import load_records
 
 
 async def run_cell(client, code: str, timeout: float = 30) -> tuple[str, dict]:
@@ -73,7 +73,7 @@ async def test_container_kernel_story(jp_fetch, jp_serverapp, test_image, podman
         # (jupyter_client adds the sticky bit to directories it writes sockets in)
         assert stat.S_IMODE(os.stat(record.connection_dir).st_mode) & 0o777 == 0o700
         for channel in ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"):
-            socket_file = Path(record.connection_dir) / f"k-{km.connection_info[channel] if hasattr(km, 'connection_info') else getattr(km, channel)}"
+            socket_file = Path(record.connection_dir) / f"k-{getattr(km, channel)}"
             assert stat.S_ISSOCK(socket_file.stat().st_mode), socket_file
         listening = podman_cli("exec", container["Id"], "sh", "-c", "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null").stdout
         listeners = [line.split()[1] for line in listening.splitlines() if line.split()[3:4] == ["0A"]]

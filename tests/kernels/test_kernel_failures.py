@@ -8,8 +8,8 @@ import sys
 import pytest
 from jupyter_client.manager import AsyncKernelManager
 
-from labcontainer import errors
-from labcontainer.kernelspecs import install_kernelspec, list_kernelspecs, remove_kernelspec
+from labcontainer.core import errors
+from labcontainer.kernels.kernelspecs import install_kernelspec, list_kernelspecs, remove_kernelspec
 
 
 @pytest.fixture

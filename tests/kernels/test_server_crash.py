@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from labcontainer.kernelspecs import install_kernelspec
+from labcontainer.kernels.kernelspecs import install_kernelspec
 
 from ..conftest import wait_until
 

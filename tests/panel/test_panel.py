@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 import labcontainer
-from labcontainer.container_panel import ContainerPanel
-from labcontainer.container_panel.model import LogBuffer
+from labcontainer.widgets import ContainerPanel
+from labcontainer.widgets.model import LogBuffer
 from labcontainer.engine import PodmanEngine
 from labcontainer.gpus import RecordedReader
-from labcontainer.models import ContainerSpec
+from labcontainer.core.models import ContainerSpec
 from labcontainer.service import LabService
 
 from ..conftest import wait_until
@@ -105,7 +105,7 @@ def test_logs_follow_into_a_bounded_buffer(service, test_image, unique_name):
     panel = ContainerPanel(service, auto_refresh=False, log_limit=50)
     try:
         name = unique_name()
-        service.engine.run(ContainerSpec(image=test_image, name=name, command=("sh", "-c", "seq 1 2000; sleep 1; echo last")))
+        service.run(ContainerSpec(image=test_image, name=name, command=("sh", "-c", "seq 1 2000; sleep 1; echo last")))
         panel.refresh()
         panel.row_buttons(name)["Logs"].click()
         wait_until(lambda: panel.log_text.endswith("last"), timeout=20, message="the followed logs to reach the end")
@@ -113,6 +113,28 @@ def test_logs_follow_into_a_bounded_buffer(service, test_image, unique_name):
         assert panel.log_buffer.total >= 200  # it saw them (tail 200) but keeps only 50
     finally:
         panel.close()
+
+
+def _log_followers() -> int:
+    import threading
+
+    return sum(1 for t in threading.enumerate() if t.name == "labcontainer-logs" and t.is_alive())
+
+
+def test_log_followers_end_when_superseded_or_closed(service, test_image, unique_name):
+    """Logs clicked five times on a quiet running container, then the panel closed: no
+    follower thread is left polling Podman."""
+    before = _log_followers()
+    panel = ContainerPanel(service, auto_refresh=False)
+    name = unique_name()
+    service.run(ContainerSpec(image=test_image, name=name, command=("sh", "-c", "echo one; exec sleep infinity"), init=True))
+    panel.refresh()
+    for _ in range(5):
+        panel.row_buttons(name)["Logs"].click()
+    wait_until(lambda: panel.log_text == "one", message="the last follower to show the log")
+    wait_until(lambda: _log_followers() == before + 1, timeout=5, message="superseded followers to end")
+    panel.close()
+    wait_until(lambda: _log_followers() == before, timeout=5, message="the follower to end when the panel closes")
 
 
 def test_log_buffer_is_bounded():
@@ -134,14 +156,14 @@ def test_panel_survives_a_podman_restart(private_service, test_image, unique_nam
     panel = ContainerPanel(service, auto_refresh=True)
     try:
         name = unique_name()
-        service.engine.run(ContainerSpec(image=test_image, name=name, command=("sleep", "infinity"), init=True))
+        service.run(ContainerSpec(image=test_image, name=name, command=("sleep", "infinity"), init=True))
         wait_until(lambda: name in [r.name for r in panel.rows], message="the event-driven refresh to show the new container")
 
         private_service.stop()
         panel.refresh()
         assert "Podman is not reachable" in panel.banner and "podman system service" in panel.banner
         panel.row_buttons(name)["Stop"].click()  # clicking while down: no exception, a message
-        assert panel.status
+        assert "podman system service" in panel.status, panel.status
 
         private_service.start()
         wait_until(lambda: panel.banner == "", timeout=20, message="the banner to go once Podman is back")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from labcontainer.models import ContainerSpec
+from labcontainer.core.models import ContainerSpec
 
 
 

@@ -1,9 +1,13 @@
-"""The ipywidgets container panel: ``labcontainer.panel()`` or ``%container panel``."""
+"""The ipywidgets container panel: ``labcontainer.panel()`` or ``%container panel``.
+
+panel.py is the view (a VBox wired in ``__init__``); model.py holds the pure helpers
+(containers → rows, GPU bars, the bounded log buffer).
+"""
 
 from __future__ import annotations
 
 from ..service import LabService, default_service
-from .widget import ContainerPanel
+from .panel import ContainerPanel
 
 
 def panel(service: LabService | None = None, **options) -> ContainerPanel:

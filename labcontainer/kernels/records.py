@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core.files import write_private_json
+
 
 def default_state_dir() -> Path:
     from jupyter_core.paths import jupyter_runtime_dir
@@ -38,11 +40,7 @@ def save_record(record: KernelRecord, state_dir: Path | None = None) -> Path:
     path = directory / f"{record.kernel_id}.json"
     data = asdict(record)
     data["connection_info"] = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in record.connection_info.items()}
-    # Create 0600 before writing: the key must never be readable by others, even briefly.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle)
-    return path
+    return write_private_json(path, data)
 
 
 def load_records(state_dir: Path | None = None) -> list[KernelRecord]:

@@ -15,9 +15,9 @@ from typing import Callable
 
 import ipywidgets as widgets
 
-from ..errors import LabContainerError, ServiceUnavailable
-from ..gpus.inventory import containers_by_gpu
-from ..service import LabService
+from ..core.errors import LabContainerError, ServiceUnavailable
+from ..core.models import GpuView
+from ..service import ContainerAction, LabService
 from .model import LogBuffer, Row, gpu_bars, rows_from
 
 FILTERS = {"labcontainer only": "labcontainer", "all of mine": "mine"}
@@ -31,7 +31,7 @@ class ContainerPanel(widgets.VBox):
         self._refresh_lock = threading.Lock()
         self._log_buffer = LogBuffer(log_limit)
         self._log_follower: threading.Thread | None = None
-        self._log_generation = 0
+        self._log_stop = threading.Event()  # set: the current follower ends, even on a quiet log
         self.rows: list[Row] = []
         self.refresh_count = 0
         self.selected: str | None = None
@@ -102,12 +102,11 @@ class ContainerPanel(widgets.VBox):
             self._rows_box.children = [self._cached_row_widget(row) for row in self.rows] or [
                 widgets.HTML("<i>No containers. Use the form below or <code>%container run -d IMAGE</code>.</i>")
             ]
-            running = [c for c in containers if c.running]
-            self._render_gpus(self._service.gpu_inventory(running), containers_by_gpu(running))
+            self._render_gpus(self._service.gpu_view([c for c in containers if c.running]))
 
     def refresh_images(self) -> None:
         try:
-            names = [image.name for image in self._service.engine.images()]
+            names = [image.name for image in self._service.images()]
         except ServiceUnavailable as exc:
             self._show_banner(str(exc))
             return
@@ -129,9 +128,9 @@ class ContainerPanel(widgets.VBox):
         """Refresh on Podman events; poll while events are unavailable; retry when Podman is down."""
         while not self._closed.is_set():
             try:
-                engine = self._service.engine
+                events = self._service.events()
                 self._safely(self.refresh)
-                for _event in engine.events():
+                for _event in events:
                     if self._closed.is_set():
                         return
                     self._safely(self.refresh)
@@ -144,7 +143,7 @@ class ContainerPanel(widgets.VBox):
 
     def close(self) -> None:
         self._closed.set()
-        self._log_generation += 1
+        self._log_stop.set()
         super().close()
 
     # -- rows -------------------------------------------------------------------------------
@@ -193,9 +192,9 @@ class ContainerPanel(widgets.VBox):
                 return box.buttons
         raise KeyError(name)
 
-    def _act(self, action: str, name: str) -> None:
+    def _act(self, action: ContainerAction, name: str) -> None:
         self._set_status(f"{action} {name}…")
-        getattr(self._service.engine, action)(name)
+        self._service.act(name, action)
         self._set_status(f"{action}: {name} done")
         self.refresh()
 
@@ -213,7 +212,7 @@ class ContainerPanel(widgets.VBox):
         name, self._pending_removal = self._pending_removal, None
         self._confirm_box.layout.display = "none"
         if name:
-            self._service.engine.remove(name)
+            self._service.remove(name)
             self._set_status(f"removed {name}")
             self.refresh()
 
@@ -234,10 +233,11 @@ class ContainerPanel(widgets.VBox):
 
     def show_logs(self, name: str, *, follow: bool = True, tail: int | None = 200) -> threading.Thread:
         """Show the last lines of ``name`` (``tail=None``: read them all) and follow new ones
-        in the background; only the buffer's last ``log_limit`` lines are kept."""
+        in the background; only the buffer's last ``log_limit`` lines are kept. The previous
+        follower is stopped first, so each click leaves one follower, not one more."""
+        self._log_stop.set()
+        self._log_stop = stop = threading.Event()
         self.selected = name
-        self._log_generation += 1
-        generation = self._log_generation
         self._log_buffer.clear()
         self._log_title.value = f"<b>Logs of {html.escape(name)}</b> (last {self._log_buffer.limit} lines kept)"
 
@@ -245,8 +245,8 @@ class ContainerPanel(widgets.VBox):
             pending: list[str] = []
             last_flush = 0.0
             try:
-                for line in self._service.engine.logs(name, tail=tail, follow=follow):
-                    if generation != self._log_generation:
+                for line in self._service.logs(name, tail=tail, follow=follow, stop=stop):
+                    if stop.is_set():
                         return
                     pending.append(line)
                     # Update the browser at most ~5 times a second, however chatty the container.
@@ -257,7 +257,7 @@ class ContainerPanel(widgets.VBox):
                         last_flush = time.monotonic()
             except LabContainerError as exc:
                 self._set_status(str(exc))
-            if generation == self._log_generation:
+            if not stop.is_set():
                 self._log_buffer.extend(pending)
                 self._log_view.value = self._log_buffer.text()
 
@@ -267,12 +267,12 @@ class ContainerPanel(widgets.VBox):
 
     # -- GPUs ----------------------------------------------------------------------------------
 
-    def _render_gpus(self, inventory, reserved) -> None:
-        if not inventory.available:
-            self._gpu_box.children = [widgets.HTML(f"<i>{html.escape(inventory.reason or 'No GPUs')}</i>")]
+    def _render_gpus(self, view: GpuView) -> None:
+        if not view.available:
+            self._gpu_box.children = [widgets.HTML(f"<i>{html.escape(view.reason or 'No GPUs')}</i>")]
             self._gpu_choices.children = []
             return
-        bars = gpu_bars(inventory, reserved)
+        bars = gpu_bars(view)
         children = []
         for bar in bars:
             memory = widgets.FloatProgress(value=bar.memory_fraction, min=0, max=1, description="memory")

@@ -7,36 +7,11 @@ itself: IPython picks ``_repr_html_`` in a notebook and ``_repr_pretty_`` in a t
 from __future__ import annotations
 
 import html
-from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Sequence
 
+from ..core.timefmt import human_age, human_bytes
+
 Column = tuple[str, Callable[[Any], Any]]
-
-
-def human_bytes(value: int | None) -> str:
-    if value is None:
-        return "-"
-    size = float(value)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} TB"
-
-
-def human_mib(value: int | None) -> str:
-    return "-" if value is None else f"{value / (1 << 20):,.0f} MiB"
-
-
-def human_age(when: datetime | None) -> str:
-    if when is None:
-        return "-"
-    seconds = (datetime.now(timezone.utc) - when).total_seconds()
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            count = int(seconds // size)
-            return f"{count} {unit}{'s' if count != 1 else ''} ago"
-    return "just now"
 
 
 class Table:
@@ -115,7 +90,7 @@ CONTAINER_COLUMNS: list[Column] = [
     ("created", lambda c: human_age(c.created)),
     ("status", lambda c: c.status),
     ("ports", lambda c: ", ".join(c.ports)),
-    ("gpus", lambda c: ",".join(g.split("=", 1)[-1] for g in c.gpus)),
+    ("gpus", lambda c: ",".join(c.gpu_ids)),
 ]
 
 IMAGE_COLUMNS: list[Column] = [

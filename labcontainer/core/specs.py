@@ -1,6 +1,6 @@
 """Parse the podman CLI's little languages: ``-v``, ``-p``, ``-e``, ``--gpus``, ``--shm-size``.
 
-Pure functions; each raises :class:`~labcontainer.errors.InvalidSpec` with a message that
+Pure functions; each raises :class:`~labcontainer.core.errors.InvalidSpec` with a message that
 shows the accepted form.
 """
 
@@ -147,8 +147,3 @@ def parse_gpus(text: str, *, free: Iterable[int] = ()) -> tuple[str, ...]:
         else:
             raise InvalidSpec(f"Bad GPU '{item}' in '--gpus {text}'.", hint=usage)
     return tuple(devices)
-
-
-def gpu_ids_of(devices: Iterable[str]) -> list[str]:
-    """CDI device names → the part after ``=`` (``nvidia.com/gpu=0`` → ``0``)."""
-    return [d.split("=", 1)[1] if "=" in d else d for d in devices]

@@ -21,6 +21,18 @@ LABEL_KERNEL_ID = "org.labcontainer.kernel-id"
 PURPOSE_CONTAINER = "container"
 PURPOSE_KERNEL = "kernel"
 
+# One vocabulary of container states (Podman's words). "Active" states hold resources —
+# a process, reserved GPUs, a name a restart must not clash with — and count as "not
+# stopped" for following logs, polling a kernel and offering Stop in the panels.
+STATE_RUNNING = "running"
+ACTIVE_STATES = frozenset({"running", "created", "paused", "restarting", "stopping"})
+STOPPED_STATES = frozenset({"exited", "stopped", "configured", "initialized"})
+
+
+def is_active(state: str) -> bool:
+    """Whether a container in ``state`` has not stopped (running, paused, starting...)."""
+    return state in ACTIVE_STATES
+
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
@@ -50,6 +62,11 @@ class VolumeSpec(_JsonMixin):
 
     def __str__(self) -> str:
         return f"{self.host}:{self.container}{':ro' if self.read_only else ''}"
+
+
+def gpu_id(device: str) -> str:
+    """A CDI device name's GPU part: ``nvidia.com/gpu=0`` → ``0`` (a bare id stays as it is)."""
+    return device.split("=", 1)[1] if "=" in device else device
 
 
 @dataclass(frozen=True)
@@ -126,7 +143,12 @@ class ContainerInfo(_JsonMixin):
 
     @property
     def running(self) -> bool:
-        return self.state == "running"
+        return self.state == STATE_RUNNING
+
+    @property
+    def gpu_ids(self) -> tuple[str, ...]:
+        """The GPUs it asked for, as ``--gpus`` takes them (``0``, ``all``, a UUID)."""
+        return tuple(gpu_id(d) for d in self.gpus)
 
     def to_json(self) -> dict[str, Any]:
         data = super().to_json()
@@ -210,20 +232,34 @@ class GpuInfo(_JsonMixin):
     power_limit: float | None
     processes: tuple[GpuProcess, ...] = ()
     error: str | None = None  # set when this GPU could not be read (lost, fallen off the bus)
+    #: Running containers that asked for this GPU (by index, UUID or "all"), from
+    #: labcontainer's labels: Podman's inspect does not show CDI devices.
+    reserved_by: tuple[str, ...] = ()
 
     @property
     def free(self) -> bool:
-        """Nobody runs anything on it (and it could be read)."""
-        return self.error is None and not self.processes
+        """Readable, no process on it and no running container asked for it. The one
+        definition of "free" that %gpus, the panels and the REST API all show."""
+        return self.error is None and not self.processes and not self.reserved_by
 
     @property
-    def cdi_name(self) -> str:
-        return f"nvidia.com/gpu={self.index}"
+    def users(self) -> tuple[str, ...]:
+        """Containers using or holding it, then host processes, for "used by" columns."""
+        names = sorted({p.container_name for p in self.processes if p.container_name} | set(self.reserved_by))
+        host = sum(1 for p in self.processes if not p.container_name)
+        return tuple(names) + ((f"{host} host process(es)",) if host else ())
+
+    def to_json(self) -> dict[str, Any]:
+        data = super().to_json()
+        # "containers" is the REST name of reserved_by (docs/rest-api.md).
+        data.update(free=self.free, containers=list(self.reserved_by))
+        return data
 
 
 @dataclass(frozen=True)
-class GpuInventory(_JsonMixin):
-    """The GPUs of this machine. ``gpus`` is empty with a ``reason`` when NVML cannot be used."""
+class GpuView(_JsonMixin):
+    """The GPUs of this machine, who uses them and which are free, computed once
+    (``gpus/inventory.py``). ``gpus`` is empty with a ``reason`` when NVML cannot be used."""
 
     gpus: tuple[GpuInfo, ...] = ()
     reason: str | None = None
@@ -236,3 +272,11 @@ class GpuInventory(_JsonMixin):
 
     def free_indices(self) -> list[int]:
         return [g.index for g in self.gpus if g.free]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "available": self.available,
+            "reason": self.reason,
+            "driver_version": self.driver_version,
+            "gpus": [g.to_json() for g in self.gpus],
+        }

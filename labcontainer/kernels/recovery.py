@@ -13,8 +13,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ContainerNotFound, LabContainerError
-from ..models import LABEL_KERNEL_ID, LABEL_MANAGED, LABEL_PURPOSE, PURPOSE_KERNEL
+from ..core.errors import ContainerNotFound, LabContainerError
+from ..core.models import LABEL_KERNEL_ID, LABEL_MANAGED, LABEL_PURPOSE, PURPOSE_KERNEL
 from ..service import LabService
 from . import records
 
@@ -37,7 +37,7 @@ def reconcile_kernel_containers(
             report.kept.append(record.kernel_id)
             continue
         try:
-            labels = service.engine.get(record.container_id or record.container_name).labels
+            labels = service.get(record.container_id or record.container_name).labels
         except ContainerNotFound:
             report.forgotten.append(record.kernel_id)
             _forget(record, state_dir)
@@ -55,7 +55,7 @@ def reconcile_kernel_containers(
             _forget(record, state_dir)
             continue
         try:
-            service.engine.remove(record.container_id, force=True)
+            service.remove(record.container_id, force=True)
             report.removed.append(record.container_name)
             log.info("labcontainer: removed kernel container %s left by a server that stopped", record.container_name)
         except ContainerNotFound:

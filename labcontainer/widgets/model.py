@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable
 
-from ..engine.humanize import describe_duration
-from ..gpus.inventory import containers_asking_for
-from ..models import ContainerInfo, GpuInventory
+from ..core.models import ContainerInfo, GpuView, is_active
+from ..core.timefmt import describe_duration
 
 
 @dataclass(frozen=True)
@@ -32,6 +31,7 @@ def rows_from(containers: Iterable[ContainerInfo], now: datetime | None = None) 
     rows = []
     for c in sorted(containers, key=lambda c: c.name):
         running = c.running
+        active = is_active(c.state)
         uptime = describe_duration((now - c.started_at).total_seconds()) if running and c.started_at else "-"
         rows.append(
             Row(
@@ -39,14 +39,14 @@ def rows_from(containers: Iterable[ContainerInfo], now: datetime | None = None) 
                 image=c.image,
                 status=c.status,
                 uptime=uptime,
-                gpus=",".join(g.split("=", 1)[-1] for g in c.gpus) or "-",
+                gpus=",".join(c.gpu_ids) or "-",
                 ports=", ".join(c.ports) or "-",
                 managed=c.managed,
                 can_start=not running,
-                can_stop=running,
+                can_stop=active,
                 can_restart=running,
                 # Like `podman rm` without -f: a running container must be stopped first.
-                can_remove=not running,
+                can_remove=not active,
             )
         )
     return rows
@@ -62,22 +62,19 @@ class GpuBar:
     free: bool
 
 
-def gpu_bars(inventory: GpuInventory, reserved: dict[str, list[str]]) -> list[GpuBar]:
+def gpu_bars(view: GpuView) -> list[GpuBar]:
+    """One bar per GPU; "free" and "used by" are the view's (computed once, for everyone)."""
     bars = []
-    for gpu in inventory.gpus:
+    for gpu in view.gpus:
         memory = (gpu.memory_used or 0) / gpu.memory_total if gpu.memory_total else 0.0
-        names = sorted({p.container_name for p in gpu.processes if p.container_name} | set(containers_asking_for(gpu, reserved)))
-        host = sum(1 for p in gpu.processes if not p.container_name)
-        users = ", ".join(names + ([f"{host} host process(es)"] if host else [])) or "nobody"
-        free = gpu.free and not names
         bars.append(
             GpuBar(
                 index=gpu.index,
-                label=f"GPU {gpu.index} {gpu.name}{' (free)' if free else ''}",
+                label=f"GPU {gpu.index} {gpu.name}{' (free)' if gpu.free else ''}",
                 memory_fraction=min(1.0, memory),
                 utilization_fraction=min(1.0, (gpu.utilization or 0) / 100),
-                users=users,
-                free=free,
+                users=", ".join(gpu.users) or "nobody",
+                free=gpu.free,
             )
         )
     return bars

@@ -12,22 +12,24 @@ like::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
-from .errors import InvalidSpec, NotFoundError
-from .specs import check_container_name, parse_env, parse_gpus, parse_size, parse_volume
+from ..core.errors import NotFoundError
+from ..core.specs import check_container_name
+from .config import KernelContainerConfig
 
 PROVISIONER_NAME = "labcontainer-podman"
 NAME_PREFIX = "lc-"
-LOGO = Path(__file__).parent / "static" / "container-kernel.svg"
+LOGO = Path(__file__).parent.parent / "static" / "container-kernel.svg"
 
 
 @dataclass(frozen=True)
@@ -80,55 +82,33 @@ def default_display_name(image: str, gpus: str | None) -> str:
 
 
 def install_kernelspec(
-    image: str,
+    config: KernelContainerConfig | str,
     *,
     name: str | None = None,
     display_name: str | None = None,
-    gpus: str | None = None,
-    volumes: Sequence[str] = (),
-    env: Sequence[str] = (),
-    shm_size: str | None = None,
-    network: str | None = None,
-    inject_ipykernel: bool = False,
-    transport: str = "ipc",
     prefix: str | None = None,
+    **settings: Any,
 ) -> KernelspecInfo:
-    """Write (or replace) a container kernelspec; raises InvalidSpec on bad input."""
-    if not image or not isinstance(image, str) or image.startswith("-") or any(c.isspace() for c in image):
-        raise InvalidSpec("A container kernelspec needs an image.", hint="Use --image IMAGE, e.g. --image localhost/labcontainer-kernel:latest.")
-    name = (name or default_name(image, gpus)).lower()
+    """Write (or replace) a container kernelspec; raises InvalidSpec naming a bad setting.
+
+    ``config`` is a KernelContainerConfig, or an image name with the other settings as
+    keywords (``install_kernelspec("IMG", gpus="0")``), read the way a kernelspec is."""
+    if isinstance(config, str):
+        config = KernelContainerConfig.from_mapping({"image": config, **settings}, where="install_kernelspec()")
+    elif settings:
+        config = dataclasses.replace(config, **settings)
+    config.validate()
+    name = (name or default_name(config.image, config.gpus)).lower()
     check_container_name(name)
-    if gpus is not None and not gpus.startswith("count="):
-        parse_gpus(gpus)
-    for volume in volumes:
-        parse_volume(volume)
-    parse_env(env)
-    if shm_size:
-        parse_size(shm_size)
-    if transport not in ("ipc", "tcp"):
-        raise InvalidSpec(f"Unknown transport '{transport}'.", hint="Use ipc (default) or tcp.")
-    config: dict[str, Any] = {"image": image, "transport": transport}
-    if gpus:
-        config["gpus"] = gpus
-    if volumes:
-        config["volumes"] = list(volumes)
-    if env:
-        config["env"] = list(env)
-    if shm_size:
-        config["shm_size"] = shm_size
-    if network:
-        config["network"] = network
-    if inject_ipykernel:
-        config["inject_ipykernel"] = True
     spec = {
         "argv": ["python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": display_name or default_display_name(image, gpus),
+        "display_name": display_name or default_display_name(config.image, config.gpus),
         "language": "python",
         "interrupt_mode": "signal",
         "metadata": {
             "labcontainer": True,
             "debugger": False,
-            "kernel_provisioner": {"provisioner_name": PROVISIONER_NAME, "config": config},
+            "kernel_provisioner": {"provisioner_name": PROVISIONER_NAME, "config": config.to_kernelspec_config()},
         },
     }
     with tempfile.TemporaryDirectory() as staging:

@@ -1,0 +1,400 @@
+"""PodmanEngine: one REST verb per method, over podman-py's HTTP client.
+
+Every method has the meaning of the podman CLI command of the same name, takes and
+returns labcontainer records (core/models.py) and raises only labcontainer errors
+(core/errors.py). Calls block; the service gives async callers a threaded face.
+Container names go into URL paths escaped: a name is user input.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime
+from typing import Any, Callable, Iterator, Mapping, Sequence
+from urllib.parse import quote
+
+from podman import PodmanClient
+from podman import errors as podman_errors
+
+from ..core.errors import ContainerNotFound, ImageNotFound, InvalidSpec, LabContainerError, PodmanError, PullFailed
+from ..core.models import (
+    ACTIVE_STATES,
+    ContainerInfo,
+    ContainerSpec,
+    ContainerStats,
+    EngineInfo,
+    ExecResult,
+    ImageInfo,
+    PullProgress,
+)
+from . import connection
+from .convert import (
+    EPOCH,
+    container_info_from_inspect,
+    container_info_from_list,
+    container_stats,
+    create_kwargs,
+    current_user,
+    engine_info,
+    filters_param,
+    image_info,
+    pull_fraction,
+    split_reference,
+)
+from .exec import ExecSession
+from .streams import demux, follow_lines, lines_of, timestamped_lines
+from .translate import ServiceText, translate, translated
+
+ProgressCallback = Callable[[PullProgress], None]
+
+#: How long one REST call may take before we call the service unresponsive (seconds).
+DEFAULT_TIMEOUT = 60
+
+
+class PodmanEngine:
+    """A connection to one Podman API service.
+
+    Args:
+        url: ``unix:///path``, ``tcp://...`` or ``ssh://...``; default: discovered (see
+            :mod:`labcontainer.engine.connection`).
+        start_service: if no service answers at a unix socket, start
+            ``podman system service`` there (opt-in; the service outlives us).
+        owner: the user name written in the owner label (default: the current user).
+
+    Raises:
+        ServiceUnavailable: no service answers (and ``start_service`` is off or failed).
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        start_service: bool = False,
+        owner: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.owner = owner or current_user()
+        self._timeout = timeout
+        self.url = connection.choose_url(url, start_service)
+        self._client = PodmanClient(base_url=self.url, timeout=timeout)
+        self._info: EngineInfo | None = None
+
+    # -- connection -------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._client.close()
+
+    def ping(self) -> bool:
+        """True when the service answers; raises ServiceUnavailable when it does not."""
+        reason = connection.probe_socket(self.url)
+        if reason is not None:
+            raise connection.unavailable_error([self.url], [reason])
+        with translated():
+            return bool(self._client.ping())
+
+    def info(self) -> EngineInfo:
+        """Version and mode (rootless or not) of the service; cached after the first call."""
+        if self._info is None:
+            with translated():
+                raw = self._client.info()
+            self._info = engine_info(raw, self.url)
+        return self._info
+
+    # -- images -----------------------------------------------------------------------
+
+    def images(self) -> list[ImageInfo]:
+        """Local images, like ``podman images`` (one REST call)."""
+        with translated():
+            response = self._client.api.get("/images/json")
+            response.raise_for_status()
+            raw_images = response.json() or []
+        return sorted((image_info(raw) for raw in raw_images), key=lambda i: i.name)
+
+    def image_exists(self, image: str) -> bool:
+        with translated(image=image):
+            return bool(self._client.images.exists(image))
+
+    def pull(self, image: str, on_progress: ProgressCallback | None = None) -> ImageInfo:
+        """``podman pull IMAGE``, reporting progress events as they come.
+
+        Raises:
+            PullFailed: the registry refused or could not be reached.
+        """
+        report = on_progress or (lambda _p: None)
+        report(PullProgress(image=image, message=f"Pulling {image}", fraction=0.0))
+        repository, tag = split_reference(image)
+        try:
+            with translated(image=image):
+                # podman-py's pull never raises on a failed pull: the 200 stream carries
+                # {"error": ...}, so we read the stream ourselves.
+                stream = self._client.images.pull(repository, tag=tag, stream=True, decode=True)
+                for event in stream:
+                    if event.get("error"):
+                        raise PullFailed(image, str(event["error"]))
+                    message = event.get("stream") or event.get("status") or ""
+                    if message.strip():
+                        report(PullProgress(image=image, message=message.strip(), fraction=pull_fraction(event)))
+        except LabContainerError as exc:
+            report(PullProgress(image=image, message="Pull failed", done=True))
+            raise exc if isinstance(exc, PullFailed) else PullFailed(image, str(exc)) from exc
+        found = self.image(image)
+        report(PullProgress(image=image, message=f"Pulled {found.name}", fraction=1.0, done=True))
+        return found
+
+    def image(self, image: str) -> ImageInfo:
+        with translated(image=image):
+            try:
+                raw = self._client.images.get(image).attrs
+            except podman_errors.ImageNotFound:
+                raise ImageNotFound(image) from None
+        return image_info(raw)
+
+    # -- containers: create and run -------------------------------------------------------
+
+    def run(self, spec: ContainerSpec) -> ContainerInfo:
+        """``podman run -d``: create and start a container labelled as labcontainer's.
+
+        If the container was created but cannot start (e.g. an unknown GPU device), it is
+        removed again: it is ours and the user never saw it, so nothing is left behind.
+        """
+        container_id = self.create(spec)
+        try:
+            self.start(container_id)
+        except LabContainerError:
+            self._remove_quietly(container_id)
+            raise
+        return self.get(container_id)
+
+    def create(self, spec: ContainerSpec) -> str:
+        """``podman create``; returns the container id."""
+        kwargs = create_kwargs(spec, self.owner)
+        # A missing image comes back as 500 "image not known", which translates to
+        # ImageNotFound: no separate existence check (one REST call less per start).
+        with translated(container=spec.name, image=spec.image):
+            container = self._client.containers.create(**kwargs)
+        return container.id
+
+    # -- containers: query ----------------------------------------------------------------
+
+    def ps(
+        self,
+        *,
+        all: bool = False,
+        filters: Mapping[str, str | Sequence[str]] | None = None,
+        managed_only: bool = False,
+    ) -> list[ContainerInfo]:
+        """``podman ps [-a]``: one REST call whatever the number of containers.
+
+        ``filters`` uses Podman's names (``name``, ``label``, ``status``, ``ancestor``...);
+        a value may be a list. ``managed_only`` keeps labcontainer's containers only.
+        """
+        params: dict[str, Any] = {"all": all}
+        query = filters_param(filters, managed_only)
+        if query:
+            params["filters"] = json.dumps(query)
+        with translated():
+            response = self._client.api.get("/containers/json", params=params)
+            response.raise_for_status()
+            raw = response.json() or []
+        infos = [container_info_from_list(entry) for entry in raw]
+        return sorted(infos, key=lambda c: (c.created or EPOCH), reverse=True)
+
+    def get(self, name: str) -> ContainerInfo:
+        """One container by name or id (raises ContainerNotFound)."""
+        return container_info_from_inspect(self.inspect(name))
+
+    def inspect(self, name: str) -> dict[str, Any]:
+        """``podman inspect NAME``: Podman's full JSON."""
+        return self._container_request("get", name, "json").json()
+
+    def logs(
+        self,
+        name: str,
+        *,
+        tail: int | None = None,
+        follow: bool = False,
+        timestamps: bool = False,
+        stop: threading.Event | None = None,
+    ) -> Iterator[str]:
+        """``podman logs``: the container's output, line by line (stdout and stderr merged).
+
+        With ``follow`` the iterator goes on until the container stops, the caller stops
+        iterating, or ``stop`` is set (which also ends the wait between two reads).
+        """
+        first_tail: int | str = tail if tail is not None else "all"
+
+        def is_running() -> bool:
+            return self.get(name).state in ACTIVE_STATES
+
+        if not follow or not is_running():
+            # A stopped container's log is complete: one plain read.
+            yield from self._read_logs(name, first_tail, None, timestamps)
+            return
+
+        def read(tail_now: int | str, since: int | None) -> Iterator[str]:
+            return self._read_logs(name, tail_now, since, True)
+
+        # Podman's own follow stream loses lines under fast output: see engine/logs.py.
+        yield from follow_lines(read, is_running, tail=first_tail, keep_timestamps=timestamps, stop=stop)
+
+    def _read_logs(self, name: str, tail: int | str, since: int | None, timestamps: bool) -> Iterator[str]:
+        # Not podman-py's logs(): its frame reader loses frames on short reads (see demux).
+        params: dict[str, Any] = {"stdout": True, "stderr": True, "follow": False, "timestamps": timestamps, "tail": tail}
+        if since is not None:
+            params["since"] = str(since)
+        response = self._container_request("get", name, "logs", params=params, stream=True, timeout=(10, None))
+        with translated(container=name):
+            frames = (text for _stream, text in demux(response.iter_content(chunk_size=None)))
+            yield from (timestamped_lines(frames) if timestamps else lines_of(frames))
+
+    def wait(self, name: str, *, condition: str = "stopped") -> int:
+        """Block until the container reaches ``condition``; returns its exit code."""
+        # A long wait must not be cut by the per-request timeout.
+        response = self._container_request("post", name, "wait", params={"condition": condition}, timeout=(10, None))
+        return int(response.json())
+
+    def exec(
+        self,
+        name: str,
+        command: Sequence[str],
+        *,
+        workdir: str | None = None,
+        env: Mapping[str, str] | None = None,
+        user: str | None = None,
+    ) -> ExecResult:
+        """``podman exec NAME CMD...``: run a command, capture output and exit code."""
+        return self.exec_stream(name, command, workdir=workdir, env=env, user=user).collect()
+
+    def exec_stream(
+        self,
+        name: str,
+        command: Sequence[str],
+        *,
+        workdir: str | None = None,
+        env: Mapping[str, str] | None = None,
+        user: str | None = None,
+        stdin: bytes | None = None,
+    ) -> "ExecSession":
+        """Start ``podman exec`` and stream its output as ``("stdout"|"stderr", text)`` pairs.
+
+        The exit code is on the returned session once iteration ends. ``stdin`` (optional)
+        is written to the command's standard input, e.g. a script for ``bash -s``.
+        """
+        if not command:
+            raise InvalidSpec("No command given to exec.", hint="Use `%container exec NAME COMMAND...`.")
+        payload: dict[str, Any] = {
+            "Cmd": list(command),
+            "AttachStdout": True,
+            "AttachStderr": True,
+            "AttachStdin": stdin is not None,
+        }
+        if workdir:
+            payload["WorkingDir"] = workdir
+        if env:
+            payload["Env"] = [f"{k}={v}" for k, v in env.items()]
+        if user:
+            payload["User"] = user
+        exec_id = self._container_request("post", name, "exec", data=json.dumps(payload)).json()["Id"]
+        return ExecSession(self._client.api, self.url, name, exec_id, stdin)
+
+    # -- containers: lifecycle ------------------------------------------------------------
+
+    def start(self, name: str) -> None:
+        """``podman start NAME`` (already running is fine)."""
+        try:
+            self._container_request("post", name, "start", not_modified_ok=True)
+        except PodmanError as exc:
+            # A container that exits at once can make Podman fail reading its cgroup after
+            # it already ran ("read /proc/N/cgroup: no such process"): it did start.
+            if "no such process" not in exc.detail or not self._has_run(name):
+                raise
+
+    def _has_run(self, name: str) -> bool:
+        info = self.get(name)
+        return info.started_at is not None and info.state != "created"
+
+    def stop(self, name: str, *, timeout: int = 10) -> None:
+        """``podman stop NAME``: SIGTERM, then SIGKILL after ``timeout`` seconds (stopped is fine)."""
+        self._container_request(
+            "post", name, "stop", params={"timeout": timeout}, timeout=(10, timeout + self._timeout), not_modified_ok=True
+        )
+
+    def restart(self, name: str, *, timeout: int = 10) -> None:
+        """``podman restart NAME``."""
+        self._container_request("post", name, "restart", params={"t": timeout}, timeout=(10, timeout + self._timeout))
+
+    def kill(self, name: str, *, signal: str | int = "SIGKILL") -> None:
+        """``podman kill [-s SIGNAL] NAME``."""
+        self._container_request("post", name, "kill", params={"signal": signal})
+
+    def remove(self, name: str, *, force: bool = False, volumes: bool = False) -> None:
+        """``podman rm [-f] NAME``. Anonymous volumes go only when ``volumes`` is asked for."""
+        self._container_request("delete", name, params={"force": force, "v": volumes}, timeout=(10, 30 + self._timeout))
+
+    def _container_request(
+        self,
+        method: str,
+        name: str,
+        action: str = "",
+        *,
+        params: dict[str, Any] | None = None,
+        data: str | None = None,
+        timeout: Any = None,
+        stream: bool = False,
+        not_modified_ok: bool = False,
+    ):
+        """One REST call on a container: 404 becomes ContainerNotFound, other failures are
+        translated; ``not_modified_ok`` accepts 304 (already in the asked-for state)."""
+        escaped = quote(name, safe="")
+        path = f"/containers/{escaped}/{action}" if action else f"/containers/{escaped}"
+        kwargs: dict[str, Any] = {"params": params}
+        if data is not None:
+            kwargs["data"] = data
+        if timeout is not None:
+            kwargs["timeout"] = timeout
+        if stream:
+            kwargs["stream"] = True
+        with translated(container=name):
+            response = getattr(self._client.api, method)(path, **kwargs)
+            if response.status_code == 404:
+                raise ContainerNotFound(name)
+            if not (not_modified_ok and response.status_code == 304):
+                response.raise_for_status()
+        return response
+
+    def _remove_quietly(self, name: str) -> None:
+        try:
+            self.remove(name, force=True)
+        except LabContainerError:
+            pass
+
+    def stats(self, name: str | None = None) -> list[ContainerStats]:
+        """``podman stats --no-stream [NAME]``: CPU, memory and pids of running containers."""
+        params: dict[str, Any] = {"stream": False}
+        if name:
+            params["containers"] = [name]
+        with translated(container=name):
+            response = self._client.api.get("/containers/stats", params=params)
+            if response.status_code == 404 and name:
+                raise ContainerNotFound(name)
+            response.raise_for_status()
+            raw = response.json() or {}
+        if raw.get("Error"):
+            raise translate(ServiceText(str(raw["Error"].get("msg", raw["Error"]))), container=name)
+        return [container_stats(entry) for entry in raw.get("Stats") or []]
+
+    def events(self, *, since: datetime | None = None, filters: Mapping[str, str | Sequence[str]] | None = None) -> Iterator[dict[str, Any]]:
+        """Podman's event stream (container events by default); blocks between events."""
+        query = filters_param(filters or {"type": "container"}, False)
+        params: dict[str, Any] = {"stream": True, "filters": json.dumps(query)}
+        if since is not None:
+            params["since"] = str(int(since.timestamp()))
+        with translated():
+            response = self._client.api.get("/events", params=params, stream=True, timeout=(10, None))
+            response.raise_for_status()
+            for line in response.iter_lines():
+                if line:
+                    yield json.loads(line)
+
+

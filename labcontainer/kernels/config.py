@@ -1,0 +1,197 @@
+"""KernelContainerConfig: the one typed description of a container kernel's settings.
+
+Declared once here and read from every place a user states them — a kernelspec's
+``metadata.kernel_provisioner.config``, the ``labcontainer kernelspec install`` flags, the
+REST body of the side panel's form — with the same validation and one-paragraph messages
+that name the field. The provisioner turns it into a ContainerSpec directly (records, no
+CLI text to parse again).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from ..core.errors import InvalidSpec
+from ..core.models import LABEL_KERNEL_ID, PURPOSE_KERNEL, ContainerSpec, PortSpec, VolumeSpec
+from ..core.specs import parse_env, parse_gpus, parse_size, parse_volume
+
+#: Labels labcontainer sets itself; a kernelspec may not override them (clean-up and
+#: adoption select containers by them).
+RESERVED_LABEL_PREFIX = "org.labcontainer."
+TRANSPORTS = ("ipc", "tcp")
+CONTAINER_CONNECTION_DIR = "/conn"
+CONTAINER_CONNECTION_FILE = f"{CONTAINER_CONNECTION_DIR}/kernel.json"
+BUNDLE_MOUNT = "/opt/labcontainer-ipykernel"
+
+
+def _field(default: Any, help: str, **metadata: Any) -> Any:
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata={"help": help, **metadata})
+    return field(default=default, metadata={"help": help, **metadata})
+
+
+@dataclass(frozen=True)
+class KernelContainerConfig:
+    """How a container kernel's container is made. Field docs are the CLI's help too."""
+
+    image: str = _field("", "image to run the kernel in (required)")
+    gpus: str | None = _field(None, "GPUs: all, 0, 0,1, GPU-<uuid> or count=N (any N free ones)")
+    volumes: tuple[str, ...] = _field((), "extra HOST:CONTAINER[:ro] mounts", flag="--volume", short="-v")
+    env: tuple[str, ...] = _field((), "extra NAME=VALUE environment variables", short="-e")
+    shm_size: str | None = _field(None, "size of /dev/shm, e.g. 8g (PyTorch data loaders want more than 64m)")
+    network: str | None = _field(None, "container network (default: Podman's default)")
+    labels: Mapping[str, str] = _field({}, "extra labels on the kernel container", cli=False)
+    transport: str = _field("ipc", "ipc (no TCP port at all) or tcp (127.0.0.1 only)")
+    mount_workdir: bool = _field(True, "mount the notebook's folder at the same path")
+    inject_ipykernel: bool = _field(False, "mount this server's ipykernel into an image that lacks it")
+    startup_timeout: float = _field(60.0, "seconds the kernel may take to open its sockets (after any pull)")
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], *, where: str = "the kernelspec's config") -> "KernelContainerConfig":
+        """Validate a mapping of user settings (JSON-like) into a config; raises InvalidSpec
+        naming the field at fault. Unknown fields are refused, not ignored."""
+        if not isinstance(data, Mapping):
+            raise InvalidSpec(
+                f"{where[0].upper()}{where[1:]} must be an object of settings, not {type(data).__name__}.",
+                hint=f"Known settings: {', '.join(cls.field_names())}.",
+            )
+        unknown = sorted(set(data) - set(cls.field_names()))
+        if unknown:
+            raise InvalidSpec(
+                f"Unknown setting(s) {', '.join(unknown)} in {where}.", hint=f"Known settings: {', '.join(cls.field_names())}."
+            )
+        values = {name: _check_type(name, value, where) for name, value in data.items() if value is not None}
+        config = cls(**values)
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        """Check every value the way Podman and the provisioner will read it."""
+        if not self.image or self.image.startswith("-") or any(c.isspace() for c in self.image):
+            raise InvalidSpec(
+                "A container kernel needs an image.",
+                hint="Give one, e.g. --image localhost/labcontainer-kernel:latest.",
+            )
+        if self.gpus is not None and not self.gpus.strip().startswith("count="):
+            parse_gpus(self.gpus)
+        elif self.gpus is not None:
+            parse_gpus(self.gpus, free=range(10_000))  # only the syntax: which GPUs is decided at start
+        for volume in self.volumes:
+            parse_volume(volume)
+        _parse_env_strictly(self.env)
+        if self.shm_size:
+            parse_size(self.shm_size)
+        if self.transport not in TRANSPORTS:
+            raise InvalidSpec(f"Unknown transport '{self.transport}'.", hint="Use ipc (the default) or tcp.")
+        for key in self.labels:
+            if key.startswith(RESERVED_LABEL_PREFIX):
+                raise InvalidSpec(
+                    f"The label '{key}' is reserved for labcontainer.",
+                    hint=f"Choose a label that does not start with {RESERVED_LABEL_PREFIX}.",
+                )
+        if not 0 < self.startup_timeout <= 3600:
+            raise InvalidSpec(
+                f"startup_timeout {self.startup_timeout} is out of range.", hint="Use a number of seconds from 1 to 3600."
+            )
+
+    def to_kernelspec_config(self) -> dict[str, Any]:
+        """The JSON written in a kernelspec: only what differs from the defaults."""
+        defaults = KernelContainerConfig()
+        out: dict[str, Any] = {"image": self.image}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name != "image" and value != getattr(defaults, f.name):
+                out[f.name] = list(value) if isinstance(value, tuple) else dict(value) if isinstance(value, Mapping) else value
+        return out
+
+    def container_spec(
+        self,
+        *,
+        name: str,
+        kernel_id: str,
+        argv: Sequence[str],
+        connection_dir: Path,
+        workdir: str | None,
+        home: Path | None,
+        env: Mapping[str, str],
+        gpu_devices: tuple[str, ...],
+        tcp_ports: Sequence[int] = (),
+        rootless: bool,
+        uid: int,
+        gid: int,
+        ipykernel_bundle: str | None = None,
+    ) -> ContainerSpec:
+        """The container for one kernel start. ``env`` is what the launch adds (session
+        name...); ``gpu_devices`` are already-resolved CDI names."""
+        volumes = [VolumeSpec(str(connection_dir), CONTAINER_CONNECTION_DIR)]
+        if self.mount_workdir and workdir:
+            volumes.append(VolumeSpec(workdir, workdir))
+        if home is not None:
+            volumes.append(VolumeSpec(str(home), str(home)))
+        volumes += [parse_volume(v) for v in self.volumes]
+        environment = {"PYDEVD_DISABLE_FILE_VALIDATION": "1", **env}
+        if home is not None:
+            environment["HOME"] = str(home)
+        if ipykernel_bundle:
+            volumes.append(VolumeSpec(ipykernel_bundle, BUNDLE_MOUNT, read_only=True))
+            environment["PYTHONPATH"] = BUNDLE_MOUNT
+        environment.update(_parse_env_strictly(self.env))
+        return ContainerSpec(
+            image=self.image,
+            command=tuple(a.replace("{connection_file}", CONTAINER_CONNECTION_FILE) for a in argv),
+            name=name,
+            volumes=tuple(volumes),
+            env=environment,
+            ports=tuple(PortSpec(host_port=p, container_port=p, host_ip="127.0.0.1") for p in tcp_ports),
+            gpus=gpu_devices,
+            shm_size=parse_size(self.shm_size) if self.shm_size else None,
+            workdir=workdir if self.mount_workdir else None,
+            network=self.network,
+            # init: as PID 1 the kernel ignores SIGTERM, so every stop would wait for SIGKILL.
+            init=True,
+            # Files written in the work folder must belong to the user on the host.
+            userns="keep-id" if rootless else None,
+            user=None if rootless else f"{uid}:{gid}",
+            labels={**self.labels, LABEL_KERNEL_ID: kernel_id},
+            purpose=PURPOSE_KERNEL,
+        )
+
+
+def _parse_env_strictly(items: Sequence[str]) -> dict[str, str]:
+    # A kernelspec is read later, elsewhere: a bare NAME (value taken from the current
+    # process, as `podman run -e NAME` does) would mean something different each time.
+    for item in items:
+        if "=" not in item:
+            raise InvalidSpec(f"Environment setting '{item}' has no value.", hint="Write it as NAME=VALUE.")
+    return parse_env(items)
+
+
+def _check_type(name: str, value: Any, where: str) -> Any:
+    expected = {f.name: f.type for f in dataclasses.fields(KernelContainerConfig)}[name]
+    wrong = InvalidSpec(f"The setting '{name}' in {where} has the wrong type ({type(value).__name__}).")
+    if expected.startswith("tuple"):
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise InvalidSpec(f"The setting '{name}' in {where} must be a list of strings.")
+        return tuple(value)
+    if expected.startswith("Mapping"):
+        if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise InvalidSpec(f"The setting '{name}' in {where} must be an object of string values.")
+        return dict(value)
+    if expected == "bool":
+        if not isinstance(value, bool):
+            raise wrong
+        return value
+    if expected == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise wrong
+        return float(value)
+    if not isinstance(value, str):
+        raise wrong
+    return value

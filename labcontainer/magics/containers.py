@@ -1,0 +1,227 @@
+"""``%container`` subcommands about containers: run, ps, logs, exec, lifecycle, inspect, stats.
+
+Functions print what podman would print (names of stopped containers, streamed output)
+and return data (lists of records that display as tables). Mistakes raise labcontainer
+errors; the magic turns them into one UsageError paragraph.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..core.errors import InvalidSpec, LabContainerError
+from ..core.models import ContainerInfo
+from ..core.specs import parse_env
+from ..service import LabService
+from .registry import add_exec_options, non_negative_int, subcommand
+from .render import CONTAINER_COLUMNS, STATS_COLUMNS, Records
+
+
+@dataclass(frozen=True)
+class ExitStatus:
+    """What an attached run or an exec ended with; shows as one short line."""
+
+    exit_code: int
+    stdout: str = ""
+    stderr: str = ""
+    container: str = ""
+
+    def __repr__(self) -> str:
+        return f"exit code {self.exit_code}"
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(repr(self))
+
+
+def containers_table(items: list[ContainerInfo], note: str = "") -> Records:
+    return Records(items, CONTAINER_COLUMNS, empty="No containers. Start one with `%container run -d IMAGE`.", note=note)
+
+
+def _command_words(words: list[str]) -> list[str]:
+    return words[1:] if words[:1] == ["--"] else words
+
+
+run = subcommand("run", "Run a command in a new container (options go before IMAGE).")
+run.add_argument("-d", "--detach", action="store_true", help="run in the background and print the container id")
+run.add_argument("--name", help="a name for the container")
+run.add_argument("--rm", action="store_true", help="remove the container when it exits")
+run.add_argument("-v", "--volume", action="append", default=[], metavar="HOST:CONTAINER[:ro]", help="mount a host folder (repeatable)")
+run.add_argument("-p", "--publish", action="append", default=[], metavar="[IP:]HOST:CONTAINER", help="publish a port (repeatable)")
+run.add_argument("--gpus", metavar="all|0|0,1|count=N", help="GPUs to give the container (see %%gpus --free)")
+run.add_argument("--shm-size", metavar="SIZE", help="size of /dev/shm, e.g. 8g")
+run.add_argument("--network", help="container network (default: Podman's)")
+add_exec_options(run)
+run.add_argument("image", help="image to run")
+run.add_argument("command", nargs=argparse.REMAINDER, help="command and arguments (default: the image's)")
+
+
+@run.runs
+def do_run(service: LabService, args: argparse.Namespace) -> Any:
+    spec = service.build_spec(
+        args.image,
+        _command_words(list(args.command)),
+        name=args.name,
+        # Attached, --rm is done by us once the output is read (Podman would remove the
+        # container before its logs could be streamed).
+        remove=args.rm and args.detach,
+        volumes=args.volume,
+        env=args.env,
+        ports=args.publish,
+        gpus=args.gpus,
+        shm_size=args.shm_size,
+        workdir=args.workdir,
+        network=args.network,
+    )
+    info = service.run(spec)
+    if args.detach:
+        print(info.id)
+        return None
+    return _attach(service, info, remove=args.rm)
+
+
+def _attach(service: LabService, info: ContainerInfo, *, remove: bool) -> ExitStatus:
+    try:
+        for line in service.logs(info.id, follow=True):
+            print(line, flush=True)
+        code = service.wait(info.id)
+    except KeyboardInterrupt:
+        print(
+            f"\nStopped following {info.name}; it is still running. "
+            f"Use `%container logs -f {info.name}` to follow again or `%container stop {info.name}`.",
+            file=sys.stderr,
+        )
+        return ExitStatus(exit_code=-1, container=info.name)
+    if remove:
+        service.remove(info.id, force=True)
+    return ExitStatus(exit_code=code, container=info.name)
+
+
+ps = subcommand("ps", "List containers (running ones; -a for all).")
+ps.add_argument("-a", "--all", action="store_true", help="stopped containers too")
+ps.add_argument("-f", "--filter", action="append", default=[], metavar="KEY=VALUE", help="Podman's filters, e.g. name=train")
+ps.add_argument("--labcontainer", action="store_true", help="only containers labcontainer started")
+
+
+@ps.runs
+def do_ps(service: LabService, args: argparse.Namespace) -> Any:
+    filters: dict[str, list[str]] = {}
+    for item in args.filter:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidSpec(f"Bad filter '{item}'.", hint="Use --filter KEY=VALUE, e.g. --filter name=train.")
+        filters.setdefault(key, []).append(value)
+    items = service.containers(all=args.all, scope="labcontainer" if args.labcontainer else "mine", filters=filters)
+    return containers_table(items)
+
+
+logs = subcommand("logs", "Show a container's output.")
+logs.add_argument("-f", "--follow", action="store_true", help="keep printing new output until the container stops")
+logs.add_argument("--tail", type=non_negative_int, metavar="N", help="only the last N lines")
+logs.add_argument("-t", "--timestamps", action="store_true", help="show when each line was written")
+logs.add_argument("name", help="container name or id")
+
+
+@logs.runs
+def do_logs(service: LabService, args: argparse.Namespace) -> Any:
+    try:
+        for line in service.logs(args.name, tail=args.tail, follow=args.follow, timestamps=args.timestamps):
+            print(line, flush=True)
+    except KeyboardInterrupt:
+        pass
+    return None
+
+
+exec_ = subcommand("exec", "Run a command in a running container.")
+add_exec_options(exec_)
+exec_.add_argument("-u", "--user", help="user (name or uid[:gid]) to run the command as")
+exec_.add_argument("name", help="container name or id")
+exec_.add_argument("command", nargs=argparse.REMAINDER, help="command and arguments")
+
+
+@exec_.runs
+def do_exec(service: LabService, args: argparse.Namespace) -> Any:
+    command = _command_words(list(args.command))
+    if not command:
+        raise InvalidSpec("Say what to run.", hint="Use %container exec NAME COMMAND [ARG...].")
+    session = service.exec_stream(args.name, command, workdir=args.workdir, env=parse_env(args.env), user=args.user)
+    return stream_session(session, args.name)
+
+
+def stream_session(session, container: str) -> ExitStatus:
+    """Print an exec's output live, into the cell; return how it ended."""
+
+    def echo(stream_name: str, text: str) -> None:
+        target = sys.stderr if stream_name == "stderr" else sys.stdout
+        target.write(text)
+        target.flush()
+
+    result = session.collect(echo)
+    return ExitStatus(exit_code=result.exit_code, stdout=result.stdout, stderr=result.stderr, container=container)
+
+
+def _each(names: list[str], action: Callable[[str], None]) -> None:
+    """Act on each name like podman does: print the ones done, report all failures after."""
+    failures: list[LabContainerError] = []
+    for name in names:
+        try:
+            action(name)
+            print(name)
+        except LabContainerError as exc:
+            failures.append(exc)
+    if len(failures) == 1:
+        raise failures[0]
+    if failures:
+        raise LabContainerError("\n".join(str(f) for f in failures))
+
+
+def _names(name: str, summary: str) -> argparse.ArgumentParser:
+    parser = subcommand(name, summary)
+    parser.add_argument("names", nargs="+", metavar="NAME", help="container names or ids")
+    return parser
+
+
+start = _names("start", "Start stopped containers.")
+start.runs(lambda service, args: _each(args.names, service.start))
+stop = _names("stop", "Stop running containers (SIGTERM, then SIGKILL).")
+stop.add_argument("-t", "--time", type=non_negative_int, default=10, help="seconds to wait before SIGKILL (default 10)")
+stop.runs(lambda service, args: _each(args.names, lambda n: service.stop(n, timeout=args.time)))
+restart = _names("restart", "Restart containers.")
+restart.runs(lambda service, args: _each(args.names, service.restart))
+kill = _names("kill", "Send a signal (default SIGKILL) to containers.")
+kill.add_argument("-s", "--signal", default="SIGKILL", help="signal name or number, e.g. SIGINT or 2")
+
+
+@kill.runs
+def do_kill(service: LabService, args: argparse.Namespace) -> Any:
+    signal = args.signal.upper()
+    if not (signal.isdigit() or signal.isalpha() or (signal.startswith("SIG") and signal[3:].isalpha())):
+        raise InvalidSpec(f"Bad signal '{args.signal}'.", hint="Use e.g. -s SIGINT or -s 2.")
+    if not signal.isdigit() and not signal.startswith("SIG"):
+        signal = f"SIG{signal}"
+    _each(args.names, lambda n: service.kill(n, signal=signal))
+
+
+rm = _names("rm", "Remove containers you name (-f: even running ones).")
+rm.add_argument("-f", "--force", action="store_true", help="stop running containers first")
+rm.add_argument("-v", "--volumes", action="store_true", help="also remove their anonymous volumes")
+rm.runs(lambda service, args: _each(args.names, lambda n: service.remove(n, force=args.force, volumes=args.volumes)))
+
+inspect = subcommand("inspect", "Podman's full description of a container.")
+inspect.add_argument("name", help="container name or id")
+inspect.runs(lambda service, args: service.inspect(args.name))
+
+stats = subcommand("stats", "CPU, memory and processes of running containers.")
+stats.add_argument("name", nargs="?", help="one container (default: all running)")
+stats.runs(lambda service, args: Records(service.stats(args.name), STATS_COLUMNS, empty="No running containers."))
+
+panel = subcommand("panel", "Show the container panel (buttons instead of typing).")
+
+
+@panel.runs
+def do_panel(service: LabService, args: argparse.Namespace) -> Any:
+    from ..widgets import panel as make_panel
+
+    return make_panel(service)
