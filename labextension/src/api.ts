@@ -1,7 +1,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { IErrorBody } from './tokens';
+import { ErrorBody } from './generated/rest';
 
 /** An API failure with the server's one-paragraph message for the user. */
 export class ApiError extends Error {
@@ -44,7 +44,7 @@ export async function requestAPI<T>(
     }
   }
   if (!response.ok) {
-    const body = data as IErrorBody | null;
+    const body = data as ErrorBody | null;
     const message =
       body?.error?.message ??
       `The server answered ${response.status} ${response.statusText}.`;

@@ -4,12 +4,12 @@ import { Widget } from '@lumino/widgets';
 
 import { ApiError, requestAPI } from './api';
 import {
-  IContainer,
-  IGpuInventory,
-  IImage,
-  IKernelspec,
-  IStatus
-} from './tokens';
+  Container as IContainer,
+  GpuView as IGpuInventory,
+  Image as IImage,
+  Kernelspec as IKernelspec,
+  Status as IStatus
+} from './generated/rest';
 
 /** What the panel needs from the app: refresh the launcher's kernel list. */
 export interface IPanelOptions {
