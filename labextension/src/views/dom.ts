@@ -14,7 +14,13 @@ export function element<K extends keyof HTMLElementTagNameMap>(
 }
 
 export function setText(node: Node, text: string): void {
-  if (node.textContent !== text) {
+  if (node.textContent === text) {
+    return;
+  }
+  const only = node.firstChild;
+  if (only instanceof Text && only === node.lastChild && text !== '') {
+    only.data = text; // edit the text node in place rather than replacing it
+  } else {
     node.textContent = text;
   }
 }
