@@ -5,6 +5,8 @@ import {
 } from '@jupyterlab/application';
 import { LabIcon } from '@jupyterlab/ui-components';
 
+import * as client from './client';
+import { ContainersModel } from './model';
 import { ContainersPanel } from './panel';
 
 const containerIconSvg = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
@@ -24,9 +26,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
   autoStart: true,
   optional: [ILayoutRestorer],
   activate: (app: JupyterFrontEnd, restorer: ILayoutRestorer | null) => {
-    const panel = new ContainersPanel({
-      refreshKernelspecs: () => app.serviceManager.kernelspecs.refreshSpecs()
+    // The poll rests while the side panel is closed or the browser tab is hidden.
+    let shown: () => boolean = () => true;
+    const model = new ContainersModel({
+      client,
+      refreshLauncher: () => app.serviceManager.kernelspecs.refreshSpecs(),
+      standby: () => !shown() || 'when-hidden'
     });
+    const panel = new ContainersPanel(model);
+    shown = () => panel.isVisible;
     panel.title.icon = containerIcon;
     app.shell.add(panel, 'left', { rank: 600 });
     if (restorer) {

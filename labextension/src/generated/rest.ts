@@ -1,0 +1,364 @@
+// Generated from labcontainer/server/rest_schema.json by labextension/scripts/generate-types.mjs. Do not edit: run `jlpm gen:types`.
+/* eslint-disable */
+
+/**
+ * A container's state as Podman reports it.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "ContainerState".
+ */
+export type ContainerState =
+  | 'created'
+  | 'running'
+  | 'paused'
+  | 'exited'
+  | 'stopped'
+  | 'configured'
+  | 'initialized'
+  | 'removing'
+  | 'stopping'
+  | 'unknown';
+/**
+ * What labcontainer started a container for (its purpose label).
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "Purpose".
+ */
+export type Purpose = 'container' | 'kernel';
+/**
+ * The labcontainer exception class name of a failure, or HTTPError/InternalError from the server, or NetworkError when the client could not reach the server.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "ErrorKind".
+ */
+export type ErrorKind =
+  | 'InvalidSpec'
+  | 'ServiceUnavailable'
+  | 'ServicePermissionDenied'
+  | 'NotFoundError'
+  | 'ContainerNotFound'
+  | 'ImageNotFound'
+  | 'KernelspecNotFound'
+  | 'NameInUse'
+  | 'PullFailed'
+  | 'RootlessSetupError'
+  | 'GpuDeviceUnknown'
+  | 'NotSupportedHere'
+  | 'ContainerStateError'
+  | 'PodmanError'
+  | 'KernelStartError'
+  | 'HTTPError'
+  | 'InternalError'
+  | 'NetworkError';
+
+/**
+ * One container as `podman ps` shows it.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "Container".
+ */
+export interface Container {
+  /**
+   * 64 hex digits.
+   */
+  id: string;
+  /**
+   * The first 12 hex digits of id.
+   */
+  short_id: string;
+  name: string;
+  image: string;
+  state: ContainerState;
+  /**
+   * Human words, e.g. "Up 3 minutes".
+   */
+  status: string;
+  /**
+   * ISO 8601; null when Podman does not say.
+   */
+  created: string | null;
+  /**
+   * ISO 8601, or null when never started.
+   */
+  started_at: string | null;
+  command: string[];
+  ports: string[];
+  /**
+   * CDI names, e.g. nvidia.com/gpu=0.
+   */
+  gpus: string[];
+  labels: {
+    [k: string]: string | undefined;
+  };
+  /**
+   * null while the container never exited.
+   */
+  exit_code: number | null;
+  /**
+   * null when the container is not running.
+   */
+  pid: number | null;
+  /**
+   * Whether labcontainer created this container.
+   */
+  managed: boolean;
+  purpose: Purpose | null;
+}
+/**
+ * A process using a GPU, and who it belongs to.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "GpuProcess".
+ */
+export interface GpuProcess {
+  pid: number;
+  /**
+   * Bytes; null when the driver does not say.
+   */
+  used_memory: number | null;
+  user: string | null;
+  container_id: string | null;
+  container_name: string | null;
+}
+/**
+ * One GPU with its use.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "Gpu".
+ */
+export interface Gpu {
+  index: number;
+  uuid: string;
+  name: string;
+  /**
+   * Bytes.
+   */
+  memory_used: number | null;
+  /**
+   * Bytes.
+   */
+  memory_total: number | null;
+  /**
+   * Percent.
+   */
+  utilization: number | null;
+  /**
+   * Celsius.
+   */
+  temperature: number | null;
+  /**
+   * Watts.
+   */
+  power_draw: number | null;
+  /**
+   * Watts.
+   */
+  power_limit: number | null;
+  /**
+   * Set when this GPU could not be read.
+   */
+  error: string | null;
+  /**
+   * Nobody runs anything on it (and it could be read).
+   */
+  free: boolean;
+  processes: GpuProcess[];
+  /**
+   * Names of running containers that asked for this GPU (labcontainer's labels).
+   */
+  containers: string[];
+}
+/**
+ * The answer of GET gpus.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "GpuView".
+ */
+export interface GpuView {
+  available: boolean;
+  /**
+   * Why no GPU can be read, when available is false.
+   */
+  reason: string | null;
+  driver_version: string | null;
+  gpus: Gpu[];
+}
+/**
+ * One local image.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "Image".
+ */
+export interface Image {
+  id: string;
+  short_id: string;
+  /**
+   * The first tag, or short_id when untagged.
+   */
+  name: string;
+  tags: string[];
+  /**
+   * Bytes.
+   */
+  size: number;
+  /**
+   * ISO 8601.
+   */
+  created: string | null;
+}
+/**
+ * A container kernelspec installed by labcontainer.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "Kernelspec".
+ */
+export interface Kernelspec {
+  name: string;
+  display_name: string;
+  image: string;
+  /**
+   * e.g. "0", "0,1", "all"; null for no GPU.
+   */
+  gpus: string | null;
+  volumes: string[];
+  language: string;
+}
+/**
+ * The answer of GET status: can labcontainer reach Podman?
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "Status".
+ */
+export interface Status {
+  connected: boolean;
+  message: string | null;
+  url: string | null;
+  rootless: boolean | null;
+  version: string | null;
+}
+/**
+ * The body of every 4xx/5xx answer.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "ErrorBody".
+ */
+export interface ErrorBody {
+  error: {
+    kind: ErrorKind;
+    /**
+     * One paragraph to show to the user as it is.
+     */
+    message: string;
+  };
+}
+/**
+ * The answer of GET containers.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "ContainersAnswer".
+ */
+export interface ContainersAnswer {
+  containers: Container[];
+}
+/**
+ * The answer of POST containers and of the start/stop/restart actions.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "ContainerAnswer".
+ */
+export interface ContainerAnswer {
+  container: Container;
+}
+/**
+ * The answer of GET images.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "ImagesAnswer".
+ */
+export interface ImagesAnswer {
+  images: Image[];
+}
+/**
+ * The answer of GET kernelspecs (labcontainer's only).
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "KernelspecsAnswer".
+ */
+export interface KernelspecsAnswer {
+  kernelspecs: Kernelspec[];
+}
+/**
+ * The answer of POST kernelspecs.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "KernelspecAnswer".
+ */
+export interface KernelspecAnswer {
+  kernelspec: Kernelspec;
+}
+/**
+ * The answer of GET containers/{name}/logs.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "LogsAnswer".
+ */
+export interface LogsAnswer {
+  lines: string[];
+}
+/**
+ * The body of POST containers. Self-contained (no references) so it can be validated on its own.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "ContainerCreate".
+ */
+export interface ContainerCreate {
+  image: string;
+  name?: string;
+  /**
+   * none, 0, 0,1, all or count=N.
+   */
+  gpus?: string;
+  /**
+   * HOST:CONTAINER[:ro]
+   */
+  volumes?: string[];
+  /**
+   * KEY=VALUE
+   */
+  env?: string[];
+  /**
+   * [IP:]HOST:CONTAINER[/PROTO]
+   */
+  ports?: string[];
+  command?: string[];
+  /**
+   * e.g. 8g
+   */
+  shm_size?: string;
+  workdir?: string;
+}
+/**
+ * The body of POST kernelspecs. Self-contained (no references) so it can be validated on its own.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "KernelspecCreate".
+ */
+export interface KernelspecCreate {
+  image: string;
+  display_name?: string;
+  name?: string;
+  /**
+   * none, 0, 0,1, all or count=N.
+   */
+  gpus?: string;
+  /**
+   * HOST:CONTAINER[:ro]
+   */
+  volumes?: string[];
+}
+
+/** Every ErrorKind of the contract, for checking answers at run time. */
+export const ERROR_KINDS: readonly ErrorKind[] = ['InvalidSpec', 'ServiceUnavailable', 'ServicePermissionDenied', 'NotFoundError', 'ContainerNotFound', 'ImageNotFound', 'KernelspecNotFound', 'NameInUse', 'PullFailed', 'RootlessSetupError', 'GpuDeviceUnknown', 'NotSupportedHere', 'ContainerStateError', 'PodmanError', 'KernelStartError', 'HTTPError', 'InternalError', 'NetworkError'];
+
+/** Every ContainerState of the contract. */
+export const CONTAINER_STATES: readonly ContainerState[] = ['created', 'running', 'paused', 'exited', 'stopped', 'configured', 'initialized', 'removing', 'stopping', 'unknown'];

@@ -1,0 +1,271 @@
+/**
+ * The side panel's data, without any DOM: refreshed through the REST client every 5 s,
+ * one signal per section, emitted only when that section's data really changed.
+ */
+import { Poll } from '@lumino/polling';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import type * as Client from './client';
+import type { ContainerAction, Scope } from './client';
+import { sameValue } from './equal';
+import { ApiError, toApiError } from './errors';
+import type { Container, GpuView, Image, Kernelspec, KernelspecCreate, Status } from './generated/rest';
+
+/** The client functions the model uses (src/client.ts, or a fake in tests). */
+export type IContainersClient = Pick<
+  typeof Client,
+  | 'listContainers'
+  | 'containerAction'
+  | 'removeContainer'
+  | 'getGpus'
+  | 'listImages'
+  | 'listKernelspecs'
+  | 'createKernelspec'
+  | 'removeKernelspec'
+  | 'getStatus'
+>;
+
+/** What the model holds, section by section. */
+export interface ISnapshot {
+  status: Status | null;
+  containers: readonly Container[];
+  gpus: GpuView | null;
+  images: readonly Image[];
+  kernelspecs: readonly Kernelspec[];
+  /** The last refresh's failure; null once a refresh succeeds. */
+  error: ApiError | null;
+}
+
+type Section = keyof ISnapshot;
+type Signals = { [K in Section]: Signal<ContainersModel, ISnapshot[K]> };
+
+export namespace ContainersModel {
+  export interface IOptions {
+    client: IContainersClient;
+    /** Refresh the launcher's kernel list after a kernelspec was added or removed. */
+    refreshLauncher?: () => Promise<void>;
+    /** Milliseconds between refreshes; 5000 by default. */
+    interval?: number;
+    /** When the poll rests; 'when-hidden' (the browser tab is hidden) by default. */
+    standby?: Poll.Standby | (() => boolean | Poll.Standby);
+    /** Start polling at once (default true); tests call refresh() themselves. */
+    autoStart?: boolean;
+  }
+}
+
+export class ContainersModel {
+  constructor(options: ContainersModel.IOptions) {
+    this._client = options.client;
+    this._refreshLauncher = options.refreshLauncher ?? (() => Promise.resolve());
+    this._signals = {
+      status: new Signal(this),
+      containers: new Signal(this),
+      gpus: new Signal(this),
+      images: new Signal(this),
+      kernelspecs: new Signal(this),
+      error: new Signal(this)
+    };
+    this._poll = new Poll({
+      factory: () => this.refresh(),
+      frequency: { interval: options.interval ?? 5000, backoff: true, max: 60000 },
+      standby: options.standby ?? 'when-hidden',
+      name: 'labcontainer:refresh',
+      auto: options.autoStart ?? true
+    });
+  }
+
+  get statusChanged(): ISignal<ContainersModel, Status | null> {
+    return this._signals.status;
+  }
+  get containersChanged(): ISignal<ContainersModel, readonly Container[]> {
+    return this._signals.containers;
+  }
+  get gpusChanged(): ISignal<ContainersModel, GpuView | null> {
+    return this._signals.gpus;
+  }
+  get imagesChanged(): ISignal<ContainersModel, readonly Image[]> {
+    return this._signals.images;
+  }
+  get kernelspecsChanged(): ISignal<ContainersModel, readonly Kernelspec[]> {
+    return this._signals.kernelspecs;
+  }
+  get errorChanged(): ISignal<ContainersModel, ApiError | null> {
+    return this._signals.error;
+  }
+
+  get status(): Status | null {
+    return this._data.status;
+  }
+  get containers(): readonly Container[] {
+    return this._data.containers;
+  }
+  get gpus(): GpuView | null {
+    return this._data.gpus;
+  }
+  get images(): readonly Image[] {
+    return this._data.images;
+  }
+  get kernelspecs(): readonly Kernelspec[] {
+    return this._data.kernelspecs;
+  }
+  get error(): ApiError | null {
+    return this._data.error;
+  }
+
+  /** The container whose name this is, if the last refresh listed it. */
+  container(name: string): Container | undefined {
+    return this._data.containers.find(container => container.name === name);
+  }
+
+  /** 'mine' (all of the user's containers) or 'labcontainer' (the ones it started). */
+  get scope(): Scope {
+    return this._scope;
+  }
+  set scope(scope: Scope) {
+    if (scope !== this._scope) {
+      this._scope = scope;
+      void this.refresh();
+    }
+  }
+
+  get isDisposed(): boolean {
+    return this._poll.isDisposed;
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._poll.dispose();
+    Signal.clearData(this);
+  }
+
+  /**
+   * Reload every section now. Never rejects: a failure is kept in `error`. When refreshes
+   * overlap, only the last one started is applied.
+   */
+  async refresh(): Promise<void> {
+    const ticket = ++this._ticket;
+    const current = () => ticket === this._ticket && !this.isDisposed;
+    try {
+      const status = await this._client.getStatus();
+      if (!current()) {
+        return;
+      }
+      this._update('status', status);
+      if (!status.connected) {
+        this._update('containers', []);
+        this._update('error', null);
+        return;
+      }
+      const [containers, gpus, images, kernelspecs] = await Promise.all([
+        this._client.listContainers(this._scope),
+        this._client.getGpus(),
+        this._client.listImages(),
+        this._client.listKernelspecs()
+      ]);
+      if (!current()) {
+        return;
+      }
+      this._update('containers', containers);
+      this._update('gpus', gpus);
+      this._update('images', images);
+      this._update('kernelspecs', kernelspecs);
+      this._update('error', null);
+    } catch (error) {
+      if (current()) {
+        this._update('error', toApiError(error));
+      }
+    }
+  }
+
+  /** Start, stop or restart a container; rejects with ApiError, refreshes either way. */
+  async containerAction(name: string, action: ContainerAction): Promise<Container> {
+    try {
+      const container = await this._client.containerAction(name, action);
+      this._replaceContainer(container);
+      return container;
+    } finally {
+      await this.refresh();
+    }
+  }
+
+  start(name: string): Promise<Container> {
+    return this.containerAction(name, 'start');
+  }
+
+  stop(name: string): Promise<Container> {
+    return this.containerAction(name, 'stop');
+  }
+
+  restart(name: string): Promise<Container> {
+    return this.containerAction(name, 'restart');
+  }
+
+  /** Remove a container; rejects with ApiError, refreshes either way. */
+  async remove(name: string, force = false): Promise<void> {
+    try {
+      await this._client.removeContainer(name, force);
+    } finally {
+      await this.refresh();
+    }
+  }
+
+  /** Add a container kernel to the launcher; rejects with ApiError. */
+  async createKernelspec(body: KernelspecCreate): Promise<Kernelspec> {
+    try {
+      const spec = await this._client.createKernelspec(body);
+      await this._refreshLauncher();
+      return spec;
+    } finally {
+      await this.refresh();
+    }
+  }
+
+  /** Remove a container kernel from the launcher; rejects with ApiError. */
+  async removeKernelspec(name: string): Promise<void> {
+    try {
+      await this._client.removeKernelspec(name);
+      await this._refreshLauncher();
+    } finally {
+      await this.refresh();
+    }
+  }
+
+  /** Show an action's answer at once, before the refresh that follows it. */
+  private _replaceContainer(container: Container): void {
+    const containers = this._data.containers;
+    const index = containers.findIndex(item => item.name === container.name);
+    if (index >= 0) {
+      this._update('containers', containers.map((item, i) => (i === index ? container : item)));
+    }
+  }
+
+  private _update<K extends Section>(section: K, value: ISnapshot[K]): void {
+    if (sameValue(comparable(this._data[section]), comparable(value))) {
+      return;
+    }
+    this._data[section] = value;
+    this._signals[section].emit(value);
+  }
+
+  private readonly _client: IContainersClient;
+  private readonly _refreshLauncher: () => Promise<void>;
+  private readonly _signals: Signals;
+  private readonly _poll: Poll;
+  private _scope: Scope = 'mine';
+  private _ticket = 0;
+  private readonly _data: ISnapshot = {
+    status: null,
+    containers: [],
+    gpus: null,
+    images: [],
+    kernelspecs: [],
+    error: null
+  };
+}
+
+/** Errors compare by what the user sees; everything else by JSON value. */
+function comparable(value: unknown): unknown {
+  return value instanceof ApiError ? { kind: value.kind, message: value.message, status: value.status } : value;
+}

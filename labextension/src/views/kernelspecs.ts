@@ -1,0 +1,118 @@
+/** The container kernels in the launcher, and the form that adds one. */
+import type { Image, Kernelspec, KernelspecCreate } from '../generated/rest';
+import { element, find, setClassName, setText } from './dom';
+
+export namespace KernelspecsView {
+  export interface IOptions {
+    onRemove: (spec: Kernelspec) => void;
+  }
+}
+
+/** The list of labcontainer's kernelspecs; redrawn only when it changed. */
+export class KernelspecsView {
+  constructor(
+    readonly host: HTMLElement,
+    private readonly options: KernelspecsView.IOptions
+  ) {}
+
+  update(specs: readonly Kernelspec[]): void {
+    if (specs.length === 0) {
+      this.host.replaceChildren(element('p', 'lc-Empty', 'None yet: use the form above.'));
+      return;
+    }
+    this.host.replaceChildren(
+      ...specs.map(spec => {
+        const row = element('div', 'lc-Kernelspec');
+        row.dataset.name = spec.name;
+        row.title = `${spec.image}${spec.gpus ? ` · GPU ${spec.gpus}` : ''}`;
+        const remove = element('button', 'jp-Button lc-RemoveKernelspec', 'Remove');
+        remove.addEventListener('click', () => this.options.onRemove(spec));
+        row.append(element('span', 'lc-Name', spec.display_name), remove);
+        return row;
+      })
+    );
+  }
+}
+
+export namespace KernelFormView {
+  export interface IOptions {
+    /** Create the kernelspec; resolves to it or rejects with a readable Error. */
+    onSubmit: (body: KernelspecCreate) => Promise<Kernelspec>;
+  }
+}
+
+/** The "New container kernel" form (.lc-KernelForm). */
+export class KernelFormView {
+  constructor(
+    readonly form: HTMLFormElement,
+    private readonly options: KernelFormView.IOptions
+  ) {
+    this._select = find<HTMLSelectElement>(form, '.lc-Image');
+    this._gpus = find<HTMLInputElement>(form, '.lc-GpusInput');
+    this._displayName = find<HTMLInputElement>(form, '.lc-DisplayName');
+    this._message = find(form, '.lc-FormMessage');
+    form.addEventListener('submit', event => {
+      event.preventDefault();
+      void this.submit();
+    });
+  }
+
+  /** Offer these images; the current choice stays when still offered. */
+  updateImages(images: readonly Image[]): void {
+    const names = images.map(image => image.name);
+    const shown = Array.from(this._select.options, option => option.value);
+    if (names.join('\n') === shown.join('\n')) {
+      return;
+    }
+    const previous = this._select.value;
+    this._select.replaceChildren(...names.map(name => new Option(name, name)));
+    if (names.includes(previous)) {
+      this._select.value = previous;
+    }
+  }
+
+  /** The request body the form describes, or null without an image. */
+  body(): KernelspecCreate | null {
+    const image = this._select.value;
+    if (!image) {
+      return null;
+    }
+    const body: KernelspecCreate = { image };
+    const gpus = this._gpus.value.trim();
+    if (gpus && gpus !== 'none') {
+      body.gpus = gpus;
+    }
+    const displayName = this._displayName.value.trim();
+    if (displayName) {
+      body.display_name = displayName;
+    }
+    return body;
+  }
+
+  async submit(): Promise<void> {
+    const body = this.body();
+    if (!body) {
+      this._say('Choose an image first (pull one with %container pull IMAGE).', 'lc-down');
+      return;
+    }
+    this._say('Creating…', '');
+    try {
+      const spec = await this.options.onSubmit(body);
+      this._say(`Added “${spec.display_name}” to the launcher.`, 'lc-ok');
+      this._gpus.value = '';
+      this._displayName.value = '';
+    } catch (error) {
+      this._say(error instanceof Error ? error.message : String(error), 'lc-down');
+    }
+  }
+
+  private _say(text: string, state: '' | 'lc-ok' | 'lc-down'): void {
+    setText(this._message, text);
+    setClassName(this._message, `lc-FormMessage${state ? ` ${state}` : ''}`);
+  }
+
+  private readonly _select: HTMLSelectElement;
+  private readonly _gpus: HTMLInputElement;
+  private readonly _displayName: HTMLInputElement;
+  private readonly _message: HTMLElement;
+}

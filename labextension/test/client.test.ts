@@ -1,0 +1,116 @@
+const makeRequest = jest.fn();
+
+jest.mock('@jupyterlab/services', () => ({
+  ServerConnection: {
+    makeSettings: () => ({ baseUrl: 'http://lab.test/base/' }),
+    makeRequest: (...args: unknown[]) => makeRequest(...args) as unknown
+  }
+}));
+
+jest.mock('@jupyterlab/coreutils', () => ({
+  URLExt: {
+    join: (...parts: string[]) => parts.map((part, i) => (i ? part.replace(/^\/+/, '') : part.replace(/\/+$/, ''))).join('/'),
+    objectToQueryString: (value: Record<string, string>) =>
+      '?' + Object.entries(value).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')
+  }
+}));
+
+import * as client from '../src/client';
+import { ApiError } from '../src/errors';
+import { container, STATUS } from './fakes';
+
+function answer(status: number, body: unknown, statusText = ''): unknown {
+  const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+  return { ok: status >= 200 && status < 300, status, statusText, text: () => Promise.resolve(text) };
+}
+
+function lastCall(): { url: string; init: RequestInit } {
+  const [url, init] = makeRequest.mock.lastCall as [string, RequestInit];
+  return { url, init };
+}
+
+async function failure(promise: Promise<unknown>): Promise<ApiError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ApiError) {
+      return error;
+    }
+    throw error;
+  }
+  throw new Error('expected an ApiError');
+}
+
+describe('client', () => {
+  beforeEach(() => makeRequest.mockReset());
+
+  it('lists containers of a scope', async () => {
+    makeRequest.mockResolvedValue(answer(200, { containers: [container('train')] }));
+    const containers = await client.listContainers('labcontainer');
+    expect(containers.map(c => c.name)).toEqual(['train']);
+    expect(lastCall().url).toBe('http://lab.test/base/labcontainer/api/containers?scope=labcontainer&all=1');
+    expect(lastCall().init.method).toBe('GET');
+  });
+
+  it('URL-encodes names', async () => {
+    makeRequest.mockResolvedValue(answer(200, { container: container('a b') }));
+    await client.containerAction('a b/..', 'stop');
+    expect(lastCall().url).toBe('http://lab.test/base/labcontainer/api/containers/a%20b%2F../stop');
+    makeRequest.mockResolvedValue(answer(204, undefined));
+    await client.removeContainer('x?y', true);
+    expect(lastCall().url).toBe('http://lab.test/base/labcontainer/api/containers/x%3Fy?force=1');
+    expect(lastCall().init.method).toBe('DELETE');
+    await client.removeKernelspec('lc-a#b');
+    expect(lastCall().url).toBe('http://lab.test/base/labcontainer/api/kernelspecs/lc-a%23b');
+  });
+
+  it('sends request bodies as JSON', async () => {
+    const spec = { name: 'lc-x', display_name: 'X', image: 'img', gpus: '0', volumes: [], language: 'python' };
+    makeRequest.mockResolvedValue(answer(201, { kernelspec: spec }));
+    expect(await client.createKernelspec({ image: 'img', gpus: '0' })).toEqual(spec);
+    expect(lastCall().init).toEqual({ method: 'POST', body: '{"image":"img","gpus":"0"}' });
+  });
+
+  it('reads status, logs, GPUs, images and kernelspecs', async () => {
+    makeRequest.mockResolvedValueOnce(answer(200, STATUS));
+    expect(await client.getStatus()).toEqual(STATUS);
+    makeRequest.mockResolvedValueOnce(answer(200, { lines: ['a', 'b'] }));
+    expect(await client.containerLogs('train', 5)).toEqual(['a', 'b']);
+    expect(lastCall().url).toBe('http://lab.test/base/labcontainer/api/containers/train/logs?tail=5');
+    makeRequest.mockResolvedValueOnce(answer(200, { available: false, reason: 'No NVML.', driver_version: null, gpus: [] }));
+    expect((await client.getGpus()).reason).toBe('No NVML.');
+    makeRequest.mockResolvedValueOnce(answer(200, { images: [] }));
+    expect(await client.listImages()).toEqual([]);
+    makeRequest.mockResolvedValueOnce(answer(200, { kernelspecs: [] }));
+    expect(await client.listKernelspecs()).toEqual([]);
+  });
+
+  it('rejects an answer of the wrong shape', async () => {
+    makeRequest.mockResolvedValue(answer(200, { items: [] }));
+    const error = await failure(client.listContainers());
+    expect(error.kind).toBe('InternalError');
+    expect(error.message).toContain('GET containers');
+    makeRequest.mockResolvedValue(answer(200, { ...STATUS, connected: 'yes' }));
+    expect((await failure(client.getStatus())).kind).toBe('InternalError');
+    makeRequest.mockResolvedValue(answer(200, '<html>'));
+    expect((await failure(client.getStatus())).kind).toBe('InternalError');
+  });
+
+  it("keeps the server's error kind and message", async () => {
+    makeRequest.mockResolvedValue(answer(404, { error: { kind: 'ContainerNotFound', message: 'No container named x.' } }));
+    const error = await failure(client.containerAction('x', 'start'));
+    expect(error).toMatchObject({ kind: 'ContainerNotFound', message: 'No container named x.', status: 404 });
+  });
+
+  it('maps an unknown error kind to HTTPError and a bodiless failure to its status', async () => {
+    makeRequest.mockResolvedValue(answer(500, { error: { kind: 'Brand new', message: 'Oops.' } }));
+    expect(await failure(client.getStatus())).toMatchObject({ kind: 'HTTPError', message: 'Oops.' });
+    makeRequest.mockResolvedValue(answer(502, undefined, 'Bad Gateway'));
+    expect(await failure(client.getStatus())).toMatchObject({ kind: 'HTTPError', message: 'The server answered 502 Bad Gateway.' });
+  });
+
+  it('reports an unreachable server as NetworkError', async () => {
+    makeRequest.mockRejectedValue(new TypeError('Failed to fetch'));
+    expect(await failure(client.getStatus())).toMatchObject({ kind: 'NetworkError', status: 0 });
+  });
+});

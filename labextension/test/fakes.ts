@@ -1,0 +1,103 @@
+import type { Container, Gpu, GpuView, Image, Kernelspec, Status } from '../src/generated/rest';
+import type { IContainersClient } from '../src/model';
+
+export function container(name: string, overrides: Partial<Container> = {}): Container {
+  return {
+    id: `${name}`.padEnd(64, '0'),
+    short_id: `${name}`.padEnd(12, '0'),
+    name,
+    image: 'localhost/pytorch:latest',
+    state: 'running',
+    status: 'Up 3 minutes',
+    created: '2024-05-01T10:00:00+00:00',
+    started_at: '2024-05-01T10:00:01+00:00',
+    command: ['sleep', 'infinity'],
+    ports: [],
+    gpus: ['nvidia.com/gpu=0'],
+    labels: { 'org.labcontainer.managed': 'true' },
+    exit_code: null,
+    pid: 1234,
+    managed: true,
+    purpose: 'container',
+    ...overrides
+  };
+}
+
+export function gpu(index: number, overrides: Partial<Gpu> = {}): Gpu {
+  return {
+    index,
+    uuid: `GPU-${index}`,
+    name: 'NVIDIA A100',
+    memory_used: 2 ** 30,
+    memory_total: 40 * 2 ** 30,
+    utilization: 37,
+    temperature: 54,
+    power_draw: 120.5,
+    power_limit: 400,
+    error: null,
+    free: false,
+    processes: [],
+    containers: ['train'],
+    ...overrides
+  };
+}
+
+export const STATUS: Status = {
+  connected: true,
+  message: null,
+  url: 'unix:///run/user/1000/podman/podman.sock',
+  rootless: true,
+  version: '4.9.3'
+};
+
+/** Fresh copies every call, as a real server answers new JSON each time. */
+export function copy<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** A client whose answers the test sets; every function is a jest.fn. */
+export class FakeClient implements IContainersClient {
+  status: Status = STATUS;
+  containers: Container[] = [container('train'), container('notebook', { state: 'exited', pid: null })];
+  gpus: GpuView = { available: true, reason: null, driver_version: '550.54', gpus: [gpu(0), gpu(1, { free: true, containers: [] })] };
+  images: Image[] = [
+    { id: 'sha256:1', short_id: '1', name: 'localhost/pytorch:latest', tags: ['localhost/pytorch:latest'], size: 1, created: null }
+  ];
+  kernelspecs: Kernelspec[] = [
+    { name: 'lc-pytorch-gpu0', display_name: 'PyTorch (GPU 0)', image: 'localhost/pytorch:latest', gpus: '0', volumes: [], language: 'python' }
+  ];
+
+  getStatus = jest.fn(() => Promise.resolve(copy(this.status)));
+  listContainers = jest.fn((_scope?: 'mine' | 'labcontainer') => Promise.resolve(copy(this.containers)));
+  getGpus = jest.fn(() => Promise.resolve(copy(this.gpus)));
+  listImages = jest.fn(() => Promise.resolve(copy(this.images)));
+  listKernelspecs = jest.fn(() => Promise.resolve(copy(this.kernelspecs)));
+  containerAction = jest.fn((name: string, action: 'start' | 'stop' | 'restart') => {
+    const found = this.containers.find(item => item.name === name);
+    if (!found) {
+      return Promise.reject(new Error(`no ${name}`));
+    }
+    found.state = action === 'stop' ? 'exited' : 'running';
+    return Promise.resolve(copy(found));
+  });
+  removeContainer = jest.fn((name: string, _force?: boolean) => {
+    this.containers = this.containers.filter(item => item.name !== name);
+    return Promise.resolve();
+  });
+  createKernelspec = jest.fn((body: { image: string; display_name?: string; gpus?: string }) => {
+    const spec: Kernelspec = {
+      name: 'lc-new',
+      display_name: body.display_name ?? 'New',
+      image: body.image,
+      gpus: body.gpus ?? null,
+      volumes: [],
+      language: 'python'
+    };
+    this.kernelspecs = [...this.kernelspecs, spec];
+    return Promise.resolve(copy(spec));
+  });
+  removeKernelspec = jest.fn((name: string) => {
+    this.kernelspecs = this.kernelspecs.filter(spec => spec.name !== name);
+    return Promise.resolve();
+  });
+}
