@@ -18,6 +18,7 @@ bash scripts/build-kernel-image.sh
 VENV=$(bash scripts/setup-venv.sh)
 [ -f scripts/setup-browser.sh ] && bash scripts/setup-browser.sh "$VENV"
 echo "==> set-up took $((SECONDS - t0)) s"
+bash scripts/check-labextension.sh "$VENV"
 # shellcheck disable=SC1091
 source "$LABCONTAINER_STATE/env"
 export LABCONTAINER_TEST_IMAGE=${LABCONTAINER_TEST_IMAGE:-localhost/labcontainer-kernel:latest}
