@@ -122,7 +122,15 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         """Create and start the container, then wait (briefly) until the kernel opened its
-        sockets — or report at once, with its last log lines, that it could not."""
+        sockets — or report at once, with its last log lines, that it could not. A launch
+        that fails leaves nothing behind: no container, connection directory or record."""
+        try:
+            return await self._launch(cmd, kwargs)
+        except BaseException:
+            await asyncio.to_thread(self._discard)
+            raise
+
+    async def _launch(self, cmd: list[str], kwargs: dict[str, Any]) -> KernelConnectionInfo:
         spec = await asyncio.to_thread(self._container_spec, cmd, kwargs.get("env") or {}, kwargs.get("cwd"))
         self.container_name = spec.name
         await asyncio.to_thread(self._remove_stale_container, spec.name)
@@ -198,7 +206,6 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
             logs = "\n".join(list(self.service.logs(self.container_name, tail=20)))
         except LabContainerError:
             logs = ""
-        self._remove_quietly()
         if "No module named ipykernel" in logs:
             return KernelStartError(
                 f"The image {image} has Python but no ipykernel, so it cannot serve as a kernel.",
@@ -267,9 +274,17 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
 
     async def cleanup(self, restart: bool = False) -> None:
         """The container goes with the kernel (a restart recreates it from the image)."""
-        await asyncio.to_thread(self._remove_quietly)
         if restart:
-            return  # same connection directory and record for the next container
+            # same connection directory and record for the next container
+            await asyncio.to_thread(self._remove_quietly)
+        else:
+            await asyncio.to_thread(self._discard)
+
+    def _discard(self) -> None:
+        """Everything this kernel left on the host: its container, its connection directory
+        (which holds the key) and its record. Shutdown calls it, and so does a launch that
+        failed: jupyter_client never calls cleanup() after a failed launch."""
+        self._remove_quietly()
         if self.connection_dir is not None:
             shutil.rmtree(self.connection_dir, ignore_errors=True)
             self.connection_dir = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from jupyter_client.manager import AsyncKernelManager
@@ -26,6 +27,15 @@ async def start(name: str) -> AsyncKernelManager:
     return km
 
 
+def left_on_host(kernel_id: str) -> list[str]:
+    """The kernel's connection directories (each holds its key) and records still on the host."""
+    from labcontainer.kernels.records import load_records
+    from labcontainer.provisioner import _socket_base_dir
+
+    directories = [str(p) for p in Path(_socket_base_dir()).glob(f"lck-{kernel_id[:8]}-*")]
+    return directories + [f"record {r.kernel_id}" for r in load_records() if r.kernel_id == kernel_id]
+
+
 def kernel_containers(podman_cli, kernel_id: str) -> list[str]:
     out = podman_cli("ps", "-a", "--filter", f"label=org.labcontainer.kernel-id={kernel_id}", "--format", "{{.Names}}").stdout
     return out.split()
@@ -40,6 +50,7 @@ async def test_image_without_ipykernel_is_explained_and_can_be_injected(data_dir
     assert "no ipykernel" in message and "--inject-ipykernel" in message
     assert "No module named ipykernel" in caught.value.logs  # the container's own last words
     assert kernel_containers(podman_cli, km.kernel_id) == []  # nothing left behind
+    assert left_on_host(km.kernel_id) == []
 
     # The offered way out: mount this server's ipykernel (same Python minor version here).
     install_kernelspec(python_image, name="lc-plain-python-injected", inject_ipykernel=True)
@@ -63,19 +74,20 @@ async def test_unknown_gpu_and_missing_image_fail_fast_with_advice(data_dir, tes
         await km.start_kernel()
     assert "nvidia-ctk cdi generate" in str(caught.value)
     assert kernel_containers(podman_cli, km.kernel_id) == []
+    assert left_on_host(km.kernel_id) == []
 
     install_kernelspec("localhost/labcontainer-no-such-image:1", name="lc-missing")
     km = AsyncKernelManager(kernel_name="lc-missing")
     with pytest.raises(errors.PullFailed) as caught:
         await km.start_kernel()
     assert "labcontainer-no-such-image" in str(caught.value)
+    assert left_on_host(km.kernel_id) == []
 
 
 async def test_kernel_process_dying_at_start_reports_its_logs(data_dir, test_image, podman_cli):
     info = install_kernelspec(test_image, name="lc-broken")
     # A kernelspec whose command fails at once, as a broken image entry point would.
     import json
-    from pathlib import Path
 
     spec_file = Path(info.resource_dir) / "kernel.json"
     spec = json.loads(spec_file.read_text())
@@ -87,6 +99,7 @@ async def test_kernel_process_dying_at_start_reports_its_logs(data_dir, test_ima
     assert "exit code 3" in str(caught.value)
     assert "CUDA driver version is insufficient" in str(caught.value)
     assert kernel_containers(podman_cli, km.kernel_id) == []
+    assert left_on_host(km.kernel_id) == []
 
 
 def test_cli_install_list_remove(data_dir, test_image):
