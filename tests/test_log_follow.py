@@ -12,6 +12,19 @@ def test_timestamps_parse_to_exact_nanoseconds():
     assert parse_log_timestamp("1970-01-01T00:00:01.5Z") == 1_500_000_000
     assert parse_log_timestamp("1970-01-01T00:00:01.000000007Z") == 1_000_000_007
     assert parse_log_timestamp("1970-01-01T01:00:01+01:00") == 1_000_000_000
+    # a fraction followed by an offset (Podman on a host whose time zone is not UTC)
+    assert parse_log_timestamp("1970-01-01T01:00:01.25+01:00") == 1_250_000_000
+    assert parse_log_timestamp("1970-01-01T00:00:01.000000007-00:30") == 1_801_000_000_007
+
+
+def test_podman_times_become_exact_datetimes():
+    from datetime import datetime, timezone
+
+    from labcontainer.core.timefmt import parse_time
+
+    assert parse_time("2026-11-24T16:20:00.999999+01:00") == datetime(2026, 11, 24, 15, 20, 0, 999999, tzinfo=timezone.utc)
+    assert parse_time("2026-11-24T15:20:00.123456789Z").microsecond == 123456
+    assert parse_time("0001-01-01T00:00:00Z") is None and parse_time(0) is None
 
 
 def test_follow_gives_each_line_once_across_reads_with_equal_timestamps():

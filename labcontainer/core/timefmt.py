@@ -6,6 +6,7 @@ duration wording, shared by the engine's records, the log follower and every fro
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timezone
 from typing import Any
 
@@ -16,7 +17,8 @@ def parse_timestamp_ns(text: str) -> int:
     Raises ValueError for text that is not such a timestamp."""
     head, dot, rest = text.partition(".")
     if dot:
-        digits = "".join(ch for ch in rest if ch.isdigit())
+        # The fraction is the leading run of digits; the offset after it has digits too.
+        digits = "".join(itertools.takewhile(str.isdigit, rest))
         zone = rest[len(digits):]
     else:
         digits, zone = "", ""
@@ -43,7 +45,9 @@ def parse_time(value: Any) -> datetime | None:
         nanoseconds = parse_timestamp_ns(text)
     except ValueError:
         return None
-    return datetime.fromtimestamp(nanoseconds // 1000 / 1_000_000, timezone.utc)
+    # Whole seconds and microseconds apart: one float of both would round the last digit.
+    seconds, rest = divmod(nanoseconds, 1_000_000_000)
+    return datetime.fromtimestamp(seconds, timezone.utc).replace(microsecond=rest // 1000)
 
 
 def describe_duration(seconds: float) -> str:
