@@ -79,10 +79,9 @@ class KernelContainerConfig:
                 "A container kernel needs an image.",
                 hint="Give one, e.g. --image localhost/labcontainer-kernel:latest.",
             )
-        if self.gpus is not None and not self.gpus.strip().startswith("count="):
-            parse_gpus(self.gpus)
-        elif self.gpus is not None:
-            parse_gpus(self.gpus, free=range(10_000))  # only the syntax: which GPUs is decided at start
+        if self.gpus is not None:
+            # Only the syntax: which GPUs count=N takes is decided when the kernel starts.
+            parse_gpus(self.gpus, free=range(10_000))
         for volume in self.volumes:
             parse_volume(volume)
         _parse_env_strictly(self.env)

@@ -127,7 +127,7 @@ class KernelspecsHandler(BaseHandler):
     @tornado.web.authenticated
     async def post(self) -> None:
         data = parse_body("KernelspecCreate", self.request.body)
-        settings = {key: data[key] for key in ("image", "gpus", "volumes") if data.get(key)}
+        settings = {key: value for key, value in data.items() if key in KernelContainerConfig.field_names() and value}
         config = KernelContainerConfig.from_mapping(settings, where="the request")
         info = await self.service.call(
             kernelspecs.install_kernelspec, config, name=data.get("name") or None, display_name=data.get("display_name") or None
