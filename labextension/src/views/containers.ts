@@ -4,7 +4,7 @@
  */
 import { sameValue } from '../equal';
 import type { Container } from '../generated/rest';
-import { element, setClassName, setDisabled, setText, setTitle } from './dom';
+import { element, setProperty, setText } from './dom';
 
 /** A button of a container row. */
 export type RowAction = 'start' | 'stop' | 'restart' | 'remove';
@@ -128,7 +128,7 @@ export class ContainersView {
   /** Bring one row's nodes in line with its container, writing only what differs. */
   private _render(row: IRow): void {
     const container = row.container;
-    setClassName(row.node, `lc-Row lc-state-${container.state}${row.busy ? ' lc-busy' : ''}`);
+    setProperty(row.node, 'className', `lc-Row lc-state-${container.state}${row.busy ? ' lc-busy' : ''}`);
     setText(row.name, container.name);
     setText(row.badge, container.state);
     setText(row.image, container.image);
@@ -140,9 +140,8 @@ export class ContainersView {
         continue;
       }
       const possible = whenRunning === running;
-      setDisabled(button, row.busy || !possible);
-      setTitle(
-        button,
+      setProperty(button, 'disabled', row.busy || !possible);
+      setProperty(button, 'title',
         possible
           ? `${label} ${container.name}`
           : `${label} is not possible while the container is ${container.state}`

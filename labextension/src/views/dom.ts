@@ -25,27 +25,13 @@ export function setText(node: Node, text: string): void {
   }
 }
 
-export function setClassName(node: Element, className: string): void {
-  if (node.className !== className) {
-    node.className = className;
-  }
-}
-
-export function setTitle(node: HTMLElement, title: string): void {
-  if (node.title !== title) {
-    node.title = title;
-  }
-}
-
-export function setDisabled(node: HTMLButtonElement, disabled: boolean): void {
-  if (node.disabled !== disabled) {
-    node.disabled = disabled;
-  }
-}
-
-export function setHidden(node: HTMLElement, hidden: boolean): void {
-  if (node.hidden !== hidden) {
-    node.hidden = hidden;
+/**
+ * `node[key] = value`, only when it differs: an unchanged refresh then writes nothing to
+ * the DOM (no attribute mutation for observers, no style recalculation).
+ */
+export function setProperty<T extends object, K extends keyof T>(node: T, key: K, value: T[K]): void {
+  if (node[key] !== value) {
+    node[key] = value;
   }
 }
 

@@ -1,6 +1,6 @@
 /** The container kernels in the launcher, and the form that adds one. */
 import type { Image, Kernelspec, KernelspecCreate } from '../generated/rest';
-import { element, find, setClassName, setText } from './dom';
+import { element, find, setProperty, setText } from './dom';
 
 export namespace KernelspecsView {
   export interface IOptions {
@@ -108,7 +108,7 @@ export class KernelFormView {
 
   private _say(text: string, state: '' | 'lc-ok' | 'lc-down'): void {
     setText(this._message, text);
-    setClassName(this._message, `lc-FormMessage${state ? ` ${state}` : ''}`);
+    setProperty(this._message, 'className', `lc-FormMessage${state ? ` ${state}` : ''}`);
   }
 
   private readonly _select: HTMLSelectElement;

@@ -1,7 +1,7 @@
 /** The Podman status line and the refresh error box. */
 import type { ApiError } from '../errors';
 import type { Status } from '../generated/rest';
-import { setClassName, setHidden, setText } from './dom';
+import { setProperty, setText } from './dom';
 
 export class StatusView {
   constructor(readonly node: HTMLElement) {}
@@ -9,14 +9,14 @@ export class StatusView {
   update(status: Status | null): void {
     if (!status) {
       setText(this.node, 'Connecting…');
-      setClassName(this.node, 'lc-Status');
+      setProperty(this.node, 'className', 'lc-Status');
     } else if (status.connected) {
       const mode = status.rootless ? 'rootless' : 'rootful';
       setText(this.node, `Podman ${status.version ?? ''} (${mode}) connected`);
-      setClassName(this.node, 'lc-Status lc-ok');
+      setProperty(this.node, 'className', 'lc-Status lc-ok');
     } else {
       setText(this.node, `Podman is not reachable. ${status.message ?? ''}`.trim());
-      setClassName(this.node, 'lc-Status lc-down');
+      setProperty(this.node, 'className', 'lc-Status lc-down');
     }
   }
 
@@ -31,6 +31,6 @@ export class ErrorView {
 
   update(error: ApiError | null): void {
     setText(this.node, error ? error.message : '');
-    setHidden(this.node, error === null);
+    setProperty(this.node, 'hidden', error === null);
   }
 }
