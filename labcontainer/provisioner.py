@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import shutil
 import signal
 import tempfile
@@ -22,19 +21,18 @@ from typing import Any
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning.provisioner_base import KernelProvisionerBase
 
-from .core.errors import KernelStartError, LabContainerError
+from .core.errors import ContainerNotFound, ContainerStateError, KernelStartError, LabContainerError, ServiceUnavailable
 from .core.files import write_private_json
-from .core.errors import ContainerNotFound
 from .core.models import ContainerInfo, is_active
-from .kernels import records
-from .kernels.config import CONTAINER_CONNECTION_DIR, CONTAINER_CONNECTION_FILE, KernelContainerConfig
+from .kernels import launch, records
+from .kernels.config import CONTAINER_CONNECTION_DIR, KernelContainerConfig, kernel_home
+from .kernels.identity import this_server
 from .service import LabService, default_service
 
 #: Seconds between two real state queries in poll(); the restarter polls every few seconds.
 POLL_INTERVAL = 1.0
 #: Seconds between container state checks while waiting for a starting kernel's sockets.
 STATE_CHECK_INTERVAL = 0.25
-_TEMPLATE = re.compile(r"\{([A-Za-z0-9_]+)\}")
 
 
 class PodmanKernelProvisioner(KernelProvisionerBase):
@@ -49,12 +47,15 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
         self._settings = {key: kwargs.pop(key) for key in list(kwargs) if key in fields}
         super().__init__(**kwargs)
         self._config: KernelContainerConfig | None = None
+        self._launch_args: dict[str, Any] = {}  # what a restart by another server needs: cwd, env
 
     container_name: str | None = None
     container_id: str | None = None
     connection_dir: Path | None = None
     _state_checked_at = 0.0
     _last_state: ContainerInfo | None = None
+    #: Why the last container ended ("exit code 3; last lines: ..."), for the restart path.
+    exit_report: str = ""
 
     @property
     def service(self) -> LabService:
@@ -86,7 +87,7 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
             for stale in self.connection_dir.glob("k-*"):
                 stale.unlink(missing_ok=True)
         else:
-            self.connection_dir = Path(tempfile.mkdtemp(prefix=f"lck-{self.kernel_id[:8]}-", dir=_socket_base_dir()))
+            self.connection_dir = Path(tempfile.mkdtemp(prefix=f"lck-{self.kernel_id[:8]}-", dir=launch.socket_base_dir()))
             os.chmod(self.connection_dir, 0o700)
         if config.transport == "ipc":
             km.transport = "ipc"
@@ -113,12 +114,7 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
         write_private_json(self.connection_dir / "kernel.json", info)
 
     def _kernel_command(self, extra_arguments: list[str]) -> list[str]:
-        """The kernelspec's argv plus the launch's extra arguments, templates filled in the
-        way KernelManager.format_kernel_cmd does, but for the container's side: the
-        connection file is /conn/kernel.json and ``python3`` stays the image's own Python."""
-        argv = list(self.kernel_spec.argv) or ["python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-        names = {"connection_file": CONTAINER_CONNECTION_FILE}
-        return [_TEMPLATE.sub(lambda m: names.get(m.group(1), m.group()), arg) for arg in argv + list(extra_arguments)]
+        return launch.kernel_command(list(self.kernel_spec.argv), extra_arguments)
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         """Create and start the container, then wait (briefly) until the kernel opened its
@@ -133,23 +129,33 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
     async def _launch(self, cmd: list[str], kwargs: dict[str, Any]) -> KernelConnectionInfo:
         spec = await asyncio.to_thread(self._container_spec, cmd, kwargs.get("env") or {}, kwargs.get("cwd"))
         self.container_name = spec.name
+        self.exit_report = ""
         await asyncio.to_thread(self._remove_stale_container, spec.name)
         info = await asyncio.to_thread(self.service.run, spec)
         self.container_id = info.id
         self._last_state, self._state_checked_at = info, time.monotonic()
+        self._launch_args = {"cwd": kwargs.get("cwd"), "env": launch.kept_env(kwargs.get("env") or {})}
+        self.save_record()
+        await self._wait_until_listening()
+        return self.connection_info
+
+    def save_record(self) -> None:
+        """Write (or rewrite, after a restart or an adoption) what a later server needs."""
+        state_dir = records.default_state_dir()
         records.save_record(
             records.KernelRecord(
                 kernel_id=self.kernel_id,
-                container_name=info.name,
-                container_id=info.id,
+                container_name=self.container_name or "",
+                container_id=self.container_id or "",
                 connection_dir=str(self.connection_dir),
                 connection_info=dict(self.connection_info),
                 server_pid=os.getpid(),
                 kernel_name=getattr(self.parent, "kernel_name", ""),
-            )
+                server_id=this_server(state_dir).server_id,
+                launch_args=self._launch_args,
+            ),
+            state_dir,
         )
-        await self._wait_until_listening()
-        return self.connection_info
 
     def _container_spec(self, cmd: list[str], launch_env: dict[str, str], cwd: str | None):
         config = self.container_config
@@ -157,23 +163,21 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
         manager = getattr(self.parent, "parent", None)
         workdir = cwd or getattr(manager, "root_dir", None) or os.getcwd()
         env = dict(self.kernel_spec.env or {})
-        # Never JPY_PARENT_PID: that pid means nothing inside the container's PID namespace,
-        # and ipykernel would shut itself down thinking its parent died.
-        env.update({k: launch_env[k] for k in ("JPY_SESSION_NAME",) if k in launch_env})
+        env.update(launch.kept_env(launch_env))
         return config.container_spec(
             name=f"lc-kernel-{self.kernel_id}",
             kernel_id=self.kernel_id,
             argv=cmd,
             connection_dir=self.connection_dir,
             workdir=workdir,
-            home=None,
+            home=kernel_home(),
             env=env,
             gpu_devices=self.service.gpu_devices(config.gpus),
-            tcp_ports=[int(self.connection_info[p]) for p in _PORT_NAMES] if config.transport == "tcp" else (),
+            tcp_ports=[int(self.connection_info[p]) for p in launch.PORT_NAMES] if config.transport == "tcp" else (),
             rootless=self.service.rootless,
             uid=os.getuid(),
             gid=os.getgid(),
-            ipykernel_bundle=_ipykernel_bundle_dir() if config.inject_ipykernel else None,
+            ipykernel_bundle=launch.ipykernel_bundle_dir() if config.inject_ipykernel else None,
         )
 
     def _remove_stale_container(self, name: str) -> None:
@@ -199,25 +203,19 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
                     raise await asyncio.to_thread(self._start_failure, state)
                 next_state_check = time.monotonic() + STATE_CHECK_INTERVAL
             await asyncio.sleep(0.01)
+        raise await asyncio.to_thread(self._never_ready)
+
+    def _never_ready(self) -> KernelStartError:
+        return launch.never_ready(self.container_config, self._last_lines())
+
+    def _last_lines(self, count: int = 20) -> str:
+        try:
+            return "\n".join(list(self.service.logs(self.container_name, tail=count)))
+        except LabContainerError:
+            return ""
 
     def _start_failure(self, state: ContainerInfo | None) -> KernelStartError:
-        image = self.container_config.image
-        try:
-            logs = "\n".join(list(self.service.logs(self.container_name, tail=20)))
-        except LabContainerError:
-            logs = ""
-        if "No module named ipykernel" in logs:
-            return KernelStartError(
-                f"The image {image} has Python but no ipykernel, so it cannot serve as a kernel.",
-                hint=(
-                    "Install ipykernel in the image (pip install ipykernel), or recreate the kernelspec with "
-                    "`labcontainer kernelspec install --inject-ipykernel ...` to mount this server's ipykernel "
-                    "(the image's Python must have the same minor version)."
-                ),
-                logs=logs,
-            )
-        code = f" (exit code {state.exit_code})" if state and state.exit_code is not None else ""
-        return KernelStartError(f"The kernel container for {image} stopped during start-up{code}.", logs=logs)
+        return launch.stopped_during_start(self.container_config, state, self._last_lines())
 
     # -- Popen-like ------------------------------------------------------------------------
 
@@ -241,9 +239,25 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
                 self.log.warning("labcontainer: cannot poll %s: %s", self.container_name, exc)
                 return None
         state = self._last_state
+        if state is not None and is_active(state.state):
+            return None
+        if not self.exit_report:
+            await asyncio.to_thread(self._report_exit, state)
+        return 0 if state is None else (state.exit_code or 0)
+
+    def _report_exit(self, state: ContainerInfo | None) -> None:
+        """Say once, in the server log and on the kernel's model (``reason``), why the
+        container ended: the restarter's "restarting" alone tells the user nothing."""
         if state is None:
-            return 0
-        return None if is_active(state.state) else (state.exit_code or 0)
+            self.exit_report = f"its container {self.container_name} was removed"
+        else:
+            lines = self._last_lines(10)
+            self.exit_report = f"its container {self.container_name} exited with code {state.exit_code or 0}" + (
+                f"; last lines:\n{lines}" if lines else ""
+            )
+        self.log.warning("labcontainer: kernel %s stopped: %s", self.kernel_id, self.exit_report)
+        if self.parent is not None and hasattr(self.parent, "reason"):
+            self.parent.reason = f"The kernel stopped: {self.exit_report}"
 
     async def wait(self) -> int | None:
         while True:
@@ -259,8 +273,13 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
             name = signal.Signals(signum).name if signum in signal.Signals._value2member_map_ else str(signum)
             try:
                 await self.service.aio.kill(self.container_name, signal=name)
-            except ContainerNotFound:
+            except (ContainerNotFound, ContainerStateError):
+                # Not running (any more): like signalling a process that already exited.
+                # jupyter_client interrupts at the start of every shutdown and restart,
+                # so raising here would leave a dead kernel that can never restart.
                 pass
+            except ServiceUnavailable as exc:  # shutdown must go on; the removal is retried
+                self.log.warning("labcontainer: cannot signal %s: %s", self.container_name, exc)
 
     async def kill(self, restart: bool = False) -> None:
         await asyncio.to_thread(self._remove_quietly)
@@ -269,8 +288,10 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
         if self.container_name:
             try:
                 await self.service.aio.stop(self.container_name, timeout=5)
-            except ContainerNotFound:
+            except (ContainerNotFound, ContainerStateError):
                 pass
+            except ServiceUnavailable as exc:
+                self.log.warning("labcontainer: cannot stop %s: %s", self.container_name, exc)
 
     async def cleanup(self, restart: bool = False) -> None:
         """The container goes with the kernel (a restart recreates it from the image)."""
@@ -283,24 +304,51 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
     def _discard(self) -> None:
         """Everything this kernel left on the host: its container, its connection directory
         (which holds the key) and its record. Shutdown calls it, and so does a launch that
-        failed: jupyter_client never calls cleanup() after a failed launch."""
-        self._remove_quietly()
+        failed: jupyter_client never calls cleanup() after a failed launch. When Podman
+        cannot be reached the record stays, without the key, marked for removal: the
+        server retries it when Podman answers again (records.retry_pending_removals)."""
+        removed = self._remove_quietly()
         if self.connection_dir is not None:
             shutil.rmtree(self.connection_dir, ignore_errors=True)
-            self.connection_dir = None
-        records.delete_record(self.kernel_id)
+        if removed:
+            records.delete_record(self.kernel_id)
+        elif self.container_name:
+            records.mark_for_removal(self.kernel_id, self.container_name)
+        self.connection_dir = None
         self.container_name = None
         self.container_id = None
 
-    def _remove_quietly(self) -> None:
+    def _remove_quietly(self) -> bool:
         """Remove this kernel's container (labels checked, so never anyone else's); a
-        failure is logged, not raised: shutdown must go on."""
+        failure is logged, not raised: shutdown must go on. False only when Podman could
+        not be reached, i.e. the container may still be there."""
         if not self.container_name:
-            return
+            return True
         try:
             self.service.remove_kernel_container(self.container_name, self.kernel_id)
+        except ServiceUnavailable as exc:
+            self.log.warning("labcontainer: could not remove %s now, will retry: %s", self.container_name, exc)
+            return False
         except LabContainerError as exc:
             self.log.warning("labcontainer: could not remove %s: %s", self.container_name, exc)
+        return True
+
+    # -- restart and adoption ------------------------------------------------------------------
+
+    async def check_image(self) -> None:
+        """Make sure the image is there (pulling it if needed) before a restart touches the
+        running container: a restart that cannot start again must not destroy the old one."""
+        await asyncio.to_thread(self._ensure_image, self.container_config.image)
+
+    def restore(self, record: records.KernelRecord, *, adopted_by: str) -> None:
+        """Take over a running kernel container from a record another server wrote."""
+        self.container_name = record.container_name
+        self.container_id = record.container_id
+        self.connection_dir = Path(record.connection_dir)
+        self.connection_info = dict(record.connection_info)
+        self._launch_args = dict(record.launch_args)
+        self.save_record()
+        self.log.info("labcontainer: adopted kernel %s (%s) %s", self.kernel_id, self.container_name, adopted_by)
 
     def get_shutdown_wait_time(self, recommended: float = 5.0) -> float:
         return max(recommended, 5.0)
@@ -320,21 +368,3 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
         self.container_id = provisioner_info.get("container_id")
         directory = provisioner_info.get("connection_dir")
         self.connection_dir = Path(directory) if directory else None
-
-
-_PORT_NAMES = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
-
-
-def _socket_base_dir() -> str:
-    # ipc socket paths must stay under ~100 bytes: prefer the short runtime dir.
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if runtime and os.path.isdir(runtime) and os.access(runtime, os.W_OK):
-        return runtime
-    return tempfile.gettempdir()
-
-
-def _ipykernel_bundle_dir() -> str:
-    """The site-packages holding this server's ipykernel and its dependencies."""
-    import ipykernel
-
-    return str(Path(ipykernel.__file__).resolve().parent.parent)

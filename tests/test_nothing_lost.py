@@ -18,7 +18,7 @@ from labcontainer.kernels.kernelspecs import install_kernelspec
 from labcontainer.magics import ContainerMagics
 from labcontainer.core.models import LABEL_KERNEL_ID, ContainerSpec
 from labcontainer.kernels import records
-from labcontainer.kernels.recovery import reconcile_kernel_containers
+from labcontainer.kernels.recovery import sort_orphans
 from labcontainer.service import LabService
 
 
@@ -63,8 +63,8 @@ def test_recovery_ignores_forged_or_foreign_records(engine, bystanders, podman_c
         info = engine.get(bystanders[key])
         records.save_record(records.KernelRecord(kernel_id=str(uuid.uuid4()), container_name=info.name, container_id=info.id,
                                                  connection_dir=str(tmp_path / key), server_pid=2**22 + 7), state)
-    report = reconcile_kernel_containers(LabService(engine), state_dir=state)
-    assert report.removed == []
+    report = sort_orphans(LabService(engine), state_dir=state)
+    assert report.removed == [] and report.adoptable == []
     assert_all_alive(podman_cli, bystanders)
     assert records.load_records(state) == []  # the bogus records are forgotten, the containers kept
 

@@ -10,6 +10,7 @@ CLI text to parse again).
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -161,6 +162,17 @@ class KernelContainerConfig:
             labels={**self.labels, LABEL_KERNEL_ID: kernel_id},
             purpose=PURPOSE_KERNEL,
         )
+
+
+def kernel_home() -> Path:
+    """HOME inside container kernels: one persistent folder per user, under their Jupyter
+    data dir — not the notebook folder, where ``.ipython/``, ``pip install --user``, caches
+    and dotfiles would land beside the notebooks. Mounted at the same path."""
+    from jupyter_core.paths import jupyter_data_dir
+
+    home = Path(os.environ.get("LABCONTAINER_KERNEL_HOME") or Path(jupyter_data_dir()) / "labcontainer" / "home")
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return home
 
 
 def _parse_env_strictly(items: Sequence[str]) -> dict[str, str]:

@@ -1,20 +1,22 @@
-"""Persisted kernel records: what a later server needs to find a crashed server's kernels.
+"""Persisted kernel records: what a later server needs to adopt (or clean up) a kernel.
 
 Jupyter Server never calls ``load_provisioner_info`` on start and ipykernel cannot see its
-parent die across the container boundary, so a server that crashed leaves its kernel
-containers running. Each container kernel therefore writes a record (0600: it holds the
-connection key) in a state directory; the server extension reads them at start-up.
+parent die across the container boundary, so container kernels outlive a server that
+crashed. Each container kernel therefore writes a record (0600: it holds the connection
+key) in a state directory, naming the server that owns it (see identity.py); the next
+server reads them at start-up and adopts the kernels whose owner is gone.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from ..core.files import write_private_json
+from . import identity
 
 
 def default_state_dir() -> Path:
@@ -30,8 +32,13 @@ class KernelRecord:
     container_id: str
     connection_dir: str
     connection_info: dict[str, Any] = field(default_factory=dict)  # includes the key
-    server_pid: int = 0  # the process that started the kernel
+    server_pid: int = 0  # informative only: PIDs say nothing across PID namespaces
     kernel_name: str = ""
+    server_id: str = ""  # the owning server (identity.py); "" in records of older versions
+    launch_args: dict[str, Any] = field(default_factory=dict)  # what a restart needs again: cwd, env
+    #: The kernel was shut down but Podman could not be reached to remove its container:
+    #: whichever server sees this next removes it (the key is already gone from the record).
+    remove_pending: bool = False
 
 
 def save_record(record: KernelRecord, state_dir: Path | None = None) -> Path:
@@ -48,19 +55,46 @@ def load_records(state_dir: Path | None = None) -> list[KernelRecord]:
     records = []
     for path in sorted(directory.glob("*.json")) if directory.is_dir() else []:
         try:
-            records.append(KernelRecord(**json.loads(path.read_text())))
+            data = json.loads(path.read_text())
+            records.append(KernelRecord(**{k: v for k, v in data.items() if k in _FIELDS}))
         except (OSError, ValueError, TypeError):
             continue  # a half-written record says nothing reliable
     return records
+
+
+_FIELDS = {f.name for f in fields(KernelRecord)}
+
+
+def mark_for_removal(kernel_id: str, container_name: str, state_dir: Path | None = None) -> None:
+    """Keep only what it takes to remove the container later; drop the connection key."""
+    old = next((r for r in load_records(state_dir) if r.kernel_id == kernel_id), None)
+    save_record(
+        KernelRecord(
+            kernel_id=kernel_id,
+            container_name=container_name,
+            container_id=old.container_id if old else "",
+            connection_dir="",
+            server_id=old.server_id if old else "",
+            remove_pending=True,
+        ),
+        state_dir,
+    )
 
 
 def delete_record(kernel_id: str, state_dir: Path | None = None) -> None:
     (state_dir or default_state_dir()).joinpath(f"{kernel_id}.json").unlink(missing_ok=True)
 
 
-def process_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
+def owner_alive(record: KernelRecord, state_dir: Path | None = None) -> bool:
+    """Is the server that started this kernel still running?"""
+    if record.server_id:
+        return identity.server_alive(state_dir or default_state_dir(), record.server_id)
+    # A record from before server ids: its PID is all there is. PID 1 is never taken as
+    # proof of life (it is whatever init this namespace has, not that server).
+    return record.server_pid > 1 and _process_alive(record.server_pid)
+
+
+def _process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

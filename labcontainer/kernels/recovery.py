@@ -1,9 +1,10 @@
-"""After a server crash: find the kernel containers it left behind and remove them.
+"""At server start: sort the kernel records other servers left into what to adopt and what
+to clean up. And, while a server runs: finish removals that Podman was down for.
 
-Called by the server extension when it loads (in a thread). Only containers named in this
-state directory's kernel records are considered, only when the server that started them
-is gone, and only if they still carry labcontainer's kernel labels with the same kernel
-id. Everything else — other users', other servers', anything unlabelled — is left alone.
+Only containers named in this state directory's records are considered, only when the
+server that owns the record is gone (identity.py, not a bare PID), and only if they still
+carry labcontainer's kernel labels with the same kernel id. Everything else — other users',
+other servers', anything unlabelled — is left alone.
 """
 
 from __future__ import annotations
@@ -13,61 +14,103 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.errors import ContainerNotFound, LabContainerError
-from ..core.models import LABEL_KERNEL_ID, LABEL_MANAGED, LABEL_PURPOSE, PURPOSE_KERNEL
+from ..core.errors import LabContainerError, ServiceUnavailable
 from ..service import LabService
-from . import records
+from . import identity, records
 
 
 @dataclass
-class ReconcileReport:
+class RecoveryReport:
+    adoptable: list[records.KernelRecord] = field(default_factory=list)  # running, owner gone
     removed: list[str] = field(default_factory=list)  # container names
-    kept: list[str] = field(default_factory=list)  # records whose server still runs
-    forgotten: list[str] = field(default_factory=list)  # records whose container was already gone
+    kept: list[str] = field(default_factory=list)  # kernel ids whose server still runs
+    forgotten: list[str] = field(default_factory=list)  # kernel ids whose container was gone
+    unchecked: list[str] = field(default_factory=list)  # kernel ids Podman could not be asked about
+    dead_servers: set[str] = field(default_factory=set)  # server ids whose records were read
 
 
-def reconcile_kernel_containers(
-    service: LabService, *, state_dir: Path | None = None, log: logging.Logger | None = None
-) -> ReconcileReport:
-    """Remove the containers of kernels whose server died; forget their records."""
+def sort_orphans(service: LabService, *, state_dir: Path | None = None, log: logging.Logger | None = None) -> RecoveryReport:
+    """Clean up what cannot be adopted; return the running kernels whose server is gone."""
     log = log or logging.getLogger("labcontainer")
-    report = ReconcileReport()
+    state_dir = state_dir or records.default_state_dir()
+    report = RecoveryReport()
     for record in records.load_records(state_dir):
-        if records.process_alive(record.server_pid):
+        if record.remove_pending:
+            _finish_removal(service, record, state_dir, report, log)
+            continue
+        if records.owner_alive(record, state_dir):
             report.kept.append(record.kernel_id)
             continue
+        report.dead_servers.add(record.server_id)
         try:
-            labels = service.get(record.container_id or record.container_name).labels
-        except ContainerNotFound:
-            report.forgotten.append(record.kernel_id)
-            _forget(record, state_dir)
-            continue
+            container = service.kernel_container(record.container_id or record.container_name, record.kernel_id)
         except LabContainerError as exc:
             log.warning("labcontainer: cannot check kernel container %s: %s", record.container_name, exc)
+            report.unchecked.append(record.kernel_id)
             continue
-        ours = (
-            labels.get(LABEL_MANAGED) == "true"
-            and labels.get(LABEL_PURPOSE) == PURPOSE_KERNEL
-            and labels.get(LABEL_KERNEL_ID) == record.kernel_id
-        )
-        if not ours:
-            log.warning("labcontainer: %s is not the kernel container its record names; left alone", record.container_name)
-            _forget(record, state_dir)
-            continue
-        try:
-            service.remove(record.container_id, force=True)
-            report.removed.append(record.container_name)
-            log.info("labcontainer: removed kernel container %s left by a server that stopped", record.container_name)
-        except ContainerNotFound:
+        if container is None:  # gone, or no longer this kernel's (labels checked)
             report.forgotten.append(record.kernel_id)
-        except LabContainerError as exc:
-            log.warning("labcontainer: could not remove %s: %s", record.container_name, exc)
-            continue
-        _forget(record, state_dir)
+            forget(record, state_dir)
+        elif container.running:
+            report.adoptable.append(record)
+        else:
+            discard(service, record, state_dir, report, log, why="its container had stopped")
     return report
 
 
-def _forget(record: records.KernelRecord, state_dir: Path | None) -> None:
+def discard(
+    service: LabService, record: records.KernelRecord, state_dir: Path, report: RecoveryReport,
+    log: logging.Logger, *, why: str,
+) -> None:
+    """Remove a kernel's container (labels checked) and forget it."""
+    try:
+        service.remove_kernel_container(record.container_name, record.kernel_id)
+    except LabContainerError as exc:
+        log.warning("labcontainer: could not remove %s: %s", record.container_name, exc)
+        report.unchecked.append(record.kernel_id)
+        return
+    report.removed.append(record.container_name)
+    log.info("labcontainer: removed kernel container %s: %s", record.container_name, why)
+    forget(record, state_dir)
+
+
+def retry_pending_removals(service: LabService, *, state_dir: Path | None = None, log: logging.Logger | None = None) -> int:
+    """Remove the containers of kernels shut down while Podman was unreachable. Returns
+    how many are still waiting."""
+    log = log or logging.getLogger("labcontainer")
+    state_dir = state_dir or records.default_state_dir()
+    report = RecoveryReport()
+    for record in records.load_records(state_dir):
+        if record.remove_pending:
+            _finish_removal(service, record, state_dir, report, log)
+    return len(report.unchecked)
+
+
+def _finish_removal(
+    service: LabService, record: records.KernelRecord, state_dir: Path, report: RecoveryReport, log: logging.Logger
+) -> None:
+    try:
+        service.remove_kernel_container(record.container_id or record.container_name, record.kernel_id)
+    except ServiceUnavailable:
+        report.unchecked.append(record.kernel_id)
+        return
+    except LabContainerError as exc:
+        log.warning("labcontainer: could not remove %s: %s", record.container_name, exc)
+        report.unchecked.append(record.kernel_id)
+        return
+    log.info("labcontainer: removed %s, whose kernel was shut down while Podman was unreachable", record.container_name)
+    report.removed.append(record.container_name)
+    forget(record, state_dir)
+
+
+def forget(record: records.KernelRecord, state_dir: Path | None = None) -> None:
     records.delete_record(record.kernel_id, state_dir)
     if record.connection_dir:
         shutil.rmtree(record.connection_dir, ignore_errors=True)
+
+
+def finished_servers(state_dir: Path) -> list[str]:
+    """Ids of servers that are gone and that no record names any more: their lock files
+    (and whatever else is named by their id) can go."""
+    named = {r.server_id for r in records.load_records(state_dir)}
+    return [sid for sid in identity.known_servers(state_dir) if sid not in named and not identity.server_alive(state_dir, sid)]

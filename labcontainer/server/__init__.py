@@ -1,4 +1,5 @@
-"""The jupyter_server extension: REST API under /labcontainer/api/ and kernel crash recovery.
+"""The jupyter_server extension: REST API under /labcontainer/api/, and container kernels
+that outlive the server (adopted by the next one).
 
 Enabled on install (jupyter-config/). The service connects lazily, so the server starts
 even when Podman is down; ``/labcontainer/api/status`` then says why and how to fix it.
@@ -11,10 +12,19 @@ from typing import Any
 
 from jupyter_server.utils import url_path_join
 from traitlets import Bool, Unicode
-from traitlets.config import Configurable
+from traitlets.config import Config, Configurable
 
+from ..core.errors import LabContainerError
+from ..kernels import records, recovery
+from ..kernels.identity import this_server
 from ..service import LabService, set_default_service
+from . import sessions
+from .adoption import adopt_orphans
 from .handlers import handler_routes
+from .kernel_manager import ContainerAwareKernelManager
+
+#: Seconds between two attempts to remove containers of kernels shut down during a Podman outage.
+PENDING_RETRY_INTERVAL = 5.0
 
 
 class LabContainer(Configurable):
@@ -26,12 +36,47 @@ class LabContainer(Configurable):
         None, allow_none=True, config=True,
         help="Replay NVML readings from this JSON file instead of the driver (demos and tests without a GPU).",
     )
-    recover_kernels = Bool(True, config=True, help="At start, remove kernel containers left by a crashed server.")
+    recover_kernels = Bool(
+        True, config=True,
+        help="At start, look for container kernels a previous server left: adopt the running ones "
+        "(see adopt_kernels), remove the stopped ones.",
+    )
+    adopt_kernels = Bool(
+        True, config=True,
+        help="Adopt running container kernels a server that stopped left behind (same kernel id, "
+        "notebook sessions, variables). False: remove them instead.",
+    )
+    keep_kernels = Bool(
+        False, config=True,
+        help="On a clean stop, leave container kernels running for the next server to adopt "
+        "(default: shut them down, as Jupyter does with every kernel).",
+    )
 
 
 def build_service(settings: LabContainer) -> LabService:
     """The server's one service, from ``c.LabContainer``."""
     return LabService(url=settings.podman_url, start_service=settings.start_service, nvml_recording=settings.nvml_recording)
+
+
+def _link_jupyter_server_extension(serverapp: Any) -> None:
+    """Before the server makes its kernel and session managers: give it ours, and a session
+    database on disk (per server) so notebooks find their adopted kernels again."""
+    overrides: dict[str, Any] = {}
+    # (Reading serverapp.kernel_manager_class here would compute its default too early.)
+    chosen = serverapp.config.get("ServerApp", {}).get("kernel_manager_class")
+    if chosen is None and not serverapp.config.get("GatewayClient", {}).get("url"):
+        overrides["ServerApp"] = {"kernel_manager_class": ContainerAwareKernelManager}
+    else:
+        serverapp.log.warning(
+            "labcontainer: another kernel manager is configured (%s), so restarts do not check the image "
+            "first and keep_kernels has no effect", chosen or "a gateway",
+        )
+    if "database_filepath" not in serverapp.config.get("SessionManager", {}):
+        state_dir = records.default_state_dir()
+        state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = sessions.database_path(state_dir, this_server(state_dir).server_id)
+        overrides["SessionManager"] = {"database_filepath": str(path)}
+    serverapp.update_config(Config(overrides))
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
@@ -44,22 +89,39 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     web_app.settings["labcontainer"] = service
     base = url_path_join(web_app.settings["base_url"], "labcontainer", "api") + "/"
     web_app.add_handlers(".*$", handler_routes(base))
+    if isinstance(serverapp.kernel_manager, ContainerAwareKernelManager):
+        serverapp.kernel_manager.keep_container_kernels = settings.keep_kernels
     if settings.recover_kernels:
-        threading.Thread(target=_recover, args=(service, serverapp.log), name="labcontainer-recovery", daemon=True).start()
+        # Now, before the HTTP socket is bound: no client may ask for a session whose
+        # kernel is not registered yet (SessionManager would delete the row).
+        _recover(serverapp, service, adopt=settings.adopt_kernels)
+    threading.Thread(target=_retry_pending_removals, args=(service, serverapp.log), name="labcontainer-removals", daemon=True).start()
     serverapp.log.info("labcontainer: REST API at %s", base)
 
 
-def _recover(service: LabService, log: Any) -> None:
-    from ..core.errors import LabContainerError
-    from ..kernels.recovery import reconcile_kernel_containers
-
+def _recover(serverapp: Any, service: LabService, *, adopt: bool) -> None:
+    log = serverapp.log
     try:
-        report = reconcile_kernel_containers(service, log=log)
+        report = adopt_orphans(serverapp, service, adopt=adopt, log=log)
     except LabContainerError as exc:
-        log.warning("labcontainer: kernel recovery skipped: %s", exc)
+        log.warning("labcontainer: kernels of a previous server not checked (will be at the next start): %s", exc)
         return
+    if report.adopted:
+        log.info("labcontainer: adopted %d running container kernel(s) with %d notebook session(s): %s",
+                 len(report.adopted), report.sessions, ", ".join(report.adopted))
     if report.removed:
-        log.info("labcontainer: removed %d orphaned kernel container(s): %s", len(report.removed), ", ".join(report.removed))
+        log.info("labcontainer: removed %d stopped kernel container(s): %s", len(report.removed), ", ".join(report.removed))
+
+
+def _retry_pending_removals(service: LabService, log: Any) -> None:
+    """Containers of kernels shut down while Podman was unreachable are removed as soon as
+    it answers again (checked every few seconds; cheap while there is nothing to do)."""
+    stop = threading.Event()
+    while not stop.wait(PENDING_RETRY_INTERVAL):
+        try:
+            recovery.retry_pending_removals(service, log=log)
+        except Exception as exc:  # noqa: BLE001 - a background loop must outlive any one failure
+            log.warning("labcontainer: retrying removals failed: %s", exc)
 
 
 # jupyter_server < 2 name

@@ -30,10 +30,13 @@ async def start(name: str) -> AsyncKernelManager:
 def left_on_host(kernel_id: str) -> list[str]:
     """The kernel's connection directories (each holds its key) and records still on the host."""
     from labcontainer.kernels.records import load_records
-    from labcontainer.provisioner import _socket_base_dir
+    from labcontainer.kernels.launch import socket_base_dir as _socket_base_dir
+
+    from jupyter_core.paths import jupyter_runtime_dir
 
     directories = [str(p) for p in Path(_socket_base_dir()).glob(f"lck-{kernel_id[:8]}-*")]
-    return directories + [f"record {r.kernel_id}" for r in load_records() if r.kernel_id == kernel_id]
+    connection_files = [str(p) for p in Path(jupyter_runtime_dir()).glob(f"kernel-{kernel_id}*.json")]
+    return directories + connection_files + [f"record {r.kernel_id}" for r in load_records() if r.kernel_id == kernel_id]
 
 
 def kernel_containers(podman_cli, kernel_id: str) -> list[str]:

@@ -31,10 +31,13 @@ def jp_server_config(logged_services, monkeypatch):
     chosen, other = logged_services
     monkeypatch.setenv("CONTAINER_HOST", other.url)
     set_default_service(LabService())  # what a fresh process would have: discovery from CONTAINER_HOST
-    return {
+    yield {
         "ServerApp": {"jpserver_extensions": {"labcontainer": True}},
         "LabContainer": {"podman_url": chosen.url, "recover_kernels": False},
     }
+    # The extension made the private service the process's default; it is about to stop.
+    monkeypatch.undo()
+    set_default_service(LabService())
 
 
 async def test_a_kernel_runs_on_the_service_the_rest_api_reports(jp_fetch, logged_services, test_image, podman_cli):

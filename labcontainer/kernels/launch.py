@@ -1,0 +1,73 @@
+"""The pure parts of starting a container kernel: its command, where its sockets go, what
+it keeps from the launch, and the messages when it cannot start. No Podman calls here
+(the provisioner makes those); everything is a function of its arguments."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from ..core.errors import KernelStartError
+from ..core.models import ContainerInfo
+from .config import CONTAINER_CONNECTION_FILE, KernelContainerConfig
+
+PORT_NAMES = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+_TEMPLATE = re.compile(r"\{([A-Za-z0-9_]+)\}")
+
+
+def kernel_command(argv: list[str], extra_arguments: list[str]) -> list[str]:
+    """The kernelspec's argv plus the launch's extra arguments, templates filled in the
+    way KernelManager.format_kernel_cmd does, but for the container's side: the
+    connection file is /conn/kernel.json and ``python3`` stays the image's own Python."""
+    argv = argv or ["python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    names = {"connection_file": CONTAINER_CONNECTION_FILE}
+    return [_TEMPLATE.sub(lambda m: names.get(m.group(1), m.group()), arg) for arg in argv + list(extra_arguments)]
+
+
+def kept_env(launch_env: dict[str, str]) -> dict[str, str]:
+    """Only what the container needs from the launch: not the server's whole environment,
+    and never JPY_PARENT_PID (that pid means nothing inside the container's PID namespace,
+    and ipykernel would shut itself down thinking its parent died)."""
+    return {k: launch_env[k] for k in ("JPY_SESSION_NAME",) if k in launch_env}
+
+
+def socket_base_dir() -> str:
+    # ipc socket paths must stay under ~100 bytes: prefer the short runtime dir.
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isdir(runtime) and os.access(runtime, os.W_OK):
+        return runtime
+    return tempfile.gettempdir()
+
+
+def ipykernel_bundle_dir() -> str:
+    """The site-packages holding this server's ipykernel and its dependencies."""
+    import ipykernel
+
+    return str(Path(ipykernel.__file__).resolve().parent.parent)
+
+
+def never_ready(config: KernelContainerConfig, last_lines: str) -> KernelStartError:
+    return KernelStartError(
+        f"The kernel in {config.image} did not open its sockets within {config.startup_timeout:g} s, "
+        "so its container was removed.",
+        hint="If the image is just slow to start, raise startup_timeout in the kernelspec; "
+        "otherwise check that its command starts an ipykernel (see the container's last lines below).",
+        logs=last_lines,
+    )
+
+
+def stopped_during_start(config: KernelContainerConfig, state: ContainerInfo | None, last_lines: str) -> KernelStartError:
+    if "No module named ipykernel" in last_lines:
+        return KernelStartError(
+            f"The image {config.image} has Python but no ipykernel, so it cannot serve as a kernel.",
+            hint=(
+                "Install ipykernel in the image (pip install ipykernel), or recreate the kernelspec with "
+                "`labcontainer kernelspec install --inject-ipykernel ...` to mount this server's ipykernel "
+                "(the image's Python must have the same minor version)."
+            ),
+            logs=last_lines,
+        )
+    code = f" (exit code {state.exit_code})" if state and state.exit_code is not None else ""
+    return KernelStartError(f"The kernel container for {config.image} stopped during start-up{code}.", logs=last_lines)

@@ -1,0 +1,50 @@
+"""The server's kernel manager, aware of container kernels in two places Jupyter has no hook:
+
+- **restart** checks (pulling if needed) the container kernel's image *before* the running
+  container is interrupted and removed: a restart that cannot start again must not
+  destroy the working kernel;
+- **clean stop** with ``c.LabContainer.keep_kernels``: container kernels are let go
+  instead of shut down, and the next server adopts them (adoption.py).
+
+Every other kernel, and every other path, is Jupyter's own. The extension installs this
+class only when ``ServerApp.kernel_manager_class`` is the default.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from traitlets import Bool
+
+
+def is_container_kernel(km: Any) -> bool:
+    return hasattr(getattr(km, "provisioner", None), "restore")
+
+
+class ContainerAwareKernelManager(AsyncMappingKernelManager):
+    keep_container_kernels = Bool(False, help="Set from c.LabContainer.keep_kernels by the extension.")
+
+    async def restart_kernel(self, kernel_id: str, now: bool = False) -> Any:
+        km = self.get_kernel(kernel_id)
+        if is_container_kernel(km):
+            await km.provisioner.check_image()  # raises with a clear message; the kernel runs on
+        return await super().restart_kernel(kernel_id, now=now)
+
+    async def shutdown_all(self, now: bool = False) -> None:
+        if self.keep_container_kernels:
+            for kernel_id in [k for k, km in self._kernels.items() if is_container_kernel(km)]:
+                self._let_go(kernel_id)
+        await super().shutdown_all(now=now)
+
+    def _let_go(self, kernel_id: str) -> None:
+        """Forget a running container kernel without touching it: its record stays for the
+        next server (its owner's lock goes with this process)."""
+        self.stop_watching_activity(kernel_id)
+        km = self._kernels.pop(kernel_id)
+        km.stop_restarter()
+        km._close_control_socket()
+        self._kernel_connections.pop(kernel_id, None)
+        self._kernel_ports.pop(kernel_id, None)
+        km._connection_file_written = False  # keep kernel-<id>.json: the kernel still uses it
+        self.log.info("labcontainer: kept kernel %s running for the next server (keep_kernels)", kernel_id)

@@ -1,0 +1,77 @@
+"""A container kernel whose container stops is restarted like a local kernel: same kernel
+id, a fresh container, and the reason (exit code, last lines) in the server log and on the
+kernel's model. Driven through a real Jupyter Server and its websocket, as a notebook."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+
+from labcontainer.kernels.kernelspecs import install_kernelspec
+
+from ..conftest import wait_until
+from .jupyter import JupyterServer, execute, server_environment
+from .test_adoption import kernel_containers
+
+KERNELSPEC = "lc-heal"
+
+
+@pytest.fixture
+def lab(tmp_path, test_image, monkeypatch):
+    env = server_environment(tmp_path)
+    monkeypatch.setenv("JUPYTER_DATA_DIR", env["JUPYTER_DATA_DIR"])
+    install_kernelspec(test_image, name=KERNELSPEC)
+    server = JupyterServer(tmp_path, env)
+    server.start()
+    yield server
+    server.stop()
+
+
+def running_again(server: JupyterServer, podman_cli, kernel_id: str, old_container: str) -> None:
+    """Within 15 s: one container for the kernel, a new one, running, and code runs."""
+
+    def healed() -> bool:
+        containers = kernel_containers(podman_cli, kernel_id)
+        if len(containers) != 1 or containers[0][0] == old_container or containers[0][1] != "running":
+            return False
+        with contextlib.suppress(AssertionError, asyncio.TimeoutError, OSError):
+            return execute(server, kernel_id, "print(6 * 7)", timeout=5).strip() == "42"
+        return False
+
+    wait_until(healed, timeout=15, interval=0.5, message="the kernel to run again in a fresh container")
+    assert server.kernel_ids() == [kernel_id]  # the same kernel id
+
+
+def test_podman_stop_of_the_container_restarts_the_kernel(lab, podman_cli):
+    kernel_id = lab.open_notebook("a.ipynb", KERNELSPEC)["kernel"]["id"]
+    assert execute(lab, kernel_id, "print('hello')").strip() == "hello"
+    ((old, _),) = kernel_containers(podman_cli, kernel_id)
+
+    podman_cli("stop", "-t", "1", f"lc-kernel-{kernel_id}")  # behind the kernel's back
+    running_again(lab, podman_cli, kernel_id, old)
+    assert f"labcontainer: kernel {kernel_id} stopped: its container" in lab.log
+
+
+def test_a_kernel_that_exits_is_restarted_and_says_why(lab, podman_cli):
+    kernel_id = lab.open_notebook("b.ipynb", KERNELSPEC)["kernel"]["id"]
+    ((old, _),) = kernel_containers(podman_cli, kernel_id)
+    with contextlib.suppress(AssertionError, asyncio.TimeoutError):
+        execute(lab, kernel_id, "import sys, os; print('bye', file=sys.stderr, flush=True); os._exit(3)", timeout=5)
+
+    running_again(lab, podman_cli, kernel_id, old)
+    (model,) = lab.request("GET", "/api/kernels")
+    assert "exited with code 3" in model["reason"]  # on the kernel's model, for the front-ends
+    assert "exited with code 3" in lab.log
+
+
+def test_signals_to_a_stopped_container_are_not_errors(lab, podman_cli):
+    """jupyter_client interrupts at the start of every shutdown: a kernel whose container
+    already stopped must still shut down cleanly and leave nothing."""
+    kernel_id = lab.request("POST", "/api/kernels", {"name": KERNELSPEC})["id"]
+    lab.request("POST", f"/api/kernels/{kernel_id}/interrupt")
+    podman_cli("stop", "-t", "0", f"lc-kernel-{kernel_id}")
+    assert lab.status_of("POST", f"/api/kernels/{kernel_id}/interrupt") in (200, 204)
+    assert lab.status_of("DELETE", f"/api/kernels/{kernel_id}") in (200, 204)
+    assert kernel_containers(podman_cli, kernel_id) == []
