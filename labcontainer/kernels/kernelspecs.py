@@ -82,8 +82,8 @@ class KernelspecExists(LabContainerError):
     def __init__(self, name: str, image: str, resource_dir: str) -> None:
         self.name, self.image, self.resource_dir = name, image, resource_dir
         super().__init__(
-            f"A container kernel named '{name}' (image {image or 'unknown'}) already exists in {resource_dir}; it was left as it is.",
-            hint="To replace it, say so (`labcontainer kernelspec install --replace ...`, REST \"replace\": true), or choose another --name.",
+            f"A container kernel named '{name}' (image {image or 'unknown'}) already exists in {resource_dir}.",
+            hint='It is replaced only when you ask for it (--replace, or "replace": true over REST); otherwise choose another name.',
         )
 
 
