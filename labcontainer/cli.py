@@ -1,6 +1,6 @@
 """The `labcontainer` command: manage container kernelspecs from a terminal.
 
-    labcontainer kernelspec install --image IMG [--name N] [--display-name D] [--gpus SPEC] [--volume H:C]...
+    labcontainer kernelspec install --image IMG [--name N] [--display-name D] [--gpus SPEC] [--volume H:C]... [--replace]
     labcontainer kernelspec list
     labcontainer kernelspec remove NAME
 
@@ -14,9 +14,10 @@ import argparse
 import dataclasses
 import sys
 
-from .core.errors import LabContainerError
+from .core.errors import InvalidSpec, LabContainerError
 from .kernels.config import KernelContainerConfig
 from .kernels.kernelspecs import install_kernelspec, list_kernelspecs, remove_kernelspec
+from .service import default_service
 
 
 def _add_config_options(parser: argparse.ArgumentParser) -> None:
@@ -36,13 +37,24 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
                 options.update(action="store_false", default=True, help="do not " + meta["help"])
             else:
                 options.update(action="store_true", default=False)
-        elif field.type.startswith("tuple"):
+        elif field.type.startswith(("tuple", "Mapping")):
             options.update(action="append", default=[], help=meta["help"] + " (repeatable)")
         elif field.type == "float":
             options.update(type=float, default=default)
         else:
             options.update(default=default, required=field.name == "image")
         parser.add_argument(*names, **options)
+
+
+def _labels(items: list[str]) -> dict[str, str]:
+    """``--label KEY=VALUE`` options as a mapping (as `podman run --label` takes them)."""
+    labels = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidSpec(f"Label '{item}' is not KEY=VALUE.", hint="Write it as --label KEY=VALUE.")
+        labels[key] = value
+    return labels
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     install.add_argument("--name", help="kernelspec name (default: from the image and GPUs)")
     install.add_argument("--display-name", help="name shown in the launcher")
     install.add_argument("--prefix", help="install under PREFIX/share/jupyter/kernels instead of the user's data dir")
+    install.add_argument("--replace", action="store_true", help="replace a labcontainer kernelspec of the same name")
     _add_config_options(install)
 
     actions.add_parser("list", help="list labcontainer's kernelspecs")
@@ -68,9 +81,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.action == "install":
             settings = {name: getattr(args, name) for name in KernelContainerConfig.field_names() if hasattr(args, name)}
+            settings["labels"] = _labels(settings.get("labels", []))
             config = KernelContainerConfig.from_mapping(settings, where="the command line")
-            info = install_kernelspec(config, name=args.name, display_name=args.display_name, prefix=args.prefix)
+            info = install_kernelspec(
+                config,
+                name=args.name,
+                display_name=args.display_name,
+                prefix=args.prefix,
+                replace=args.replace,
+                service=default_service(),
+            )
             print(f"Installed kernelspec '{info.name}' ({info.display_name}) in {info.resource_dir}")
+            if info.note:
+                print(info.note)
         elif args.action == "list":
             specs = list_kernelspecs()
             if not specs:

@@ -44,7 +44,7 @@ class KernelContainerConfig:
     env: tuple[str, ...] = _field((), "extra NAME=VALUE environment variables", short="-e")
     shm_size: str | None = _field(None, "size of /dev/shm, e.g. 8g (PyTorch data loaders want more than 64m)")
     network: str | None = _field(None, "container network (default: Podman's default)")
-    labels: Mapping[str, str] = _field({}, "extra labels on the kernel container", cli=False)
+    labels: Mapping[str, str] = _field({}, "extra KEY=VALUE labels on the kernel container", flag="--label")
     transport: str = _field("ipc", "ipc (no TCP port at all) or tcp (127.0.0.1 only)")
     mount_workdir: bool = _field(True, "mount the notebook's folder at the same path")
     inject_ipykernel: bool = _field(False, "mount this server's ipykernel into an image that lacks it")
@@ -94,7 +94,7 @@ class KernelContainerConfig:
             if key.startswith(RESERVED_LABEL_PREFIX):
                 raise InvalidSpec(
                     f"The label '{key}' is reserved for labcontainer.",
-                    hint=f"Choose a label that does not start with {RESERVED_LABEL_PREFIX}.",
+                    hint=f"Choose a label that does not start with '{RESERVED_LABEL_PREFIX}'.",
                 )
         if not 0 < self.startup_timeout <= 3600:
             raise InvalidSpec(

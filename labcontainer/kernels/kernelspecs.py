@@ -14,22 +14,32 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from jupyter_core.paths import jupyter_data_dir
 
-from ..core.errors import NotFoundError
-from ..core.specs import check_container_name
+from ..core.errors import InvalidSpec, LabContainerError, NotFoundError
 from .config import KernelContainerConfig
+from .imagecheck import check_ipykernel
+
+if TYPE_CHECKING:
+    from ..service import LabService
 
 PROVISIONER_NAME = "labcontainer-podman"
 NAME_PREFIX = "lc-"
 LOGO = Path(__file__).parent.parent / "static" / "container-kernel.svg"
+#: A kernelspec name is a folder name and the kernel's name in Jupyter (jupyter_client allows
+#: [a-z0-9._-]); starting with a letter or digit keeps it a valid container name part too.
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$", re.IGNORECASE)
+MAX_NAME_LENGTH = 64
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,9 @@ class KernelspecInfo:
     volumes: tuple[str, ...]
     language: str = "python"
     resource_dir: str = ""
+    #: Something the user should know about the new kernelspec (e.g. its image was not
+    #: checked for ipykernel because it is not on this machine yet); not part of to_json.
+    note: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,6 +72,56 @@ class KernelspecNotFound(NotFoundError):
             f"There is no labcontainer kernelspec named '{name}'.",
             hint="List them with `labcontainer kernelspec list`.",
         )
+
+
+class KernelspecExists(LabContainerError):
+    """A labcontainer kernelspec of that name exists; replaced only when the caller says so."""
+
+    http_status = 409
+
+    def __init__(self, name: str, image: str, resource_dir: str) -> None:
+        self.name, self.image, self.resource_dir = name, image, resource_dir
+        super().__init__(
+            f"A container kernel named '{name}' (image {image or 'unknown'}) already exists in {resource_dir}.",
+            hint='It is replaced only when you ask for it (--replace, or "replace": true over REST); otherwise choose another name.',
+        )
+
+
+class ForeignKernelspec(LabContainerError):
+    """A kernelspec of that name exists and is not labcontainer's: it is never replaced."""
+
+    http_status = 409
+
+    def __init__(self, name: str, resource_dir: str) -> None:
+        self.name, self.resource_dir = name, resource_dir
+        super().__init__(
+            f"There is already a kernelspec named '{name}' in {resource_dir}, and labcontainer did not make it, so it was left as it is.",
+            hint="Choose another name for the container kernel (--name); labcontainer never replaces or shadows someone else's kernel.",
+        )
+
+
+def check_kernelspec_name(name: str) -> str:
+    """Return ``name`` if it can be a kernelspec's folder and kernel name; else InvalidSpec."""
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidSpec(
+            f"The kernelspec name '{name[:40]}…' is {len(name)} characters long; the limit is {MAX_NAME_LENGTH}.",
+            hint="Choose a shorter name, or leave it out to get one made from the image.",
+        )
+    if not NAME_PATTERN.match(name):
+        raise InvalidSpec(
+            f"'{name}' cannot be a kernelspec name.",
+            hint="Use letters, digits, '_', '.' and '-', starting with a letter or digit (it becomes a folder name).",
+        )
+    return name
+
+
+def is_labcontainer_spec(spec: Mapping[str, Any]) -> bool:
+    """Whether a kernel.json's content is one of labcontainer's container kernelspecs."""
+    metadata = spec.get("metadata") if isinstance(spec, Mapping) else None
+    if not isinstance(metadata, Mapping) or metadata.get("labcontainer") is not True:
+        return False
+    provisioner = metadata.get("kernel_provisioner")
+    return isinstance(provisioner, Mapping) and provisioner.get("provisioner_name") == PROVISIONER_NAME
 
 
 def default_name(image: str, gpus: str | None) -> str:
@@ -82,24 +145,31 @@ def default_display_name(image: str, gpus: str | None) -> str:
 
 
 def install_kernelspec(
-    config: KernelContainerConfig | str,
+    config: KernelContainerConfig | Mapping[str, Any] | str,
     *,
     name: str | None = None,
     display_name: str | None = None,
     prefix: str | None = None,
+    replace: bool = False,
+    service: LabService | None = None,
     **settings: Any,
 ) -> KernelspecInfo:
-    """Write (or replace) a container kernelspec; raises InvalidSpec naming a bad setting.
+    """Write a container kernelspec; raises InvalidSpec naming a bad setting.
 
-    ``config`` is a KernelContainerConfig, or an image name with the other settings as
-    keywords (``install_kernelspec("IMG", gpus="0")``), read the way a kernelspec is."""
-    if isinstance(config, str):
-        config = KernelContainerConfig.from_mapping({"image": config, **settings}, where="install_kernelspec()")
-    elif settings:
-        config = dataclasses.replace(config, **settings)
-    config.validate()
-    name = (name or default_name(config.image, config.gpus)).lower()
-    check_container_name(name)
+    ``config`` is a KernelContainerConfig, a mapping of its fields, or an image name with
+    the other settings as keywords (``install_kernelspec("IMG", gpus="0")``), read the way
+    a kernelspec is. A kernelspec of the same name is never replaced when it is not
+    labcontainer's (ForeignKernelspec), and a labcontainer one only with ``replace=True``
+    (else KernelspecExists). With a ``service``, an image on this machine is checked for
+    ipykernel first (unless ``inject_ipykernel``): ImageLacksIpykernel if it has none."""
+    config = _as_config(config, settings)
+    # Lower case, as jupyter_client stores kernelspec names.
+    name = check_kernelspec_name(name or default_name(config.image, config.gpus)).lower()
+    kernels_dir = Path(prefix, "share", "jupyter", "kernels") if prefix else Path(jupyter_data_dir(), "kernels")
+    _refuse_to_overwrite(name, kernels_dir / name, replace=replace, shadows=prefix is None)
+    note = ""
+    if service is not None and not config.inject_ipykernel:
+        note = check_ipykernel(service, config.image)
     spec = {
         "argv": ["python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": display_name or default_display_name(config.image, config.gpus),
@@ -111,12 +181,61 @@ def install_kernelspec(
             "kernel_provisioner": {"provisioner_name": PROVISIONER_NAME, "config": config.to_kernelspec_config()},
         },
     }
+    if prefix:
+        _make_readable_dirs(kernels_dir)
     with tempfile.TemporaryDirectory() as staging:
         (Path(staging) / "kernel.json").write_text(json.dumps(spec, indent=1))
         if LOGO.exists():
             shutil.copy(LOGO, Path(staging) / "logo-svg.svg")
-        destination = KernelSpecManager().install_kernel_spec(staging, kernel_name=name, user=prefix is None, prefix=prefix, replace=True)
-    return _info(name, spec, destination)
+        # tempfile makes 0700 folders and the umask may hide files: a kernelspec under a
+        # shared --prefix must be readable by every user of the machine.
+        _make_readable(Path(staging))
+        destination = KernelSpecManager().install_kernel_spec(staging, kernel_name=name, user=prefix is None, prefix=prefix)
+    _make_readable(Path(destination))
+    return dataclasses.replace(_info(name, spec, destination), note=note)
+
+
+def _as_config(config: Any, settings: Mapping[str, Any]) -> KernelContainerConfig:
+    where = "install_kernelspec()"
+    if isinstance(config, str):
+        return KernelContainerConfig.from_mapping({"image": config, **settings}, where=where)
+    if isinstance(config, KernelContainerConfig):
+        config = dataclasses.replace(config, **settings) if settings else config
+        config.validate()
+        return config
+    # A mapping is read like a kernelspec's config; anything else gets from_mapping's message.
+    return KernelContainerConfig.from_mapping({**config, **settings} if isinstance(config, Mapping) else config, where=where)
+
+
+def _refuse_to_overwrite(name: str, destination: Path, *, replace: bool, shadows: bool) -> None:
+    """Raise unless writing ``name`` at ``destination`` replaces, or (``shadows``: the user's
+    own folder, searched first) hides, nothing but a labcontainer kernelspec the caller
+    asked to replace."""
+    found = KernelSpecManager().find_kernel_specs() if shadows else {}
+    places = {destination} | ({Path(found[name])} if name in found else set())
+    for place in sorted(p for p in places if p.exists()):
+        try:
+            spec = json.loads((place / "kernel.json").read_text())
+        except (OSError, ValueError):
+            spec = None  # a folder without a readable kernel.json is somebody's too
+        if not isinstance(spec, dict) or not is_labcontainer_spec(spec):
+            raise ForeignKernelspec(name, str(place))
+        if not replace:
+            raise KernelspecExists(name, _info(name, spec, str(place)).image, str(place))
+
+
+def _make_readable(folder: Path) -> None:
+    folder.chmod(0o755)
+    for path in folder.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def _make_readable_dirs(folder: Path) -> None:
+    """Create ``folder`` and its missing parents as 0755, whatever the umask."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    for path in reversed(missing):
+        path.mkdir()
+        os.chmod(path, 0o755)
 
 
 def list_kernelspecs() -> list[KernelspecInfo]:
@@ -125,7 +244,7 @@ def list_kernelspecs() -> list[KernelspecInfo]:
     found = []
     for name, entry in sorted(manager.get_all_specs().items()):
         spec = entry.get("spec", {})
-        if spec.get("metadata", {}).get("labcontainer"):
+        if is_labcontainer_spec(spec):
             found.append(_info(name, spec, entry.get("resource_dir", "")))
     return found
 
@@ -137,19 +256,22 @@ def remove_kernelspec(name: str) -> None:
         spec = manager.get_kernel_spec(name)
     except NoSuchKernel:
         raise KernelspecNotFound(name) from None
-    if not spec.metadata.get("labcontainer"):
+    if not is_labcontainer_spec({"metadata": spec.metadata}):
         raise KernelspecNotFound(name)
     manager.remove_kernel_spec(name)
 
 
 def _info(name: str, spec: dict[str, Any], resource_dir: str) -> KernelspecInfo:
+    # A hand-edited kernel.json may hold anything: list it rather than fail the whole list.
     config = spec.get("metadata", {}).get("kernel_provisioner", {}).get("config", {})
+    config = config if isinstance(config, dict) else {}
+    volumes = config.get("volumes")
     return KernelspecInfo(
         name=name,
-        display_name=spec.get("display_name", name),
-        image=config.get("image", ""),
-        gpus=config.get("gpus"),
-        volumes=tuple(config.get("volumes", ())),
+        display_name=str(spec.get("display_name", name)),
+        image=str(config.get("image", "")),
+        gpus=config.get("gpus") if isinstance(config.get("gpus"), str) else None,
+        volumes=tuple(str(v) for v in volumes) if isinstance(volumes, list) else (),
         language=spec.get("language", "python"),
         resource_dir=str(resource_dir),
     )

@@ -127,13 +127,22 @@ class KernelspecsHandler(BaseHandler):
     @tornado.web.authenticated
     async def post(self) -> None:
         data = parse_body("KernelspecCreate", self.request.body)
-        settings = {key: value for key, value in data.items() if key in KernelContainerConfig.field_names() and value}
+        # Empty strings are the form's "not given"; false and 0 are real values.
+        settings = {key: value for key, value in data.items() if key in KernelContainerConfig.field_names() and value not in (None, "")}
         config = KernelContainerConfig.from_mapping(settings, where="the request")
         info = await self.service.call(
-            kernelspecs.install_kernelspec, config, name=data.get("name") or None, display_name=data.get("display_name") or None
+            kernelspecs.install_kernelspec,
+            config,
+            name=data.get("name") or None,
+            display_name=data.get("display_name") or None,
+            replace=data.get("replace", False),
+            service=self.settings["labcontainer"],
         )
+        answer: dict[str, Any] = {"kernelspec": info.to_json()}
+        if info.note:
+            answer["note"] = info.note
         self.set_status(201)
-        self.finish({"kernelspec": info.to_json()})
+        self.finish(answer)
 
 
 class KernelspecHandler(BaseHandler):

@@ -58,12 +58,14 @@ def _describe(error: jsonschema.ValidationError, definition: str) -> str:
         return f"{error.message.split(' ')[0].strip(chr(39))!s}: this field is required."
     if error.validator == "type":
         return f"Field '{where}' has the wrong type: it must be {_a(error.validator_value)}."
+    if error.validator == "enum":
+        return f"Field '{where}' must be one of: {', '.join(map(str, error.validator_value))}."
     if error.validator == "minLength":
         return f"Field '{where}' must not be empty."
     return f"Field '{where or definition}' is not valid: {error.message}."
 
 
 def _a(kind: Any) -> str:
-    names = {"string": "a string", "array": "a list", "object": "an object", "integer": "a whole number", "boolean": "true or false"}
+    names = {"string": "a string", "array": "a list", "object": "an object", "integer": "a whole number", "number": "a number", "boolean": "true or false"}
     kinds = kind if isinstance(kind, list) else [kind]
     return " or ".join(names.get(k, k) for k in kinds)

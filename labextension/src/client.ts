@@ -68,9 +68,14 @@ export async function listKernelspecs(): Promise<Kernelspec[]> {
   return expect(data, isKernelspecsAnswer, 'GET kernelspecs', '{"kernelspecs": [...]}').kernelspecs;
 }
 
-export async function createKernelspec(body: KernelspecCreate): Promise<Kernelspec> {
+/**
+ * Add a container kernel. A name already taken rejects with ApiError kind
+ * 'KernelspecExists' (labcontainer's: send again with `replace: true` to replace it) or
+ * 'ForeignKernelspec' (someone else's: never replaced).
+ */
+export async function createKernelspec(body: KernelspecCreate): Promise<KernelspecAnswer> {
   const data = await request('POST', ['kernelspecs'], undefined, body);
-  return expect(data, isKernelspecAnswer, 'POST kernelspecs', '{"kernelspec": {...}}').kernelspec;
+  return expect(data, isKernelspecAnswer, 'POST kernelspecs', '{"kernelspec": {...}, "note"?: "..."}');
 }
 
 export async function removeKernelspec(name: string): Promise<void> {
@@ -171,7 +176,10 @@ const isContainersAnswer = shaped<ContainersAnswer>({ containers: isNamedRecords
 const isContainerAnswer = shaped<ContainerAnswer>({ container: isNamedRecord });
 const isImagesAnswer = shaped<ImagesAnswer>({ images: isNamedRecords });
 const isKernelspecsAnswer = shaped<KernelspecsAnswer>({ kernelspecs: isNamedRecords });
-const isKernelspecAnswer = shaped<KernelspecAnswer>({ kernelspec: isNamedRecord });
+const isKernelspecAnswer = shaped<KernelspecAnswer>({
+  kernelspec: isNamedRecord,
+  note: value => value === undefined || isString(value)
+});
 const isLogsAnswer = shaped<LogsAnswer>({
   lines: value => Array.isArray(value) && value.every(isString)
 });

@@ -9,7 +9,15 @@ import type * as Client from './client';
 import type { ContainerAction, Scope } from './client';
 import { sameValue } from './equal';
 import { ApiError, toApiError } from './errors';
-import type { Container, GpuView, Image, Kernelspec, KernelspecCreate, Status } from './generated/rest';
+import type {
+  Container,
+  GpuView,
+  Image,
+  Kernelspec,
+  KernelspecAnswer,
+  KernelspecCreate,
+  Status
+} from './generated/rest';
 
 /** The client functions the model uses (src/client.ts, or a fake in tests). */
 export type IContainersClient = Pick<
@@ -211,12 +219,12 @@ export class ContainersModel {
     }
   }
 
-  /** Add a container kernel to the launcher; rejects with ApiError. */
-  async createKernelspec(body: KernelspecCreate): Promise<Kernelspec> {
+  /** Add a container kernel to the launcher; rejects with ApiError (see client.createKernelspec). */
+  async createKernelspec(body: KernelspecCreate): Promise<KernelspecAnswer> {
     try {
-      const spec = await this._client.createKernelspec(body);
+      const answer = await this._client.createKernelspec(body);
       await this._refreshLauncher();
-      return spec;
+      return answer;
     } finally {
       await this.refresh();
     }

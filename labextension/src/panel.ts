@@ -62,7 +62,8 @@ export class ContainersPanel extends Widget {
       onRemove: spec => void this._removeKernelspec(spec)
     });
     this._form = new KernelFormView(find<HTMLFormElement>(this.node, '.lc-KernelForm'), {
-      onSubmit: body => model.createKernelspec(body)
+      onSubmit: body => model.createKernelspec(body),
+      confirmReplace: message => confirmDanger('Replace the container kernel?', message, 'Replace')
     });
 
     find(this.node, '.lc-Refresh').addEventListener('click', () => void model.refresh());

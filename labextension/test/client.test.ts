@@ -67,8 +67,18 @@ describe('client', () => {
   it('sends request bodies as JSON', async () => {
     const spec = { name: 'lc-x', display_name: 'X', image: 'img', gpus: '0', volumes: [], language: 'python' };
     makeRequest.mockResolvedValue(answer(201, { kernelspec: spec }));
-    expect(await client.createKernelspec({ image: 'img', gpus: '0' })).toEqual(spec);
+    expect(await client.createKernelspec({ image: 'img', gpus: '0' })).toEqual({ kernelspec: spec });
     expect(lastCall().init).toEqual({ method: 'POST', body: '{"image":"img","gpus":"0"}' });
+  });
+
+  it('passes a kernelspec note on, and a taken name as its own error kind', async () => {
+    const spec = { name: 'lc-x', display_name: 'X', image: 'img', gpus: null, volumes: [], language: 'python' };
+    makeRequest.mockResolvedValue(answer(201, { kernelspec: spec, note: 'Checked at first start.' }));
+    expect(await client.createKernelspec({ image: 'img', replace: true })).toEqual({ kernelspec: spec, note: 'Checked at first start.' });
+    expect(lastCall().init.body).toBe('{"image":"img","replace":true}');
+    const message = "A container kernel named 'lc-x' (image img) already exists; it was left as it is.";
+    makeRequest.mockResolvedValue(answer(409, { error: { kind: 'KernelspecExists', message } }));
+    await expect(client.createKernelspec({ image: 'img' })).rejects.toMatchObject({ kind: 'KernelspecExists', status: 409, message });
   });
 
   it('reads status, logs, GPUs, images and kernelspecs', async () => {

@@ -1,4 +1,14 @@
-import type { Container, Gpu, GpuView, Image, Kernelspec, Status } from '../src/generated/rest';
+import { ApiError } from '../src/errors';
+import type {
+  Container,
+  Gpu,
+  GpuView,
+  Image,
+  Kernelspec,
+  KernelspecAnswer,
+  KernelspecCreate,
+  Status
+} from '../src/generated/rest';
 import type { IContainersClient } from '../src/model';
 
 export function container(name: string, overrides: Partial<Container> = {}): Container {
@@ -84,17 +94,27 @@ export class FakeClient implements IContainersClient {
     this.containers = this.containers.filter(item => item.name !== name);
     return Promise.resolve();
   });
-  createKernelspec = jest.fn((body: { image: string; display_name?: string; gpus?: string }) => {
+  /** Set to make POST kernelspecs answer with a note. */
+  note: string | undefined = undefined;
+  /** Like the server: a taken name is refused unless `replace` is true. */
+  createKernelspec = jest.fn((body: KernelspecCreate): Promise<KernelspecAnswer> => {
     const spec: Kernelspec = {
-      name: 'lc-new',
+      name: body.name ?? 'lc-new',
       display_name: body.display_name ?? 'New',
       image: body.image,
       gpus: body.gpus ?? null,
       volumes: [],
       language: 'python'
     };
-    this.kernelspecs = [...this.kernelspecs, spec];
-    return Promise.resolve(copy(spec));
+    const taken = this.kernelspecs.find(item => item.name === spec.name);
+    if (taken && !body.replace) {
+      const message =
+        `A container kernel named '${spec.name}' (image ${taken.image}) already exists in /home/alice/.local/share/jupyter/kernels/${spec.name}. ` +
+        'It is replaced only when you ask for it (--replace, or "replace": true over REST); otherwise choose another name.';
+      return Promise.reject(new ApiError(message, 'KernelspecExists', 409));
+    }
+    this.kernelspecs = [...this.kernelspecs.filter(item => item !== taken), spec];
+    return Promise.resolve(copy(this.note === undefined ? { kernelspec: spec } : { kernelspec: spec, note: this.note }));
   });
   removeKernelspec = jest.fn((name: string) => {
     this.kernelspecs = this.kernelspecs.filter(spec => spec.name !== name);

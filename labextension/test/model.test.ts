@@ -149,7 +149,7 @@ describe('ContainersModel', () => {
     await model.refresh();
     const counts = countSignals(model);
 
-    const spec = await model.createKernelspec({ image: 'localhost/pytorch:latest', gpus: '0', display_name: 'Mine' });
+    const { kernelspec: spec } = await model.createKernelspec({ image: 'localhost/pytorch:latest', gpus: '0', display_name: 'Mine' });
     expect(client.createKernelspec).toHaveBeenCalledWith({ image: 'localhost/pytorch:latest', gpus: '0', display_name: 'Mine' });
     expect(spec.display_name).toBe('Mine');
     expect(refreshLauncher).toHaveBeenCalledTimes(1);

@@ -39,6 +39,9 @@ export type ErrorKind =
   | 'ContainerNotFound'
   | 'ImageNotFound'
   | 'KernelspecNotFound'
+  | 'KernelspecExists'
+  | 'ForeignKernelspec'
+  | 'ImageLacksIpykernel'
   | 'NameInUse'
   | 'PullFailed'
   | 'RootlessSetupError'
@@ -295,6 +298,10 @@ export interface KernelspecsAnswer {
  */
 export interface KernelspecAnswer {
   kernelspec: Kernelspec;
+  /**
+   * Present when the user should know something about the new kernelspec, e.g. that its image is not on this machine yet and will be checked for ipykernel when the kernel first starts.
+   */
+  note?: string;
 }
 /**
  * The answer of GET containers/{name}/logs.
@@ -338,7 +345,7 @@ export interface ContainerCreate {
   workdir?: string;
 }
 /**
- * The body of POST kernelspecs. Self-contained (no references) so it can be validated on its own.
+ * The body of POST kernelspecs: the kernelspec's name and display name, the container kernel's settings (KernelContainerConfig's fields) and replace. Self-contained (no references) so it can be validated on its own.
  *
  * This interface was referenced by `LabcontainerRest`'s JSON-Schema
  * via the `definition` "KernelspecCreate".
@@ -346,6 +353,9 @@ export interface ContainerCreate {
 export interface KernelspecCreate {
   image: string;
   display_name?: string;
+  /**
+   * The kernelspec's name (a folder name): up to 64 lower-case letters, digits, '_', '.' and '-'. Default: lc-<image>[-gpu<GPUs>].
+   */
   name?: string;
   /**
    * none, 0, 0,1, all or count=N.
@@ -355,10 +365,48 @@ export interface KernelspecCreate {
    * HOST:CONTAINER[:ro]
    */
   volumes?: string[];
+  /**
+   * NAME=VALUE
+   */
+  env?: string[];
+  /**
+   * Size of /dev/shm, e.g. 8g.
+   */
+  shm_size?: string;
+  /**
+   * Container network (default: Podman's default).
+   */
+  network?: string;
+  /**
+   * Extra labels on the kernel container; org.labcontainer.* are reserved.
+   */
+  labels?: {
+    [k: string]: string | undefined;
+  };
+  /**
+   * ipc (the default: no TCP port at all) or tcp (127.0.0.1 only).
+   */
+  transport?: 'ipc' | 'tcp';
+  /**
+   * Mount the notebook's folder at the same path (default true).
+   */
+  mount_workdir?: boolean;
+  /**
+   * Mount this server's ipykernel into an image that lacks it (default false). When false, an image on this machine is checked for ipykernel before the kernelspec is written.
+   */
+  inject_ipykernel?: boolean;
+  /**
+   * Seconds the kernel may take to open its sockets, 1 to 3600 (default 60).
+   */
+  startup_timeout?: number;
+  /**
+   * Replace a labcontainer kernelspec of the same name (default false: 409 KernelspecExists). A kernelspec labcontainer did not make is never replaced (409 ForeignKernelspec).
+   */
+  replace?: boolean;
 }
 
 /** Every ErrorKind of the contract, for checking answers at run time. */
-export const ERROR_KINDS: readonly ErrorKind[] = ['InvalidSpec', 'ServiceUnavailable', 'ServicePermissionDenied', 'NotFoundError', 'ContainerNotFound', 'ImageNotFound', 'KernelspecNotFound', 'NameInUse', 'PullFailed', 'RootlessSetupError', 'GpuDeviceUnknown', 'NotSupportedHere', 'ContainerStateError', 'PodmanError', 'KernelStartError', 'HTTPError', 'InternalError', 'NetworkError'];
+export const ERROR_KINDS: readonly ErrorKind[] = ['InvalidSpec', 'ServiceUnavailable', 'ServicePermissionDenied', 'NotFoundError', 'ContainerNotFound', 'ImageNotFound', 'KernelspecNotFound', 'KernelspecExists', 'ForeignKernelspec', 'ImageLacksIpykernel', 'NameInUse', 'PullFailed', 'RootlessSetupError', 'GpuDeviceUnknown', 'NotSupportedHere', 'ContainerStateError', 'PodmanError', 'KernelStartError', 'HTTPError', 'InternalError', 'NetworkError'];
 
 /** Every ContainerState of the contract. */
 export const CONTAINER_STATES: readonly ContainerState[] = ['created', 'running', 'paused', 'exited', 'stopped', 'configured', 'initialized', 'removing', 'stopping', 'unknown'];

@@ -1,5 +1,6 @@
 /** The container kernels in the launcher, and the form that adds one. */
-import type { Image, Kernelspec, KernelspecCreate } from '../generated/rest';
+import { ApiError } from '../errors';
+import type { Image, Kernelspec, KernelspecAnswer, KernelspecCreate } from '../generated/rest';
 import { element, find, setProperty, setText } from './dom';
 
 export namespace KernelspecsView {
@@ -36,12 +37,21 @@ export class KernelspecsView {
 
 export namespace KernelFormView {
   export interface IOptions {
-    /** Create the kernelspec; resolves to it or rejects with a readable Error. */
-    onSubmit: (body: KernelspecCreate) => Promise<Kernelspec>;
+    /** Create the kernelspec; resolves to the server's answer or rejects with a readable Error. */
+    onSubmit: (body: KernelspecCreate) => Promise<KernelspecAnswer>;
+    /**
+     * The name is taken by one of labcontainer's container kernels (the server's message
+     * says which): resolve true to replace it. Without an answer of true nothing is replaced.
+     */
+    confirmReplace: (message: string) => Promise<boolean>;
   }
 }
 
-/** The "New container kernel" form (.lc-KernelForm). */
+/**
+ * The "New container kernel" form (.lc-KernelForm). It never replaces a container kernel
+ * silently: when the server says the name is taken (same image and GPUs give the same
+ * name), it asks, and sends `replace: true` only after a yes.
+ */
 export class KernelFormView {
   constructor(
     readonly form: HTMLFormElement,
@@ -97,11 +107,29 @@ export class KernelFormView {
     }
     this._say('Creating…', '');
     try {
-      const spec = await this.options.onSubmit(body);
-      this._say(`Added “${spec.display_name}” to the launcher.`, 'lc-ok');
+      let answer: KernelspecAnswer;
+      let replaced = false;
+      try {
+        answer = await this.options.onSubmit(body);
+      } catch (error) {
+        if (!(error instanceof ApiError && error.kind === 'KernelspecExists')) {
+          throw error;
+        }
+        if (!(await this.options.confirmReplace(error.message))) {
+          this._say('Nothing was changed: the container kernel already in the launcher stays as it is.', '');
+          return;
+        }
+        answer = await this.options.onSubmit({ ...body, replace: true });
+        replaced = true;
+      }
+      const name = answer.kernelspec.display_name;
+      const done = replaced ? `Replaced “${name}” in the launcher.` : `Added “${name}” to the launcher.`;
+      this._say(answer.note ? `${done} ${answer.note}` : done, 'lc-ok');
       this._gpus.value = '';
       this._displayName.value = '';
     } catch (error) {
+      // The whole message, wrapped by the stylesheet (.lc-FormMessage): a server message may
+      // be a paragraph with the container's own words on a line of their own.
       this._say(error instanceof Error ? error.message : String(error), 'lc-down');
     }
   }

@@ -1,0 +1,117 @@
+import { ApiError } from '../src/errors';
+import { ContainersModel } from '../src/model';
+import { KernelFormView } from '../src/views/kernelspecs';
+import { FakeClient } from './fakes';
+
+/** The form as the panel's template lays it out. */
+const FORM = `
+  <label>Image <select name="image" class="lc-Image"></select></label>
+  <label>GPUs <input name="gpus" class="lc-GpusInput"/></label>
+  <label>Name in the launcher <input name="display_name" class="lc-DisplayName"/></label>
+  <button type="submit" class="lc-CreateKernel jp-Button">Add to launcher</button>
+  <div class="lc-FormMessage" role="status"></div>`;
+
+describe('KernelFormView', () => {
+  let form: HTMLFormElement;
+  let client: FakeClient;
+  let model: ContainersModel;
+  let confirmReplace: jest.Mock<Promise<boolean>, [string]>;
+  let view: KernelFormView;
+
+  const message = (): HTMLElement => form.querySelector<HTMLElement>('.lc-FormMessage')!;
+  const fill = (displayName: string): void => {
+    form.querySelector<HTMLInputElement>('.lc-DisplayName')!.value = displayName;
+  };
+
+  beforeEach(async () => {
+    form = document.createElement('form');
+    form.className = 'lc-KernelForm';
+    form.innerHTML = FORM;
+    document.body.appendChild(form);
+    client = new FakeClient();
+    model = new ContainersModel({ client, autoStart: false });
+    await model.refresh();
+    confirmReplace = jest.fn((_message: string) => Promise.resolve(true));
+    view = new KernelFormView(form, { onSubmit: body => model.createKernelspec(body), confirmReplace });
+    view.updateImages(model.images);
+  });
+
+  afterEach(() => {
+    model.dispose();
+    form.remove();
+  });
+
+  it('adds a kernel without asking when the name is free', async () => {
+    fill('First');
+    await view.submit();
+    expect(confirmReplace).not.toHaveBeenCalled();
+    expect(client.createKernelspec).toHaveBeenCalledTimes(1);
+    expect(client.createKernelspec.mock.calls[0][0].replace).toBeUndefined();
+    expect(message().textContent).toBe('Added “First” to the launcher.');
+    expect(message().className).toBe('lc-FormMessage lc-ok');
+  });
+
+  it('asks before replacing a container kernel of the same name, and replaces it after yes', async () => {
+    fill('First');
+    await view.submit();
+    fill('Second'); // same image and GPUs: the server gives the same name
+    await view.submit();
+    expect(confirmReplace).toHaveBeenCalledTimes(1);
+    expect(confirmReplace.mock.calls[0][0]).toContain("'lc-new'");
+    const bodies = client.createKernelspec.mock.calls.map(call => call[0]);
+    expect(bodies.map(body => body.replace)).toEqual([undefined, undefined, true]);
+    expect(bodies[2]).toEqual({ image: 'localhost/pytorch:latest', display_name: 'Second', replace: true });
+    expect(message().textContent).toBe('Replaced “Second” in the launcher.');
+    expect(model.kernelspecs.filter(spec => spec.name === 'lc-new').map(spec => spec.display_name)).toEqual([
+      'Second'
+    ]);
+  });
+
+  it('replaces nothing when the user says no', async () => {
+    fill('First');
+    await view.submit();
+    confirmReplace.mockImplementation(() => Promise.resolve(false));
+    fill('Second');
+    await view.submit();
+    expect(confirmReplace).toHaveBeenCalledTimes(1);
+    expect(client.createKernelspec.mock.calls.map(call => call[0].replace)).toEqual([undefined, undefined]);
+    expect(model.kernelspecs.filter(spec => spec.name === 'lc-new').map(spec => spec.display_name)).toEqual([
+      'First'
+    ]);
+    expect(message().textContent).toContain('Nothing was changed');
+    // The user's typing stays, so a different choice needs no retyping.
+    expect(form.querySelector<HTMLInputElement>('.lc-DisplayName')!.value).toBe('Second');
+  });
+
+  it('never offers to replace someone else’s kernelspec, and shows the refusal whole', async () => {
+    const refusal =
+      "There is already a kernelspec named 'lc-new' in /home/alice/.local/share/jupyter/kernels/lc-new, and " +
+      'labcontainer did not make it, so it was left as it is. Choose another name for the container kernel ' +
+      "(--name); labcontainer never replaces or shadows someone else's kernel.";
+    client.createKernelspec.mockImplementationOnce(() => Promise.reject(new ApiError(refusal, 'ForeignKernelspec', 409)));
+    fill('Mine');
+    await view.submit();
+    expect(confirmReplace).not.toHaveBeenCalled();
+    expect(client.createKernelspec).toHaveBeenCalledTimes(1);
+    expect(message().textContent).toBe(refusal);
+    expect(message().className).toBe('lc-FormMessage lc-down');
+  });
+
+  it('shows a message with the container’s own line whole', async () => {
+    const refusal =
+      'The image localhost/labcontainer-python:latest has Python but no ipykernel, so a container kernel could ' +
+      'not start in it; no kernelspec was written. Install ipykernel in the image (pip install ipykernel), or ' +
+      "let labcontainer mount this server's ipykernel into it.\nModuleNotFoundError: No module named 'ipykernel'";
+    client.createKernelspec.mockImplementationOnce(() => Promise.reject(new ApiError(refusal, 'ImageLacksIpykernel', 400)));
+    await view.submit();
+    expect(message().textContent).toBe(refusal); // the whole text, its line break kept
+    expect(message().className).toBe('lc-FormMessage lc-down');
+  });
+
+  it('says what the server notes about a new kernel', async () => {
+    client.note = 'The image localhost/x:1 is not on this machine yet: it will be pulled, and checked when the kernel first starts.';
+    fill('Later');
+    await view.submit();
+    expect(message().textContent).toBe(`Added “Later” to the launcher. ${client.note}`);
+  });
+});
