@@ -16,6 +16,7 @@ from ..core.errors import InvalidSpec, LabContainerError
 from ..kernels import kernelspecs
 from ..kernels.config import KernelContainerConfig
 from ..service import CONTAINER_ACTIONS, AsyncLabService, LabService
+from . import kernel_containers
 from .schema import parse_body
 
 
@@ -55,7 +56,7 @@ class ContainersHandler(BaseHandler):
             raise InvalidSpec(f"Unknown scope '{scope}'.", hint="Use scope=mine or scope=labcontainer.")
         include_all = self.get_argument("all", "1") not in ("0", "false")
         containers = await self.service.containers(all=include_all, scope=scope)
-        self.finish({"containers": [c.to_json() for c in containers]})
+        self.finish({"containers": await kernel_containers.describe(containers, self.kernel_manager, self.session_manager)})
 
     @tornado.web.authenticated
     async def post(self) -> None:
@@ -81,7 +82,13 @@ class ContainerActionHandler(BaseHandler):
     async def post(self, name: str, action: str) -> None:
         if action not in CONTAINER_ACTIONS:
             raise tornado.web.HTTPError(404, f"Unknown action '{action}'")
-        info = await self.service.act(name, action)  # type: ignore[arg-type]  # checked just above
+        kernel_id = kernel_containers.served_kernel(name, self.kernel_manager)
+        if kernel_id and action in ("stop", "restart"):
+            # Through the kernel, not behind its back: a fresh container, same kernel id.
+            await self.kernel_manager.restart_kernel(kernel_id)
+            info = await self.service.get(name)
+        else:
+            info = await self.service.act(name, action)  # type: ignore[arg-type]  # checked just above
         self.finish({"container": info.to_json()})
 
 
@@ -89,7 +96,11 @@ class ContainerHandler(BaseHandler):
     @tornado.web.authenticated
     async def delete(self, name: str) -> None:
         force = self.get_argument("force", "0") in ("1", "true")
-        await self.service.remove(name, force=force)
+        kernel_id = kernel_containers.served_kernel(name, self.kernel_manager)
+        if kernel_id:
+            await self.kernel_manager.shutdown_kernel(kernel_id)  # which removes its container
+        else:
+            await self.service.remove(name, force=force)
         self.set_status(204)
         self.finish()
 

@@ -75,3 +75,21 @@ def test_signals_to_a_stopped_container_are_not_errors(lab, podman_cli):
     assert lab.status_of("POST", f"/api/kernels/{kernel_id}/interrupt") in (200, 204)
     assert lab.status_of("DELETE", f"/api/kernels/{kernel_id}") in (200, 204)
     assert kernel_containers(podman_cli, kernel_id) == []
+
+
+def test_the_side_panels_stop_restarts_the_kernel_through_jupyter(lab, podman_cli):
+    """The side panel's REST calls: a kernel's container is shown as such, with its
+    notebook; Stop (after the panel's confirmation) restarts the kernel through Jupyter;
+    Remove shuts it down."""
+    kernel_id = lab.open_notebook("c.ipynb", KERNELSPEC)["kernel"]["id"]
+    name = f"lc-kernel-{kernel_id}"
+    listed = {c["name"]: c for c in lab.request("GET", "/labcontainer/api/containers")["containers"]}
+    assert listed[name]["kernel"] == {"id": kernel_id, "ours": True, "notebook": "c.ipynb"}
+    ((old, _),) = kernel_containers(podman_cli, kernel_id)
+
+    lab.request("POST", f"/labcontainer/api/containers/{name}/stop")
+    running_again(lab, podman_cli, kernel_id, old)
+    assert lab.request("GET", "/api/sessions")[0]["kernel"]["id"] == kernel_id  # the notebook keeps its kernel
+
+    assert lab.status_of("DELETE", f"/labcontainer/api/containers/{name}") in (200, 204)
+    assert lab.kernel_ids() == [] and kernel_containers(podman_cli, kernel_id) == []

@@ -106,6 +106,14 @@ export interface Container {
    */
   managed: boolean;
   purpose: Purpose | null;
+  /**
+   * Only on a container kernel's container: its kernel id, whether this server runs that kernel (then stop/restart restart the kernel and DELETE shuts it down), and the notebook it serves when Jupyter knows it.
+   */
+  kernel?: {
+    id: string;
+    ours: boolean;
+    notebook: string | null;
+  };
 }
 /**
  * A process using a GPU, and who it belongs to.
