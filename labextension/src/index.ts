@@ -3,9 +3,11 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import { Notification } from '@jupyterlab/apputils';
 import { LabIcon } from '@jupyterlab/ui-components';
 
 import * as client from './client';
+import { watchKernelReasons } from './kernelNotices';
 import { ContainersModel } from './model';
 import { ContainersPanel } from './panel';
 
@@ -40,6 +42,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
     if (restorer) {
       restorer.add(panel, 'labcontainer-panel');
     }
+    // Why a container kernel restarted by itself (exit code, last lines), once per reason.
+    watchKernelReasons(app.serviceManager.kernels, message => {
+      Notification.warning(message, { autoClose: false });
+    });
     app.commands.addCommand('labcontainer:open-panel', {
       label: 'Show Containers Panel',
       execute: () => app.shell.activateById(panel.id)
