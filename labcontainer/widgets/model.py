@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterable
 
 from ..core.models import ContainerInfo, GpuView, is_active
 from ..core.timefmt import describe_duration

@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
-
 import labcontainer
-from labcontainer.widgets import ContainerPanel
-from labcontainer.widgets.model import LogBuffer
+from labcontainer.core.models import ContainerSpec
 from labcontainer.engine import PodmanEngine
 from labcontainer.gpus import RecordedReader
-from labcontainer.core.models import ContainerSpec
 from labcontainer.service import LabService
+from labcontainer.widgets import ContainerPanel
+from labcontainer.widgets.model import LogBuffer
 
 from ..conftest import wait_until
-
-TWO_GPUS = {"gpus": [
-    {"index": 0, "name": "A100", "memory_used": 10 << 30, "memory_total": 40 << 30, "utilization": 75, "processes": [{"pid": 1, "used_memory": 10 << 30}]},
-    {"index": 1, "name": "A100", "memory_used": 0, "memory_total": 40 << 30, "utilization": 0},
-]}
-
-
-@pytest.fixture
-def service(engine):
-    return LabService(engine, nvml=RecordedReader(TWO_GPUS))
-
-
-@pytest.fixture
-def panel(service):
-    p = ContainerPanel(service, auto_refresh=False)
-    yield p
-    p.close()
 
 
 def row(panel, name):
@@ -92,7 +73,7 @@ def test_run_form_starts_a_container_with_a_gpu(panel, test_image, unique_name, 
 
 def test_bad_form_input_goes_to_the_status_line(panel, test_image, podman_cli):
     before = podman_cli.names()
-    panel.set_form(image=test_image, volume="not-a-volume", command="true")
+    panel.set_form(image=test_image, volumes="not-a-volume", command="true")
     panel._run_button.click()  # must not raise into the notebook
     assert "Bad volume" in panel.status
     panel.set_form(image="localhost/labcontainer-no-such:1", command="true")
