@@ -158,8 +158,9 @@ class ContainerPanel(widgets.VBox):
         return box
 
     def _row_widget(self, row: Row) -> widgets.HBox:
+        kernel = f"<br><small>{html.escape(row.kernel)}</small>" if row.kernel else ""
         cells = [
-            widgets.HTML(f"<b>{html.escape(row.name)}</b>", layout=widgets.Layout(width="170px")),
+            widgets.HTML(f"<b>{html.escape(row.name)}</b>{kernel}", layout=widgets.Layout(width="170px")),
             widgets.HTML(html.escape(row.image), layout=widgets.Layout(width="230px")),
             widgets.HTML(html.escape(row.status), layout=widgets.Layout(width="190px")),
             widgets.HTML(f"GPU {html.escape(row.gpus)}", layout=widgets.Layout(width="70px")),
@@ -167,8 +168,8 @@ class ContainerPanel(widgets.VBox):
         ]
         buttons = [
             self._button("Start", "play", row.can_start, lambda: self._act("start", row.name)),
-            self._button("Stop", "stop", row.can_stop, lambda: self._act("stop", row.name)),
-            self._button("Restart", "repeat", row.can_restart, lambda: self._act("restart", row.name)),
+            self._button("Stop", "stop", row.can_stop, lambda: self._act_on(row, "stop")),
+            self._button("Restart", "repeat", row.can_restart, lambda: self._act_on(row, "restart")),
             self._button("Remove", "trash", row.can_remove, lambda: self._ask_removal(row.name)),
             self._button("Logs", "file-text", True, lambda: self.show_logs(row.name)),
         ]
@@ -201,19 +202,39 @@ class ContainerPanel(widgets.VBox):
         self._set_status(f"{action}: {name} done")
         self.refresh()
 
+    def _act_on(self, row: Row, action: ContainerAction) -> None:
+        """Stop/Restart; a container kernel's container only after asking: its notebook loses
+        its variables (the kernel then restarts in a fresh container by itself)."""
+        if not row.kernel:
+            self._act(action, row.name)
+            return
+        question = (f"<b>{html.escape(row.name)}</b> runs {html.escape(row.kernel)}. {action.capitalize()} it? "
+                    "The kernel restarts in a fresh container and its variables are lost. ")
+        self._ask(question, f"Yes, {action} it", lambda: self._act(action, row.name), cancelled=f"{action} cancelled")
+
     def _ask_removal(self, name: str) -> None:
         self._pending_removal = name
-        yes = widgets.Button(description=f"Yes, remove {name}", button_style="danger", layout=fit_layout())
+        self._ask(f"Remove container <b>{html.escape(name)}</b>? This cannot be undone. ", f"Yes, remove {name}",
+                  self._confirm_removal, cancelled="removal cancelled")
+
+    def _ask(self, question: str, yes_label: str, action: Callable[[], None], *, cancelled: str) -> None:
+        yes = widgets.Button(description=yes_label, button_style="danger", layout=fit_layout())
         no = widgets.Button(description="Cancel", layout=fit_layout())
-        yes.on_click(lambda _b: self._safely(self._confirm_removal))
-        no.on_click(lambda _b: self._safely(self._cancel_removal))
-        self._confirm_box.children = [widgets.HTML(f"Remove container <b>{html.escape(name)}</b>? This cannot be undone. "), yes, no]
+        yes.on_click(lambda _b: self._safely(self._answered(action)))
+        no.on_click(lambda _b: self._safely(self._answered(lambda: self._cancel(cancelled))))
+        self._confirm_box.children = [widgets.HTML(question), yes, no]
         self._confirm_box.layout.display = "flex"
         self.confirm_buttons = {"yes": yes, "no": no}
 
+    def _answered(self, action: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            self._confirm_box.layout.display = "none"
+            action()
+
+        return run
+
     def _confirm_removal(self) -> None:
         name, self._pending_removal = self._pending_removal, None
-        self._confirm_box.layout.display = "none"
         if name:
             self._service.remove(name)
             if self._log.name == name:  # its logs are gone with it: stop following, empty the box
@@ -221,10 +242,9 @@ class ContainerPanel(widgets.VBox):
             self._set_status(f"removed {name}")
             self.refresh()
 
-    def _cancel_removal(self) -> None:
+    def _cancel(self, words: str) -> None:
         self._pending_removal = None
-        self._confirm_box.layout.display = "none"
-        self._set_status("removal cancelled")
+        self._set_status(words)
 
     # -- logs ---------------------------------------------------------------------------------
 

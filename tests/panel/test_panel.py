@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import labcontainer
-from labcontainer.core.models import ContainerSpec
+from labcontainer.core.models import LABEL_KERNEL_ID, LABEL_NOTEBOOK, ContainerSpec
 from labcontainer.engine import PodmanEngine
 from labcontainer.gpus import RecordedReader
 from labcontainer.service import LabService
@@ -169,3 +169,22 @@ def test_top_level_helper_and_magic(engine, monkeypatch):
     shown = ContainerMagics(InteractiveShell.instance()).container("panel")
     assert isinstance(shown, ContainerPanel)
     shown.close()
+
+
+def test_a_kernel_container_is_marked_and_stopped_only_after_asking(panel, engine, test_image, unique_name, podman_cli):
+    name = unique_name("kernel")
+    engine.run(ContainerSpec(image=test_image, name=name, command=("sleep", "infinity"), init=True, purpose="kernel",
+                             labels={LABEL_KERNEL_ID: "k-123", LABEL_NOTEBOOK: "/home/ada/work/train.ipynb"}))
+    panel.refresh()
+    (row,) = [r for r in panel.rows if r.name == name]
+    assert row.kernel == "kernel of train.ipynb"
+    assert "kernel of train.ipynb" in panel.row_widget(name).children[0].value
+
+    panel.row_buttons(name)["Stop"].click()
+    assert podman_cli.state(name) == "running", "a kernel's container is not stopped before the user confirms"
+    assert "variables are lost" in panel._confirm_box.children[0].value
+    panel.confirm_buttons["no"].click()
+    assert podman_cli.state(name) == "running"
+    panel.row_buttons(name)["Stop"].click()
+    panel.confirm_buttons["yes"].click()
+    assert podman_cli.state(name) in ("exited", "stopped")
