@@ -44,7 +44,7 @@ from .convert import (
 )
 from .exec import ExecSession
 from .streams import demux, follow_lines, lines_of, timestamped_lines
-from .translate import ServiceText, translate, translated
+from .translate import ServiceText, pull_failure, translate, translated
 
 ProgressCallback = Callable[[PullProgress], None]
 
@@ -131,13 +131,13 @@ class PodmanEngine:
                 stream = self._client.images.pull(repository, tag=tag, stream=True, decode=True)
                 for event in stream:
                     if event.get("error"):
-                        raise PullFailed(image, str(event["error"]))
+                        raise pull_failure(image, str(event["error"]))
                     message = event.get("stream") or event.get("status") or ""
                     if message.strip():
                         report(PullProgress(image=image, message=message.strip(), fraction=pull_fraction(event)))
         except LabContainerError as exc:
             report(PullProgress(image=image, message="Pull failed", done=True))
-            raise exc if isinstance(exc, PullFailed) else PullFailed(image, str(exc)) from exc
+            raise exc if isinstance(exc, PullFailed) else pull_failure(image, exc.detail or str(exc)) from exc
         found = self.image(image)
         report(PullProgress(image=image, message=f"Pulled {found.name}", fraction=1.0, done=True))
         return found

@@ -174,7 +174,9 @@ def _each(names: list[str], action: Callable[[str], None]) -> None:
     if len(failures) == 1:
         raise failures[0]
     if failures:
-        raise LabContainerError("\n".join(str(f) for f in failures))
+        combined = LabContainerError("\n".join(str(f) for f in failures))
+        combined.http_status = max(f.http_status for f in failures)  # whose fault, for the magic
+        raise combined
 
 
 def _names(name: str, summary: str) -> argparse.ArgumentParser:
