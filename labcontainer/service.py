@@ -205,6 +205,10 @@ class LabService:
     def wait(self, name: str) -> int:
         return self._podman.wait(name)
 
+    def output(self, name: str) -> tuple[str, str]:
+        """Everything the container wrote, ``(stdout, stderr)`` apart; final once it stopped."""
+        return self._podman.output(name)
+
     def exec(self, name: str, command: Sequence[str], **options: Any) -> ExecResult:
         return self._podman.exec(name, command, **options)
 

@@ -94,9 +94,12 @@ def _attach(service: LabService, info: ContainerInfo, *, remove: bool) -> ExitSt
             file=sys.stderr,
         )
         return ExitStatus(exit_code=-1, container=info.name)
+    # The lines above were stdout and stderr merged, as they came; read once more, apart,
+    # so the result holds both as `exec`'s does.
+    stdout, stderr = service.output(info.id)
     if remove:
         service.remove(info.id, force=True)
-    return ExitStatus(exit_code=code, container=info.name)
+    return ExitStatus(exit_code=code, stdout=stdout, stderr=stderr, container=info.name)
 
 
 ps = subcommand("ps", "List containers (running ones; -a for all).")

@@ -56,6 +56,20 @@ def assert_ours_then_podmans(message: str, ours: str, podmans: str) -> None:
     assert podmans not in first, message
 
 
+# -- 1. an attached run's result holds what it printed -----------------------------------
+
+def test_attached_run_fills_stdout_and_stderr_and_still_streams(shell, test_image, unique_name, podman_cli, capsys):
+    name = unique_name()
+    shell.user_ns.update(image=test_image, cname=name)
+    shell.run_cell("r = %container run --rm --name {cname} {image} sh -c 'echo captured-text; echo on-stderr >&2; printf no-newline'")
+    streamed = capsys.readouterr().out
+    assert "captured-text\n" in streamed and "on-stderr\n" in streamed  # live, as before
+    r = shell.user_ns["r"]
+    assert r.exit_code == 0
+    assert r.stdout == "captured-text\nno-newline" and r.stderr == "on-stderr\n"
+    assert not podman_cli.exists(name)  # --rm still honoured
+
+
 # -- 2. Podman's words on their own line, after ours ---------------------------------------
 
 def _running(shell, podman_cli, image, name):
