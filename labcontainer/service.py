@@ -231,6 +231,10 @@ class LabService:
     def stop(self, name: str, *, timeout: int = 10) -> None:
         self._podman.stop(name, timeout=timeout)
 
+    def stop_timeout(self, name: str) -> int:
+        """Seconds between SIGTERM and SIGKILL when NAME is stopped without -t (or rm -f'd)."""
+        return int(self._podman.inspect(name).get("Config", {}).get("StopTimeout", 10))
+
     def restart(self, name: str) -> None:
         self._podman.restart(name)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -188,11 +189,37 @@ def _names(name: str, summary: str) -> argparse.ArgumentParser:
     return parser
 
 
+#: How long a stop may take before we say what it waits for (most take well under this).
+STOP_NOTE_AFTER = 1.0
+
+
+def _stopping(name: str, action: Callable[[], None], seconds: Callable[[], int]) -> None:
+    """Run a stop (or a forced rm); if NAME has not stopped after a moment, it is ignoring
+    SIGTERM and Podman waits out its timeout: say so rather than hang in silence."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labcontainer-stop")
+    try:
+        future = pool.submit(action)
+        if not wait([future], timeout=STOP_NOTE_AFTER).done:
+            try:
+                until = f"up to {seconds()} s"
+            except LabContainerError:  # it may be gone by now; the stop's own result says
+                until = "out its stop timeout"
+            print(f"Waiting {until} for {name} to stop, then SIGKILL (it has not exited on SIGTERM).", flush=True)
+        future.result()  # the stop's own failure, if any, raised here
+    finally:
+        pool.shutdown(wait=False)  # after Ctrl-C the stop goes on; Podman finishes it anyway
+
+
+def _stop(service: LabService, name: str, time: int | None) -> None:
+    seconds = service.stop_timeout(name) if time is None else time
+    _stopping(name, lambda: service.stop(name, timeout=seconds), lambda: seconds)
+
+
 start = _names("start", "Start stopped containers.")
 start.runs(lambda service, args: _each(args.names, service.start))
 stop = _names("stop", "Stop running containers (SIGTERM, then SIGKILL).")
-stop.add_argument("-t", "--time", type=non_negative_int, default=10, help="seconds to wait before SIGKILL (default 10)")
-stop.runs(lambda service, args: _each(args.names, lambda n: service.stop(n, timeout=args.time)))
+stop.add_argument("-t", "--time", type=non_negative_int, help="seconds to wait before SIGKILL (default: the container's stop timeout, usually 10)")
+stop.runs(lambda service, args: _each(args.names, lambda n: _stop(service, n, args.time)))
 restart = _names("restart", "Restart containers.")
 restart.runs(lambda service, args: _each(args.names, service.restart))
 kill = _names("kill", "Send a signal (default SIGKILL) to containers.")
@@ -212,7 +239,19 @@ def do_kill(service: LabService, args: argparse.Namespace) -> Any:
 rm = _names("rm", "Remove containers you name (-f: even running ones).")
 rm.add_argument("-f", "--force", action="store_true", help="stop running containers first")
 rm.add_argument("-v", "--volumes", action="store_true", help="also remove their anonymous volumes")
-rm.runs(lambda service, args: _each(args.names, lambda n: service.remove(n, force=args.force, volumes=args.volumes)))
+
+
+@rm.runs
+def do_rm(service: LabService, args: argparse.Namespace) -> Any:
+    def remove(name: str) -> None:
+        if not args.force:
+            service.remove(name, volumes=args.volumes)
+            return
+        # rm -f stops a running container first, waiting out its stop timeout if need be.
+        _stopping(name, lambda: service.remove(name, force=True, volumes=args.volumes), lambda: service.stop_timeout(name))
+
+    _each(args.names, remove)
+
 
 inspect = subcommand("inspect", "Podman's full description of a container.")
 inspect.add_argument("name", help="container name or id")

@@ -181,3 +181,26 @@ def test_stats_report_or_say_why_not_with_podmans_words_apart(shell, test_image,
         assert_ours_then_podmans(str(error), "Podman cannot do this on this machine. Rootless Podman on a cgroup v1 host", "stats resource only available")
     else:
         assert [s.name for s in line(shell, f"stats {name}")] == [name]
+
+
+# -- 3. a stop that has to wait says so ---------------------------------------------------
+
+@pytest.mark.parametrize("command, stop_timeout, seconds", [
+    ("stop {name}", 3, 3),  # no -t: the container's own stop timeout, as podman stop does
+    ("stop -t 2 {name}", 10, 2),
+    ("rm -f {name}", 3, 3),
+])
+def test_waiting_for_a_container_that_ignores_sigterm_is_announced(shell, test_image, unique_name, podman_cli, capsys, command, stop_timeout, seconds):
+    name = unique_name()
+    podman_cli("run", "-d", "--name", name, "--stop-timeout", str(stop_timeout), test_image, *DEAF_TO_SIGTERM)
+    assert podman_cli.state(name) == "running"
+    capsys.readouterr()
+    line(shell, command.format(name=name))
+    out = capsys.readouterr().out
+    assert out == f"Waiting up to {seconds} s for {name} to stop, then SIGKILL (it has not exited on SIGTERM).\n{name}\n"
+    if command.startswith("rm"):
+        assert not podman_cli.exists(name)
+    else:
+        assert podman_cli.state(name) == "exited"
+        exit_code = podman_cli("inspect", "--format", "{{.State.ExitCode}}", name).stdout.strip()
+        assert exit_code == "137"  # it was SIGKILLed, as announced
