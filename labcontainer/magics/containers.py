@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import weakref
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -77,10 +78,25 @@ def do_run(service: LabService, args: argparse.Namespace) -> Any:
         network=args.network,
     )
     info = service.run(spec)
+    if spec.gpus:
+        _note_gpus_without_nvml(service, spec.gpus)
     if args.detach:
         print(info.id)
         return None
     return _attach(service, info, remove=args.rm)
+
+
+#: Services that already gave the note below: once per session is enough.
+_gpu_note_given: weakref.WeakSet[LabService] = weakref.WeakSet()
+
+
+def _note_gpus_without_nvml(service: LabService, devices: tuple[str, ...]) -> None:
+    """--gpus was taken on trust: say so when NVML cannot see the GPUs it names."""
+    if service in _gpu_note_given or service.gpu_view(running=[]).gpus:
+        return
+    _gpu_note_given.add(service)
+    names = ", ".join(devices)
+    print(f"Note: NVML sees no GPU here, so labcontainer cannot check --gpus; using the CDI device(s) {names} as configured.")
 
 
 def _attach(service: LabService, info: ContainerInfo, *, remove: bool) -> ExitStatus:

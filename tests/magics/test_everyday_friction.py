@@ -204,3 +204,28 @@ def test_waiting_for_a_container_that_ignores_sigterm_is_announced(shell, test_i
         assert podman_cli.state(name) == "exited"
         exit_code = podman_cli("inspect", "--format", "{{.State.ExitCode}}", name).stdout.strip()
         assert exit_code == "137"  # it was SIGKILLed, as announced
+
+
+# -- 4. --gpus taken on trust when NVML sees no GPU ---------------------------------------
+
+def test_gpus_without_nvml_are_noted_once_per_session(shell, engine, test_image, unique_name, podman_cli, capsys):
+    if not any(Path(d).glob("*.yaml") for d in ("/etc/cdi", "/var/run/cdi") if Path(d).is_dir()):
+        pytest.fail("No CDI spec: run scripts/install-fake-cdi.sh", pytrace=False)
+    # Where NVML sees the GPU, --gpus 0 is checked against it: nothing to note.
+    seen = {"gpus": [{"index": 0, "name": "NVIDIA A100", "memory_used": 0, "memory_total": 40 << 30, "utilization": 0, "temperature": 40}]}
+    with_nvml = ContainerMagics(InteractiveShell.instance(), service=LabService(engine, nvml=RecordedReader(seen)))
+    checked = unique_name("checked")
+    capsys.readouterr()
+    with_nvml.container(f"run -d --name {checked} --gpus 0 {test_image} sleep infinity")
+    assert "NVML" not in capsys.readouterr().out
+    # Where it sees none (the shell's recorded machine has no driver), the CDI spec decides alone.
+    first, second = unique_name("a"), unique_name("b")
+    line(shell, f"run -d --name {first} --gpus 0 {test_image} sleep infinity")
+    line(shell, f"run -d --name {second} --gpus 0 {test_image} sleep infinity")
+    out = capsys.readouterr().out
+    note = "Note: NVML sees no GPU here, so labcontainer cannot check --gpus; using the CDI device(s) nvidia.com/gpu=0 as configured.\n"
+    assert out.count(note) == 1 and out.startswith(note)  # once, before the id, and not an error
+    for name in (checked, first, second):
+        assert podman_cli.state(name) == "running"
+        env = podman_cli("exec", name, "cat", "/proc/1/environ").stdout
+        assert "NVIDIA_VISIBLE_DEVICES" in env  # the CDI device really reached it
