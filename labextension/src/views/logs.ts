@@ -7,13 +7,14 @@ import { Widget } from '@lumino/widgets';
 
 import type { ILinesAdded, LogsModel, LogsState } from '../logs';
 import { element, find, setProperty, setText } from './dom';
+import { ErrorView } from './status';
 
 const TEMPLATE = `
   <div class="lc-LogsHeader">
     <label class="lc-FollowSwitch"><input type="checkbox" class="lc-Follow"/> Follow</label>
     <span class="lc-LogsStatus" role="status"></span>
   </div>
-  <div class="lc-LogsError" role="alert" hidden></div>
+  <div class="lc-Error lc-LogsError" role="alert" hidden></div>
   <div class="lc-LogLines" tabindex="0" aria-label="log lines"></div>`;
 
 /** Pixels from the bottom within which new lines keep the view scrolled to the end. */
@@ -30,7 +31,7 @@ export class LogsWidget extends Widget {
     this.node.innerHTML = TEMPLATE;
     this._follow = find<HTMLInputElement>(this.node, '.lc-Follow');
     this._status = find(this.node, '.lc-LogsStatus');
-    this._error = find(this.node, '.lc-LogsError');
+    this._error = new ErrorView(find(this.node, '.lc-LogsError'));
     this._lines = find(this.node, '.lc-LogLines');
     this._follow.addEventListener('change', () => {
       if (this._follow.checked) {
@@ -95,13 +96,12 @@ export class LogsWidget extends Widget {
       failed: 'Not following.'
     };
     setText(this._status, texts[state]);
-    setText(this._error, error ? error.message : '');
-    setProperty(this._error, 'hidden', error === null);
+    this._error.update(error);
   }
 
   private readonly _follow: HTMLInputElement;
   private readonly _status: HTMLElement;
-  private readonly _error: HTMLElement;
+  private readonly _error: ErrorView;
   private readonly _lines: HTMLElement;
 }
 
