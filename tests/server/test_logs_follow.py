@@ -100,6 +100,8 @@ def follow(jp_serverapp, http_server_client, jp_http_port, jp_base_url, jp_auth_
 async def test_follow_sends_the_tail_then_new_lines_then_the_end(follow, test_image, unique_name, podman_cli):
     name = unique_name()
     podman_cli("run", "-d", "--name", name, test_image, "sh", "-c", "echo one; echo two; exec sleep infinity")
+    # `run -d` returns before the shell has written: wait until both lines are in the log.
+    await eventually(lambda: podman_cli("logs", name).stdout.split() == ["one", "two"], message="both lines in the log")
     stream = await follow(name, tail=1)
     assert stream.status == 200 and stream.headers["content-type"].startswith("application/x-ndjson")
     assert (await stream.lines_until("two")) == ["two"], "tail=1: only the last line of what was there"
