@@ -7,7 +7,7 @@ import { Widget } from '@lumino/widgets';
 
 import type { Kernelspec } from './generated/rest';
 import { ContainersModel } from './model';
-import { ContainersView, RowAction } from './views/containers';
+import { ContainersView, kernelQuestion, RowAction } from './views/containers';
 import { confirmDanger, showFailure } from './views/dialogs';
 import { find } from './views/dom';
 import { GpusView } from './views/gpus';
@@ -141,6 +141,10 @@ export class ContainersPanel extends Widget {
   private async _act(name: string, action: RowAction): Promise<void> {
     if (action === 'logs') {
       this._onShowLogs(name);
+      return;
+    }
+    const question = kernelQuestion(this.model.container(name), action);
+    if (question && !(await confirmDanger(question.title, question.text, question.label))) {
       return;
     }
     if (action === 'remove') {

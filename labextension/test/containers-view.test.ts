@@ -1,6 +1,6 @@
 import type { Container } from '../src/generated/rest';
 import { ContainersModel } from '../src/model';
-import { ContainersView, RowAction } from '../src/views/containers';
+import { ContainersView, kernelQuestion, RowAction } from '../src/views/containers';
 import { container, copy, FakeClient } from './fakes';
 
 /** Record every DOM mutation under a node while `change` runs. */
@@ -146,5 +146,32 @@ describe('ContainersView', () => {
     button(view.rowNode('train')!, 'logs').click();
     button(view.rowNode('notebook')!, 'logs').click();
     expect(actions).toEqual([['train', 'logs'], ['notebook', 'logs']]);
+  });
+});
+
+describe('container kernels in the list', () => {
+  const kernel = container('lc-kernel-1234', {
+    purpose: 'kernel',
+    kernel: { id: '1234', ours: true, notebook: 'projects/train.ipynb' }
+  });
+
+  it('says which notebook a kernel container serves', () => {
+    const host = document.createElement('div');
+    const view = new ContainersView(host, { onAction: () => undefined });
+    view.update([kernel, container('web')]);
+    const [first, second] = Array.from(host.querySelectorAll('.lc-Row'));
+    expect(first.textContent).toContain('kernel of train.ipynb');
+    expect(second.textContent).not.toContain('kernel');
+  });
+
+  it('asks before Stop and Restart of a kernel container, naming the notebook', () => {
+    const stop = kernelQuestion(kernel, 'stop');
+    expect(stop?.title).toBe('Stop the kernel of train.ipynb?');
+    expect(stop?.text).toContain('variables are lost');
+    expect(kernelQuestion(kernel, 'restart')?.label).toBe('Restart');
+    expect(kernelQuestion(kernel, 'logs')).toBeNull();
+    expect(kernelQuestion(container('web'), 'stop')).toBeNull();
+    const unknown = container('lc-kernel-9', { purpose: 'kernel' });
+    expect(kernelQuestion(unknown, 'stop')?.title).toBe('Stop a container kernel?');
   });
 });

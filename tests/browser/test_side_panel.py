@@ -182,6 +182,31 @@ def test_side_panel_container_and_container_kernel(lab, page, test_image, unique
     assert has_gpu == "True"
     shot(page, "05-notebook-in-container")
 
+    # the kernel's container is marked with its notebook; Stop asks first, then restarts the
+    # kernel through Jupyter: a fresh container, the same kernel id, the notebook runs code again
+    kernel_row = panel.locator(f".lc-Row[data-name='lc-kernel-{kernel['id']}']")
+    kernel_row.locator(".lc-Detail", has_text="kernel of Untitled").wait_for(timeout=30000)
+    kernel_row.locator("button[data-action='stop']").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.locator(".jp-Dialog-body", has_text="variables are lost").wait_for(timeout=10000)
+    shot(page, "06-stop-kernel-asks")
+    assert podman_cli.state(f"lc-kernel-{kernel['id']}") == "running", "nothing happens before the user confirms"
+    dialog.locator("button", has_text="Stop").click()
+
+    def restarted():
+        found = json.loads(podman_cli("ps", "-a", "--filter", f"label=org.labcontainer.kernel-id={kernel['id']}",
+                                      "--format", "json").stdout or "[]")
+        return len(found) == 1 and found[0]["Id"] != container[0]["Id"] and found[0]["State"] == "running"
+
+    wait_until(restarted, timeout=15, message="the kernel to run again in a fresh container")
+    assert [k["id"] for k in lab.api("/api/kernels")] == [kernel["id"]]
+    cell.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("print('after-stop', 6 * 7)")
+    page.keyboard.press("Shift+Enter")
+    page.locator(".jp-OutputArea-output", has_text="after-stop 42").wait_for(timeout=60000)
+    shot(page, "07-notebook-after-kernel-stop")
+
 
 def whole(locator) -> bool:
     """Nothing of the element's content is cut off sideways."""

@@ -111,6 +111,19 @@ class JupyterServer:
         return int(children[0])
 
 
+def remove_leftovers(server: JupyterServer, podman_cli) -> None:
+    """After a test that failed half-way (a server killed, a stop that timed out): remove
+    the kernel containers its records still name, so no failure leaks into the next test."""
+    if server.process and server.process.poll() is None:
+        server.process.kill()
+        server.process.wait(10)
+    state = Path(server.env["JUPYTER_RUNTIME_DIR"]) / "labcontainer-kernels"
+    for record in state.glob("*.json"):
+        name = json.loads(record.read_text()).get("container_name")
+        if name:
+            podman_cli("rm", "-f", "-t", "0", name, check=False)
+
+
 async def _execute(server: JupyterServer, kernel_id: str, code: str, timeout: float) -> str:
     url = f"ws://127.0.0.1:{server.port}/api/kernels/{kernel_id}/channels?token={server.token}"
     connection = await asyncio.wait_for(websocket_connect(url), timeout)

@@ -14,7 +14,7 @@ from labcontainer.core import errors
 from labcontainer.kernels.kernelspecs import install_kernelspec
 
 from ..conftest import start_private_service, wait_until
-from .jupyter import JupyterServer, execute, server_environment
+from .jupyter import JupyterServer, execute, remove_leftovers, server_environment
 from .test_adoption import kernel_containers, records_of
 from .test_kernel_failures import data_dir, left_on_host  # noqa: F401 - data_dir is a fixture
 
@@ -58,7 +58,7 @@ async def test_failed_starts_leave_nothing(data_dir, test_image, podman_cli, cha
 
 
 @pytest.fixture
-def outage_lab(tmp_path, test_image, monkeypatch):
+def outage_lab(tmp_path, test_image, monkeypatch, podman_cli):
     """A server whose Podman is a service of its own, which the test can stop."""
     service = start_private_service()
     env = server_environment(tmp_path)
@@ -67,7 +67,10 @@ def outage_lab(tmp_path, test_image, monkeypatch):
     server = JupyterServer(tmp_path, env, options=(f"--LabContainer.podman_url={service.url}",))
     server.start()
     yield server, service
-    server.stop()
+    try:
+        server.stop()
+    finally:
+        remove_leftovers(server, podman_cli)
     service.stop()
     shutil.rmtree(service.directory, ignore_errors=True)
 
@@ -108,5 +111,8 @@ def test_restart_checks_the_image_before_touching_the_kernel(tmp_path, test_imag
         assert execute(server, kernel_id, "print(x)").strip() == "42"
         assert "labcontainer-no-such" not in server.log and image in server.log  # the pull that failed is named
     finally:
-        server.stop()
+        try:
+            server.stop()
+        finally:
+            remove_leftovers(server, podman_cli)
     assert kernel_containers(podman_cli, kernel_id) == []

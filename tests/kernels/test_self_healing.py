@@ -12,21 +12,24 @@ import pytest
 from labcontainer.kernels.kernelspecs import install_kernelspec
 
 from ..conftest import wait_until
-from .jupyter import JupyterServer, execute, server_environment
+from .jupyter import JupyterServer, execute, remove_leftovers, server_environment
 from .test_adoption import kernel_containers
 
 KERNELSPEC = "lc-heal"
 
 
 @pytest.fixture
-def lab(tmp_path, test_image, monkeypatch):
+def lab(tmp_path, test_image, monkeypatch, podman_cli):
     env = server_environment(tmp_path)
     monkeypatch.setenv("JUPYTER_DATA_DIR", env["JUPYTER_DATA_DIR"])
     install_kernelspec(test_image, name=KERNELSPEC)
     server = JupyterServer(tmp_path, env)
     server.start()
     yield server
-    server.stop()
+    try:
+        server.stop()
+    finally:
+        remove_leftovers(server, podman_cli)
 
 
 def running_again(server: JupyterServer, podman_cli, kernel_id: str, old_container: str) -> None:

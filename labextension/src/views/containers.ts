@@ -35,6 +35,7 @@ interface IRow {
   badge: HTMLSpanElement;
   image: HTMLDivElement;
   detail: HTMLDivElement;
+  kernel: HTMLDivElement;
   buttons: Map<RowAction, HTMLButtonElement>;
   container: Container;
   busy: boolean;
@@ -107,11 +108,12 @@ export class ContainersView {
       badge: element('span', 'lc-StateBadge'),
       image: element('div', 'lc-Detail'),
       detail: element('div', 'lc-Detail'),
+      kernel: element('div', 'lc-Detail lc-KernelOf'),
       buttons: new Map(),
       container,
       busy: false
     };
-    info.append(row.name, row.badge, row.image, row.detail);
+    info.append(row.name, row.badge, row.image, row.detail, row.kernel);
     const buttons = element('div', 'lc-Buttons');
     for (const { action, label } of BUTTONS) {
       const button = element('button', `jp-Button lc-Action lc-${action}`, label);
@@ -137,6 +139,9 @@ export class ContainersView {
     setText(row.badge, container.state);
     setText(row.image, container.image);
     setText(row.detail, describe(container));
+    // On a line of its own: the notebook's name must not be the part cut off by the ellipsis.
+    setText(row.kernel, kernelWords(container));
+    setProperty(row.kernel, 'hidden', container.purpose !== 'kernel');
     const running = container.state === 'running';
     for (const { action, label, when } of BUTTONS) {
       const button = row.buttons.get(action);
@@ -160,8 +165,49 @@ export class ContainersView {
   private readonly _empty: HTMLParagraphElement;
 }
 
-/** The row's second detail line: status words, GPUs, and whether it is a kernel. */
+/** The row's second detail line: status words and GPUs. */
 function describe(container: Container): string {
   const gpus = container.gpus.map(gpu => gpu.split('=').pop()).join(',');
-  return `${container.status}${gpus ? ` · GPU ${gpus}` : ''}${container.purpose === 'kernel' ? ' · kernel' : ''}`;
+  return `${container.status}${gpus ? ` · GPU ${gpus}` : ''}`;
+}
+
+function notebookName(container: Container): string | null {
+  const path = container.kernel?.notebook;
+  return path ? (path.split('/').pop() ?? path) : null;
+}
+
+function kernelWords(container: Container): string {
+  if (container.purpose !== 'kernel') {
+    return '';
+  }
+  const notebook = notebookName(container);
+  return notebook ? `kernel of ${notebook}` : 'container kernel';
+}
+
+/** What to ask before an action on a container kernel's container (null: nothing to ask). */
+export interface IQuestion {
+  title: string;
+  text: string;
+  label: string;
+}
+
+/**
+ * Stop and Restart of a kernel's container restart that kernel (through Jupyter when this
+ * server runs it): the notebook keeps its kernel but loses its variables, so ask first.
+ */
+export function kernelQuestion(container: Container | undefined, action: RowAction): IQuestion | null {
+  if (!container || container.purpose !== 'kernel' || (action !== 'stop' && action !== 'restart')) {
+    return null;
+  }
+  const notebook = notebookName(container);
+  const whose = notebook ? `the kernel of ${notebook}` : 'a container kernel';
+  const verb = action === 'stop' ? 'Stop' : 'Restart';
+  return {
+    title: `${verb} ${whose}?`,
+    text:
+      `${container.name} runs ${whose}. ${verb} restarts that kernel in a fresh container: ` +
+      'the notebook stays connected, but its variables are lost. To end the kernel, shut it down from the notebook ' +
+      'or the Running panel instead.',
+    label: verb
+  };
 }
