@@ -18,27 +18,10 @@ from pathlib import Path
 import pytest
 
 from labcontainer.kernels.identity import server_alive
-from labcontainer.kernels.kernelspecs import install_kernelspec
 
 from ..conftest import wait_until
-from .jupyter import JupyterServer, execute, remove_leftovers, server_environment
-
-KERNELSPEC = "lc-adopt"
-
-
-@pytest.fixture
-def lab(tmp_path, test_image, monkeypatch, podman_cli):
-    """A server (not started) on fresh Jupyter directories, with a container kernelspec."""
-    env = server_environment(tmp_path)
-    monkeypatch.setenv("JUPYTER_DATA_DIR", env["JUPYTER_DATA_DIR"])
-    install_kernelspec(test_image, name=KERNELSPEC)
-    server = JupyterServer(tmp_path, env)
-    yield server
-    try:
-        server.stop()
-    finally:
-        remove_leftovers(server, podman_cli)
-
+from .conftest import KERNELSPEC
+from .jupyter import JupyterServer, execute
 
 def state_dir(server: JupyterServer) -> Path:
     return Path(server.env["JUPYTER_RUNTIME_DIR"]) / "labcontainer-kernels"

@@ -9,27 +9,16 @@ import contextlib
 
 import pytest
 
-from labcontainer.kernels.kernelspecs import install_kernelspec
 
 from ..conftest import wait_until
-from .jupyter import JupyterServer, execute, remove_leftovers, server_environment
+from .conftest import KERNELSPEC
+from .jupyter import JupyterServer, execute
 from .test_adoption import kernel_containers
 
-KERNELSPEC = "lc-heal"
-
-
 @pytest.fixture
-def lab(tmp_path, test_image, monkeypatch, podman_cli):
-    env = server_environment(tmp_path)
-    monkeypatch.setenv("JUPYTER_DATA_DIR", env["JUPYTER_DATA_DIR"])
-    install_kernelspec(test_image, name=KERNELSPEC)
-    server = JupyterServer(tmp_path, env)
-    server.start()
-    yield server
-    try:
-        server.stop()
-    finally:
-        remove_leftovers(server, podman_cli)
+def started(lab):
+    lab.start()
+    return lab
 
 
 def running_again(server: JupyterServer, podman_cli, kernel_id: str, old_container: str) -> None:
@@ -47,52 +36,52 @@ def running_again(server: JupyterServer, podman_cli, kernel_id: str, old_contain
     assert server.kernel_ids() == [kernel_id]  # the same kernel id
 
 
-def test_podman_stop_of_the_container_restarts_the_kernel(lab, podman_cli):
-    kernel_id = lab.open_notebook("a.ipynb", KERNELSPEC)["kernel"]["id"]
-    assert execute(lab, kernel_id, "print('hello')").strip() == "hello"
+def test_podman_stop_of_the_container_restarts_the_kernel(started, podman_cli):
+    kernel_id = started.open_notebook("a.ipynb", KERNELSPEC)["kernel"]["id"]
+    assert execute(started, kernel_id, "print('hello')").strip() == "hello"
     ((old, _),) = kernel_containers(podman_cli, kernel_id)
 
     podman_cli("stop", "-t", "1", f"lc-kernel-{kernel_id}")  # behind the kernel's back
-    running_again(lab, podman_cli, kernel_id, old)
-    assert f"labcontainer: kernel {kernel_id} stopped: its container" in lab.log
+    running_again(started, podman_cli, kernel_id, old)
+    assert f"labcontainer: kernel {kernel_id} stopped: its container" in started.log
 
 
-def test_a_kernel_that_exits_is_restarted_and_says_why(lab, podman_cli):
-    kernel_id = lab.open_notebook("b.ipynb", KERNELSPEC)["kernel"]["id"]
+def test_a_kernel_that_exits_is_restarted_and_says_why(started, podman_cli):
+    kernel_id = started.open_notebook("b.ipynb", KERNELSPEC)["kernel"]["id"]
     ((old, _),) = kernel_containers(podman_cli, kernel_id)
     with contextlib.suppress(AssertionError, asyncio.TimeoutError):
-        execute(lab, kernel_id, "import sys, os; print('bye', file=sys.stderr, flush=True); os._exit(3)", timeout=5)
+        execute(started, kernel_id, "import sys, os; print('bye', file=sys.stderr, flush=True); os._exit(3)", timeout=5)
 
-    running_again(lab, podman_cli, kernel_id, old)
-    (model,) = lab.request("GET", "/api/kernels")
+    running_again(started, podman_cli, kernel_id, old)
+    (model,) = started.request("GET", "/api/kernels")
     assert "exited with code 3" in model["reason"]  # on the kernel's model, for the front-ends
-    assert "exited with code 3" in lab.log
+    assert "exited with code 3" in started.log
 
 
-def test_signals_to_a_stopped_container_are_not_errors(lab, podman_cli):
+def test_signals_to_a_stopped_container_are_not_errors(started, podman_cli):
     """jupyter_client interrupts at the start of every shutdown: a kernel whose container
     already stopped must still shut down cleanly and leave nothing."""
-    kernel_id = lab.request("POST", "/api/kernels", {"name": KERNELSPEC})["id"]
-    lab.request("POST", f"/api/kernels/{kernel_id}/interrupt")
+    kernel_id = started.request("POST", "/api/kernels", {"name": KERNELSPEC})["id"]
+    started.request("POST", f"/api/kernels/{kernel_id}/interrupt")
     podman_cli("stop", "-t", "0", f"lc-kernel-{kernel_id}")
-    assert lab.status_of("POST", f"/api/kernels/{kernel_id}/interrupt") in (200, 204)
-    assert lab.status_of("DELETE", f"/api/kernels/{kernel_id}") in (200, 204)
+    assert started.status_of("POST", f"/api/kernels/{kernel_id}/interrupt") in (200, 204)
+    assert started.status_of("DELETE", f"/api/kernels/{kernel_id}") in (200, 204)
     assert kernel_containers(podman_cli, kernel_id) == []
 
 
-def test_the_side_panels_stop_restarts_the_kernel_through_jupyter(lab, podman_cli):
+def test_the_side_panels_stop_restarts_the_kernel_through_jupyter(started, podman_cli):
     """The side panel's REST calls: a kernel's container is shown as such, with its
     notebook; Stop (after the panel's confirmation) restarts the kernel through Jupyter;
     Remove shuts it down."""
-    kernel_id = lab.open_notebook("c.ipynb", KERNELSPEC)["kernel"]["id"]
+    kernel_id = started.open_notebook("c.ipynb", KERNELSPEC)["kernel"]["id"]
     name = f"lc-kernel-{kernel_id}"
-    listed = {c["name"]: c for c in lab.request("GET", "/labcontainer/api/containers")["containers"]}
+    listed = {c["name"]: c for c in started.request("GET", "/labcontainer/api/containers")["containers"]}
     assert listed[name]["kernel"] == {"id": kernel_id, "ours": True, "notebook": "c.ipynb"}
     ((old, _),) = kernel_containers(podman_cli, kernel_id)
 
-    lab.request("POST", f"/labcontainer/api/containers/{name}/stop")
-    running_again(lab, podman_cli, kernel_id, old)
-    assert lab.request("GET", "/api/sessions")[0]["kernel"]["id"] == kernel_id  # the notebook keeps its kernel
+    started.request("POST", f"/labcontainer/api/containers/{name}/stop")
+    running_again(started, podman_cli, kernel_id, old)
+    assert started.request("GET", "/api/sessions")[0]["kernel"]["id"] == kernel_id  # the notebook keeps its kernel
 
-    assert lab.status_of("DELETE", f"/labcontainer/api/containers/{name}") in (200, 204)
-    assert lab.kernel_ids() == [] and kernel_containers(podman_cli, kernel_id) == []
+    assert started.status_of("DELETE", f"/labcontainer/api/containers/{name}") in (200, 204)
+    assert started.kernel_ids() == [] and kernel_containers(podman_cli, kernel_id) == []
