@@ -18,6 +18,7 @@ from ..kernels.config import KernelContainerConfig
 from ..service import CONTAINER_ACTIONS, AsyncLabService, LabService
 from . import kernel_containers
 from .schema import parse_body
+from .terminal import TerminalHandler
 
 
 class BaseHandler(APIHandler):
@@ -182,6 +183,7 @@ def handler_routes(base: str) -> list[tuple[str, type]]:
         (f"{base}containers", ContainersHandler),
         (f"{base}containers/{name}/(start|stop|restart)", ContainerActionHandler),
         (f"{base}containers/{name}/logs", LogsHandler),
+        (f"{base}containers/{name}/terminal", TerminalHandler),
         (f"{base}containers/{name}", ContainerHandler),
         (f"{base}gpus", GpusHandler),
         (f"{base}images", ImagesHandler),
