@@ -37,7 +37,8 @@ from .core.models import (
     PullProgress,
 )
 from .core.specs import check_container_name, check_host_folders, parse_env, parse_gpus, parse_port, parse_size, parse_volume
-from .engine import ExecSession, PodmanEngine
+from .engine import ExecSession, PodmanEngine, TtySession
+from .engine import tty as engine_tty
 from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, build_gpu_view, default_reader
 
 #: Which containers a listing shows: labcontainer's own (by this owner), or everything this
@@ -369,6 +370,18 @@ class AsyncLabService:
 
     async def remove_kernel_container(self, name: str, kernel_id: str) -> bool:
         return await asyncio.to_thread(self._service.remove_kernel_container, name, kernel_id)
+
+    async def terminal(
+        self, name: str, command: Sequence[str] = (), *, user: str | None = None, workdir: str | None = None
+    ) -> TtySession:
+        """``podman exec -it``: ``command`` (default: bash if the container has it, else sh)
+        with a TTY in a running container. ``close()`` ends it: no process is left behind."""
+        url = await asyncio.to_thread(lambda: self._service.url)
+        return await engine_tty.open_exec(url, name, command, user=user, workdir=workdir)
+
+    async def attach(self, name: str) -> TtySession:
+        """``podman attach``: the container's own terminal; ``close()`` detaches, it runs on."""
+        return await engine_tty.attach(await asyncio.to_thread(lambda: self._service.url), name)
 
 
 _default: LabService | None = None

@@ -20,6 +20,7 @@ from ..service import CONTAINER_ACTIONS, AsyncLabService, LabService
 from . import kernel_containers
 from .logstream import LogFollower
 from .schema import parse_body
+from .terminal import TerminalHandler
 
 NDJSON = "application/x-ndjson; charset=utf-8"
 INTERNAL_ERROR = "labcontainer hit an unexpected error; the server log has the details."
@@ -230,6 +231,7 @@ def handler_routes(base: str) -> list[tuple[str, type]]:
         (f"{base}containers", ContainersHandler),
         (f"{base}containers/{name}/(start|stop|restart)", ContainerActionHandler),
         (f"{base}containers/{name}/logs", LogsHandler),
+        (f"{base}containers/{name}/terminal", TerminalHandler),
         (f"{base}containers/{name}", ContainerHandler),
         (f"{base}gpus", GpusHandler),
         (f"{base}images", ImagesHandler),
