@@ -36,7 +36,7 @@ from .core.models import (
     ImageInfo,
     PullProgress,
 )
-from .core.specs import check_container_name, parse_env, parse_gpus, parse_port, parse_size, parse_volume
+from .core.specs import check_container_name, check_host_folders, parse_env, parse_gpus, parse_port, parse_size, parse_volume
 from .engine import ExecSession, PodmanEngine
 from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, build_gpu_view, default_reader
 
@@ -137,19 +137,22 @@ class LabService:
         purpose: str = PURPOSE_CONTAINER,
     ) -> ContainerSpec:
         """Validate the user's words into a ContainerSpec; raises InvalidSpec. No side effects
-        beyond reading the GPU view for ``--gpus count=N``."""
+        beyond reading the GPU view for ``--gpus count=N`` and checking -v host folders."""
         if not image or image.startswith("-"):
             raise InvalidSpec("No image given.", hint="Say which image to run, e.g. `%container run -d IMAGE`.")
         if name is not None:
             check_container_name(name)
         if workdir is not None and not workdir.startswith("/"):
             raise InvalidSpec(f"The working directory '{workdir}' must be an absolute path inside the container.")
+        mounts = tuple(parse_volume(v) for v in volumes)
+        if mounts and self._podman.url.startswith("unix://"):  # a local service sees our folders
+            check_host_folders(mounts)
         return ContainerSpec(
             image=image,
             command=tuple(command),
             name=name,
             remove=remove,
-            volumes=tuple(parse_volume(v) for v in volumes),
+            volumes=mounts,
             env=parse_env(env),
             ports=tuple(parse_port(p) for p in ports),
             gpus=self.gpu_devices(gpus),
@@ -202,6 +205,10 @@ class LabService:
     def wait(self, name: str) -> int:
         return self._podman.wait(name)
 
+    def output(self, name: str) -> tuple[str, str]:
+        """Everything the container wrote, ``(stdout, stderr)`` apart; final once it stopped."""
+        return self._podman.output(name)
+
     def exec(self, name: str, command: Sequence[str], **options: Any) -> ExecResult:
         return self._podman.exec(name, command, **options)
 
@@ -223,6 +230,10 @@ class LabService:
 
     def stop(self, name: str, *, timeout: int = 10) -> None:
         self._podman.stop(name, timeout=timeout)
+
+    def stop_timeout(self, name: str) -> int:
+        """Seconds between SIGTERM and SIGKILL when NAME is stopped without -t (or rm -f'd)."""
+        return int(self._podman.inspect(name).get("Config", {}).get("StopTimeout", 10))
 
     def restart(self, name: str) -> None:
         self._podman.restart(name)

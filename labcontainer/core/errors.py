@@ -1,10 +1,11 @@
 """labcontainer's exception hierarchy.
 
 Every failure a lab member can cause or fix is one of these. ``str(error)`` is a single
-paragraph that says what went wrong and what to do; front-ends show it as it is (a
-``UsageError`` in IPython, a status line in the panel, a JSON ``message`` over REST)
-and never a traceback. The engine translates podman-py and HTTP failures into these;
-nothing above the engine sees a podman-py exception.
+paragraph that says what went wrong and what to do; when Podman's own words help, they
+follow on a line of their own (``Podman said: ...``), never run into our sentence.
+Front-ends show it as it is (one paragraph in IPython, a status line in the panel, a JSON
+``message`` over REST) and never a traceback. The engine translates podman-py and HTTP
+failures into these; nothing above the engine sees a podman-py exception.
 """
 
 from __future__ import annotations
@@ -17,27 +18,37 @@ class LabContainerError(Exception):
         message: what went wrong, in the user's words.
         hint: what to do about it (may be empty).
         detail: the underlying service's own words, kept for logs and bug reports.
+        quote: show ``detail`` to the user too, on its own line after ours.
     """
 
     #: HTTP status a REST front-end should answer with.
     http_status: int = 500
 
-    def __init__(self, message: str, *, hint: str = "", detail: str = "") -> None:
+    def __init__(self, message: str, *, hint: str = "", detail: str = "", quote: bool = False) -> None:
         self.message = message
         self.hint = hint
         self.detail = detail
+        self.quote = quote
         super().__init__(self.__str__())
 
     def __str__(self) -> str:
         text = self.message.rstrip()
         if self.hint:
             text = f"{text} {self.hint.strip()}"
+        if self.quote and self.detail.strip():
+            text = f"{text}\n{podman_said(self.detail)}"
         return text
 
     @property
     def kind(self) -> str:
         """A stable name for the kind of failure, e.g. for JSON answers."""
         return type(self).__name__
+
+
+def podman_said(text: str) -> str:
+    """Podman's words as the line that follows ours: labelled, its first line only (the
+    rest is Go's context, kept in ``detail``), never run into our sentence."""
+    return "Podman said: " + text.strip().splitlines()[0].strip()[:300]
 
 
 class InvalidSpec(LabContainerError, ValueError):
@@ -101,18 +112,23 @@ class NameInUse(LabContainerError):
 
 
 class PullFailed(LabContainerError):
+    """A pull that did not happen. ``message`` says why in our words (the engine reads
+    Podman's text for it), ``hint`` what to check; Podman's text follows on its own line."""
+
     http_status = 502
 
-    def __init__(self, image: str, reason: str) -> None:
+    def __init__(self, image: str, reason: str, *, message: str = "", hint: str = "") -> None:
         self.image = image
         super().__init__(
-            f"Could not pull '{image}': {reason.strip()}",
-            hint=(
-                "If the registry cannot be reached from this server, ask your admin for a registry "
-                "mirror (set in registries.conf, e.g. ~/.config/containers/registries.conf), or "
-                "load the image from a file with `podman load`."
+            message or f"Could not pull '{image}'.",
+            hint=hint
+            or (
+                "Check the image name and its registry, and whether this server can reach that "
+                "registry; a lab usually pulls through its registry mirror (set in registries.conf, "
+                "e.g. ~/.config/containers/registries.conf: ask your admin for it)."
             ),
             detail=reason,
+            quote=True,
         )
 
 

@@ -55,6 +55,31 @@ def parse_volume(text: str) -> VolumeSpec:
     return VolumeSpec(host=host, container=container, read_only=mode == "ro")
 
 
+def host_folder_missing(path: str, *, detail: str = "") -> InvalidSpec:
+    """The error for ``-v PATH:...`` when PATH does not exist (Podman does not create it)."""
+    return InvalidSpec(
+        f"The host folder '{path}' does not exist, so no container was created.",
+        hint="Create it first, or correct the host side of -v HOST:CONTAINER.",
+        detail=detail,
+        quote=bool(detail),
+    )
+
+
+def check_host_folders(volumes: Iterable[VolumeSpec]) -> None:
+    """Raise when a -v host folder does not exist here: Podman would refuse it only at
+    create, in its own words. A folder we may not look into (another user's, under a
+    rootful service) is left for Podman to judge."""
+    import os
+
+    for volume in volumes:
+        try:
+            os.stat(volume.host)
+        except FileNotFoundError:
+            raise host_folder_missing(volume.host) from None
+        except OSError:
+            pass
+
+
 def parse_port(text: str) -> PortSpec:
     """``[IP:]HOST:CONTAINER[/tcp|udp]`` → PortSpec."""
     spec, _, protocol = text.partition("/")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from contextlib import suppress
 from datetime import datetime
 from typing import Any, Callable, Iterator, Mapping, Sequence
 from urllib.parse import quote
@@ -43,8 +44,8 @@ from .convert import (
     split_reference,
 )
 from .exec import ExecSession
-from .streams import demux, follow_lines, lines_of, timestamped_lines
-from .translate import ServiceText, translate, translated
+from .streams import demux, follow_lines, lines_of, split_streams, timestamped_lines
+from .translate import ServiceText, pull_failure, translate, translated
 
 ProgressCallback = Callable[[PullProgress], None]
 
@@ -131,13 +132,13 @@ class PodmanEngine:
                 stream = self._client.images.pull(repository, tag=tag, stream=True, decode=True)
                 for event in stream:
                     if event.get("error"):
-                        raise PullFailed(image, str(event["error"]))
+                        raise pull_failure(image, str(event["error"]))
                     message = event.get("stream") or event.get("status") or ""
                     if message.strip():
                         report(PullProgress(image=image, message=message.strip(), fraction=pull_fraction(event)))
         except LabContainerError as exc:
             report(PullProgress(image=image, message="Pull failed", done=True))
-            raise exc if isinstance(exc, PullFailed) else PullFailed(image, str(exc)) from exc
+            raise exc if isinstance(exc, PullFailed) else pull_failure(image, exc.detail or str(exc)) from exc
         found = self.image(image)
         report(PullProgress(image=image, message=f"Pulled {found.name}", fraction=1.0, done=True))
         return found
@@ -162,7 +163,8 @@ class PodmanEngine:
         try:
             self.start(container_id)
         except LabContainerError:
-            self._remove_quietly(container_id)
+            with suppress(LabContainerError):
+                self.remove(container_id, force=True)
             raise
         return self.get(container_id)
 
@@ -248,6 +250,12 @@ class PodmanEngine:
             frames = (text for _stream, text in demux(response.iter_content(chunk_size=None)))
             yield from (timestamped_lines(frames) if timestamps else lines_of(frames))
 
+    def output(self, name: str) -> tuple[str, str]:
+        """The container's whole stdout and stderr, kept apart (one read: final once it stopped)."""
+        response = self._container_request("get", name, "logs", params={"stdout": True, "stderr": True}, stream=True, timeout=(10, None))
+        with translated(container=name):
+            return split_streams(demux(response.iter_content(chunk_size=None)))
+
     def wait(self, name: str, *, condition: str = "stopped") -> int:
         """Block until the container reaches ``condition``; returns its exit code."""
         # A long wait must not be cut by the per-request timeout.
@@ -255,13 +263,7 @@ class PodmanEngine:
         return int(response.json())
 
     def exec(
-        self,
-        name: str,
-        command: Sequence[str],
-        *,
-        workdir: str | None = None,
-        env: Mapping[str, str] | None = None,
-        user: str | None = None,
+        self, name: str, command: Sequence[str], *, workdir: str | None = None, env: Mapping[str, str] | None = None, user: str | None = None
     ) -> ExecResult:
         """``podman exec NAME CMD...``: run a command, capture output and exit code."""
         return self.exec_stream(name, command, workdir=workdir, env=env, user=user).collect()
@@ -362,12 +364,6 @@ class PodmanEngine:
             if not (not_modified_ok and response.status_code == 304):
                 response.raise_for_status()
         return response
-
-    def _remove_quietly(self, name: str) -> None:
-        try:
-            self.remove(name, force=True)
-        except LabContainerError:
-            pass
 
     def stats(self, name: str | None = None) -> list[ContainerStats]:
         """``podman stats --no-stream [NAME]``: CPU, memory and pids of running containers."""

@@ -98,6 +98,14 @@ def demux(chunks: Iterable[bytes]) -> Iterator[tuple[str, str]]:
         buffer = buffer[offset:]
 
 
+def split_streams(pieces: Iterable[tuple[str, str]]) -> tuple[str, str]:
+    """``(stream, text)`` pieces → the whole stdout and the whole stderr, exactly as written."""
+    parts: dict[str, list[str]] = {"stdout": [], "stderr": []}
+    for stream_name, text in pieces:
+        parts[stream_name].append(text)
+    return "".join(parts["stdout"]), "".join(parts["stderr"])
+
+
 def lines_of(pieces: Iterable[str]) -> Iterator[str]:
     """Reassemble output pieces (which may split or join lines) into lines without newlines."""
     pending = ""

@@ -19,14 +19,19 @@ from ..core.errors import (
     ContainerStateError,
     GpuDeviceUnknown,
     ImageNotFound,
+    InvalidSpec,
     LabContainerError,
     NameInUse,
     NotSupportedHere,
     PodmanError,
+    PullFailed,
     RootlessSetupError,
     ServiceUnavailable,
 )
+from ..core.specs import host_folder_missing
 
+_STATFS_RE = re.compile(r"statfs (/[^:\n]*): no such file or directory")
+_NO_USER_RE = re.compile(r"unable to find user ([^:\s]+)")
 _CDI_RE = re.compile(r"(?:unresolvable CDI devices?|CDI device|unknown device)[^\n]*?((?:[\w.-]+/[\w.-]+=[\w.-]+[ ,]*)+)")
 
 
@@ -59,18 +64,118 @@ def translate(exc: BaseException, *, container: str | None = None, image: str | 
         return NameInUse(container or _quoted(text) or "?", detail=text)
     if "no such container" in lower or (isinstance(exc, podman_errors.NotFound) and container):
         return ContainerNotFound(container or _quoted(text) or "?", detail=text)
+    missing = _STATFS_RE.search(text)
+    if missing:
+        return host_folder_missing(missing.group(1), detail=text)
+    user = _NO_USER_RE.search(text)
+    if user:
+        return InvalidSpec(f"There is no user '{user.group(1)}' in {_the(container)}.", hint="Give a user the image has, or a uid[:gid].", detail=text, quote=True)
     if "cgroups v1" in lower or "cgroupv2" in lower or "cgroup v2" in lower or "not supported" in lower:
         return NotSupportedHere(
-            "Podman cannot do this on this machine: " + _first_line(text),
+            "Podman cannot do this on this machine.",
             hint=(
                 "Rootless Podman on a cgroup v1 host cannot report stats, pause containers or "
                 "enforce memory/pids limits; ask your admin about cgroup v2."
             ),
             detail=text,
+            quote=True,
         )
     if status == 304 or "is not running" in lower or "container state improper" in lower or "in state" in lower:
-        return ContainerStateError(f"{_subject(container)}{_first_line(text)}", detail=text)
-    return PodmanError(f"Podman reported an error: {_first_line(text)}", detail=text)
+        return _state_error(text, container)
+    return PodmanError("Podman reported an error.", detail=text, quote=True)
+
+
+def _state_error(text: str, container: str | None) -> ContainerStateError:
+    """A container in the wrong state for what was asked: say which state and what to do."""
+    lower, name = text.lower(), container or "NAME"
+    if "as it is running" in lower or "cannot be removed without force" in lower:
+        return ContainerStateError(
+            f"{_the(container).capitalize()} is running, so it was not removed.",
+            hint=f"Stop it first with `%container stop {name}`, or remove it anyway with `%container rm -f {name}`.",
+            detail=text,
+            quote=True,
+        )
+    if "is not running" in lower or ("only" in lower and "running containers" in lower):
+        return ContainerStateError(
+            f"{_the(container).capitalize()} is not running.",
+            hint=f"Start it first with `%container start {name}`.",
+            detail=text,
+            quote=True,
+        )
+    return ContainerStateError(
+        f"{_the(container).capitalize()} is not in a state that allows this.", hint="See `%container ps -a`.", detail=text, quote=True
+    )
+
+
+def exec_failure(text: str, *, container: str, exit_code: int) -> InvalidSpec:
+    """Podman's reason, from an exec's stream, why the command never started (runc's words)."""
+    text = text.strip().removeprefix("Error: ")
+    where = _the(container)
+    not_found = re.search(r'exec: "([^"]*)": executable file not found', text)
+    if not_found:
+        return InvalidSpec(
+            f"'{not_found.group(1)}' was not found in {where}, so nothing ran (exit code {exit_code}, "
+            "as a shell gives for an unknown command).",
+            hint="Check the spelling, or give the program's full path.",
+            detail=text,
+            quote=True,
+        )
+    denied = re.search(r'exec: "([^"]*)": permission denied', text)
+    if denied:
+        return InvalidSpec(
+            f"'{denied.group(1)}' could not be run in {where}: permission denied (exit code {exit_code}, "
+            "as a shell gives for a file it cannot execute).",
+            hint="Check that it is a program, not a folder or a data file.",
+            detail=text,
+            quote=True,
+        )
+    cwd = re.search(r'chdir to cwd \("([^"]*)"\)', text)
+    if cwd:
+        return InvalidSpec(
+            f"The working directory '{cwd.group(1)}' does not exist in {where}, so nothing ran.",
+            hint="Check the path given with -w.",
+            detail=text,
+            quote=True,
+        )
+    return InvalidSpec(f"Podman could not start the command in {where} (exit code {exit_code}).", detail=text, quote=True)
+
+
+def pull_failure(image: str, text: str) -> PullFailed:
+    """A failed pull, explained by what Podman's text says went wrong (network, name, access)."""
+    lower = text.lower()
+    registry = _registry_of(image)
+    mirror = "a lab usually pulls through its registry mirror, set in registries.conf (ask your admin)."
+    if "no such host" in lower:
+        return PullFailed(
+            image, text,
+            message=f"Could not pull '{image}': this server cannot find the registry host '{registry}'.",
+            hint=f"Check the registry name in the image; if it is right, this server's network or DNS cannot reach it: {mirror}",
+        )
+    if any(s in lower for s in ("connection refused", "i/o timeout", "no route to host", "network is unreachable", "deadline exceeded")):
+        return PullFailed(
+            image, text,
+            message=f"Could not pull '{image}': the registry {registry} could not be reached from this server.",
+            hint=f"Check the registry name and port in the image, and this server's network; {mirror}",
+        )
+    if "short-name" in lower:
+        return PullFailed(
+            image, text,
+            message=f"Could not pull '{image}': it names no registry, and none is set to search.",
+            hint="Give the full name, e.g. docker.io/library/python:3.12, or ask your admin for the lab's registry mirror.",
+        )
+    if "manifest unknown" in lower or "name unknown" in lower or "not found" in lower:
+        return PullFailed(
+            image, text,
+            message=f"Could not pull '{image}': the registry {registry} has no such image or tag.",
+            hint="Check the image name and its tag.",
+        )
+    if "unauthorized" in lower or "authentication required" in lower or "access to the resource is denied" in lower:
+        return PullFailed(
+            image, text,
+            message=f"Could not pull '{image}': the registry {registry} refused access.",
+            hint=f"Log in first with `podman login {registry}` in a terminal, and check the name (registries also say this for images that do not exist).",
+        )
+    return PullFailed(image, text)
 
 
 @contextmanager
@@ -106,10 +211,11 @@ def _quoted(text: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _first_line(text: str) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else "unknown error"
-    return line[:300]
+def _the(container: str | None) -> str:
+    return f"container '{container}'" if container else "the container"
 
 
-def _subject(container: str | None) -> str:
-    return f"Container '{container}': " if container else ""
+def _registry_of(image: str) -> str:
+    """The registry part of an image reference, as Podman reads it (docker.io if none)."""
+    first, sep, _rest = image.partition("/")
+    return first if sep and ("." in first or ":" in first or first == "localhost") else "docker.io"

@@ -3,8 +3,11 @@
 ``%load_ext labcontainer`` registers them. Each group of subcommands lives in its own
 module (containers.py, images.py) with each parser beside its function; registry.py routes
 to them and generates the help. This module is the one place failures become what the
-user sees: a labcontainer error or a parsing mistake is one UsageError paragraph, never a
-traceback.
+user sees, one paragraph and never a traceback: a parsing mistake or a labcontainer error
+the user can fix in the line (a 4xx kind: bad spec, no such container, wrong state) is a
+UsageError; a failure of the machine, the network or Podman (a 5xx kind: pull failed, no
+service, not supported here) is a ContainerFailure, shown as ``PullFailed: ...`` so it
+does not read as the user's mistake.
 """
 
 from __future__ import annotations
@@ -22,7 +25,21 @@ from .containers import ExitStatus, stream_session
 from .gpus import FreeGpus, GpuReport, gpu_report
 from .registry import SUBCOMMANDS, HelpShown, MagicParser, add_exec_options, help_text, split_line, unknown_subcommand
 
-__all__ = ["ContainerMagics", "ExitStatus", "FreeGpus", "GpuReport", "load_ipython_extension"]
+__all__ = ["ContainerFailure", "ContainerMagics", "ExitStatus", "FreeGpus", "GpuReport", "load_ipython_extension"]
+
+
+class ContainerFailure(Exception):
+    """A failure that is not the user's mistake (network, Podman, this machine). It stops
+    the cell like any error, but IPython shows only ``Kind: message`` (its
+    ``_render_traceback_`` hook, honoured by the terminal and by ipykernel): no traceback,
+    and not the word "UsageError". ``error`` is the labcontainer error, for code."""
+
+    def __init__(self, error: LabContainerError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+    def _render_traceback_(self) -> list[str]:
+        return f"{self.error.kind}: {self.error}".splitlines()
 
 
 def _exec_cell_parser() -> MagicParser:
@@ -87,6 +104,8 @@ def _user_facing(action: Callable[[], Any]) -> Any:
     except HelpShown:
         return None
     except LabContainerError as exc:
+        if exc.http_status >= 500:
+            raise ContainerFailure(exc) from None
         raise UsageError(str(exc)) from None
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import weakref
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -76,10 +78,25 @@ def do_run(service: LabService, args: argparse.Namespace) -> Any:
         network=args.network,
     )
     info = service.run(spec)
+    if spec.gpus:
+        _note_gpus_without_nvml(service, spec.gpus)
     if args.detach:
         print(info.id)
         return None
     return _attach(service, info, remove=args.rm)
+
+
+#: Services that already gave the note below: once per session is enough.
+_gpu_note_given: weakref.WeakSet[LabService] = weakref.WeakSet()
+
+
+def _note_gpus_without_nvml(service: LabService, devices: tuple[str, ...]) -> None:
+    """--gpus was taken on trust: say so when NVML cannot see the GPUs it names."""
+    if service in _gpu_note_given or service.gpu_view(running=[]).gpus:
+        return
+    _gpu_note_given.add(service)
+    names = ", ".join(devices)
+    print(f"Note: NVML sees no GPU here, so labcontainer cannot check --gpus; using the CDI device(s) {names} as configured.")
 
 
 def _attach(service: LabService, info: ContainerInfo, *, remove: bool) -> ExitStatus:
@@ -94,9 +111,12 @@ def _attach(service: LabService, info: ContainerInfo, *, remove: bool) -> ExitSt
             file=sys.stderr,
         )
         return ExitStatus(exit_code=-1, container=info.name)
+    # The lines above were stdout and stderr merged, as they came; read once more, apart,
+    # so the result holds both as `exec`'s does.
+    stdout, stderr = service.output(info.id)
     if remove:
         service.remove(info.id, force=True)
-    return ExitStatus(exit_code=code, container=info.name)
+    return ExitStatus(exit_code=code, stdout=stdout, stderr=stderr, container=info.name)
 
 
 ps = subcommand("ps", "List containers (running ones; -a for all).")
@@ -174,7 +194,9 @@ def _each(names: list[str], action: Callable[[str], None]) -> None:
     if len(failures) == 1:
         raise failures[0]
     if failures:
-        raise LabContainerError("\n".join(str(f) for f in failures))
+        combined = LabContainerError("\n".join(str(f) for f in failures))
+        combined.http_status = max(f.http_status for f in failures)  # whose fault, for the magic
+        raise combined
 
 
 def _names(name: str, summary: str) -> argparse.ArgumentParser:
@@ -183,11 +205,37 @@ def _names(name: str, summary: str) -> argparse.ArgumentParser:
     return parser
 
 
+#: How long a stop may take before we say what it waits for (most take well under this).
+STOP_NOTE_AFTER = 1.0
+
+
+def _stopping(name: str, action: Callable[[], None], seconds: Callable[[], int]) -> None:
+    """Run a stop (or a forced rm); if NAME has not stopped after a moment, it is ignoring
+    SIGTERM and Podman waits out its timeout: say so rather than hang in silence."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labcontainer-stop")
+    try:
+        future = pool.submit(action)
+        if not wait([future], timeout=STOP_NOTE_AFTER).done:
+            try:
+                until = f"up to {seconds()} s"
+            except LabContainerError:  # it may be gone by now; the stop's own result says
+                until = "out its stop timeout"
+            print(f"Waiting {until} for {name} to stop, then SIGKILL (it has not exited on SIGTERM).", flush=True)
+        future.result()  # the stop's own failure, if any, raised here
+    finally:
+        pool.shutdown(wait=False)  # after Ctrl-C the stop goes on; Podman finishes it anyway
+
+
+def _stop(service: LabService, name: str, time: int | None) -> None:
+    seconds = service.stop_timeout(name) if time is None else time
+    _stopping(name, lambda: service.stop(name, timeout=seconds), lambda: seconds)
+
+
 start = _names("start", "Start stopped containers.")
 start.runs(lambda service, args: _each(args.names, service.start))
 stop = _names("stop", "Stop running containers (SIGTERM, then SIGKILL).")
-stop.add_argument("-t", "--time", type=non_negative_int, default=10, help="seconds to wait before SIGKILL (default 10)")
-stop.runs(lambda service, args: _each(args.names, lambda n: service.stop(n, timeout=args.time)))
+stop.add_argument("-t", "--time", type=non_negative_int, help="seconds to wait before SIGKILL (default: the container's stop timeout, usually 10)")
+stop.runs(lambda service, args: _each(args.names, lambda n: _stop(service, n, args.time)))
 restart = _names("restart", "Restart containers.")
 restart.runs(lambda service, args: _each(args.names, service.restart))
 kill = _names("kill", "Send a signal (default SIGKILL) to containers.")
@@ -207,7 +255,19 @@ def do_kill(service: LabService, args: argparse.Namespace) -> Any:
 rm = _names("rm", "Remove containers you name (-f: even running ones).")
 rm.add_argument("-f", "--force", action="store_true", help="stop running containers first")
 rm.add_argument("-v", "--volumes", action="store_true", help="also remove their anonymous volumes")
-rm.runs(lambda service, args: _each(args.names, lambda n: service.remove(n, force=args.force, volumes=args.volumes)))
+
+
+@rm.runs
+def do_rm(service: LabService, args: argparse.Namespace) -> Any:
+    def remove(name: str) -> None:
+        if not args.force:
+            service.remove(name, volumes=args.volumes)
+            return
+        # rm -f stops a running container first, waiting out its stop timeout if need be.
+        _stopping(name, lambda: service.remove(name, force=True, volumes=args.volumes), lambda: service.stop_timeout(name))
+
+    _each(args.names, remove)
+
 
 inspect = subcommand("inspect", "Podman's full description of a container.")
 inspect.add_argument("name", help="container name or id")
