@@ -178,6 +178,7 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
             uid=os.getuid(),
             gid=os.getgid(),
             ipykernel_bundle=launch.ipykernel_bundle_dir() if config.inject_ipykernel else None,
+            notebook=launch_env.get("JPY_SESSION_NAME"),
         )
 
     def _remove_stale_container(self, name: str) -> None:

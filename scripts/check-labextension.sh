@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# The side panel's own checks: the TypeScript REST types match rest_schema.json (generated,
-# never edited by hand), eslint passes, and the jest unit tests of the model and views pass.
+# The side panel's own checks: the TypeScript REST types match rest_schema.json and the Help
+# text matches the README (both generated, never edited by hand), the TypeScript compiles
+# (sources and tests), eslint passes, and the jest unit tests of the model and views pass.
 #   ./scripts/check-labextension.sh [VENV]
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 VENV=${1:-${LABCONTAINER_VENV:-/opt/labcontainer/venv}}
 cd "$REPO/labextension"
 [ -d node_modules ] || "$VENV/bin/jlpm" install >&2
-echo "==> labextension: generated types match the schema, eslint, jest"
+echo "==> labextension: generated types and help match schema and README, tsc, eslint, jest"
 "$VENV/bin/jlpm" check:types
+"$VENV/bin/jlpm" check:help
+"$VENV/bin/jlpm" typecheck
 "$VENV/bin/jlpm" lint
 "$VENV/bin/jlpm" test --ci

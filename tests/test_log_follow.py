@@ -57,6 +57,26 @@ def test_follow_starts_from_the_tail_and_stops_after_the_final_read():
     assert list(follow_lines(read, lambda: False, tail=2, keep_timestamps=True)) == full[-2:]
 
 
+def test_follow_from_a_tail_that_cuts_a_second_gives_no_line_twice():
+    # Podman's stamps have whole seconds here: a tail of 2 out of 5 lines written in one
+    # second, then the next read from that second returns all 5 again (seen through the
+    # REST stream as a repeated line).
+    log = [f"1970-01-01T00:00:04Z old{i}" for i in range(3)] + [f"1970-01-01T00:00:05Z same{i}" for i in range(5)]
+    states = iter([True, False])
+
+    def is_running() -> bool:
+        running = next(states)
+        if not running:
+            log.append("1970-01-01T00:00:05Z new")  # written in the same second, after the tail was read
+        return running
+
+    def read(tail, since):
+        rows = log if tail == "all" else log[-tail:]
+        return [r for r in rows if since is None or parse_log_timestamp(r.split()[0]) >= since * 10**9]
+
+    assert list(follow_lines(read, is_running, tail=2, interval=0)) == ["same3", "same4", "new"]
+
+
 def test_timestamped_records_of_one_long_line_are_joined():
     frames = ["T1 abc", "T2 def\n", "T3 x\nT3 y\n"[0:5], "T4 tail"]
     assert list(_timestamped_lines(frames)) == ["T1 abcdef", "T3 x", "T4 tail"]

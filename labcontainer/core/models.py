@@ -18,6 +18,9 @@ LABEL_PURPOSE = "org.labcontainer.purpose"  # "container" or "kernel"
 LABEL_OWNER = "org.labcontainer.owner"  # the user name that asked for it
 LABEL_GPUS = "org.labcontainer.gpus"  # comma-separated CDI device names
 LABEL_KERNEL_ID = "org.labcontainer.kernel-id"
+#: On a kernel's container: the notebook it was started for (Jupyter's JPY_SESSION_NAME), so
+#: any front-end can say "kernel of train.ipynb" without asking the server.
+LABEL_NOTEBOOK = "org.labcontainer.notebook"
 PURPOSE_CONTAINER = "container"
 PURPOSE_KERNEL = "kernel"
 

@@ -53,12 +53,17 @@ def follow_lines(
     stop = stop or threading.Event()
     last_ns: int | None = None
     given_at_last = 0  # lines already given that carry exactly last_ns
+    hidden_at_last = 0  # lines before the tail that carry the same stamp as its last line
     first = True
     while not stop.is_set():
         running = is_running()  # asked before reading: a stopped container's read is final
         since = None if last_ns is None else last_ns // 1_000_000_000
         seen_at_last = 0
-        for line in read(tail if first else "all", since):
+        if first and isinstance(tail, int):
+            lines, hidden_at_last = _read_tail(read, tail)
+        else:
+            lines = read(tail if first else "all", since)
+        for line in lines:
             parsed = split_timestamp(line)
             if parsed is None:
                 continue
@@ -73,9 +78,29 @@ def follow_lines(
             else:
                 last_ns, given_at_last, seen_at_last = ns, 1, 1
             yield line if keep_timestamps else text
+        if first:
+            given_at_last += hidden_at_last  # the next read, from that second, returns them again
         first = False
         if not running or stop.wait(interval):
             return
+
+
+def _read_tail(read: Reader, tail: int) -> tuple[list[str], int]:
+    """The last ``tail`` timestamped lines, and how many lines before them carry the same
+    stamp as the last one. Podman's stamps have whole seconds here, so a tail can cut a
+    second in two; when the whole read shares one stamp, read more until it does not (or
+    the log is exhausted) to count them."""
+    asked = tail
+    while True:
+        stamped = [(parsed[0], line) for line in read(asked, None) if (parsed := split_timestamp(line)) is not None]
+        window = stamped[max(len(stamped) - tail, 0) :]
+        if not window:
+            return [], 0
+        last = window[-1][0]
+        hidden = sum(1 for ns, _ in stamped[: len(stamped) - len(window)] if ns == last)
+        if len(stamped) < asked or stamped[0][0] != last:
+            return [line for _, line in window], hidden
+        asked *= 2
 
 
 def demux(chunks: Iterable[bytes]) -> Iterator[tuple[str, str]]:

@@ -30,7 +30,7 @@ from ..core.errors import (
 )
 from ..core.specs import host_folder_missing
 
-_STATFS_RE = re.compile(r"statfs (/[^:\n]*): no such file or directory")
+_STATFS_RE = re.compile(r"statfs (/[^:\n]*): (no such file or directory|permission denied)")
 _NO_USER_RE = re.compile(r"unable to find user ([^:\s]+)")
 _CDI_RE = re.compile(r"(?:unresolvable CDI devices?|CDI device|unknown device)[^\n]*?((?:[\w.-]+/[\w.-]+=[\w.-]+[ ,]*)+)")
 
@@ -64,9 +64,16 @@ def translate(exc: BaseException, *, container: str | None = None, image: str | 
         return NameInUse(container or _quoted(text) or "?", detail=text)
     if "no such container" in lower or (isinstance(exc, podman_errors.NotFound) and container):
         return ContainerNotFound(container or _quoted(text) or "?", detail=text)
-    missing = _STATFS_RE.search(text)
-    if missing:
-        return host_folder_missing(missing.group(1), detail=text)
+    folder = _STATFS_RE.search(text)
+    if folder and folder.group(2) == "no such file or directory":
+        return host_folder_missing(folder.group(1), detail=text)
+    if folder:
+        return InvalidSpec(
+            f"Podman may not read the host folder '{folder.group(1)}', so no container was created.",
+            hint="A rootless Podman runs as you: the folder and its parents must be readable by you.",
+            detail=text,
+            quote=True,
+        )
     user = _NO_USER_RE.search(text)
     if user:
         return InvalidSpec(f"There is no user '{user.group(1)}' in {_the(container)}.", hint="Give a user the image has, or a uid[:gid].", detail=text, quote=True)

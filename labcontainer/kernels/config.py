@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ..core.errors import InvalidSpec
-from ..core.models import LABEL_KERNEL_ID, PURPOSE_KERNEL, ContainerSpec, PortSpec, VolumeSpec
+from ..core.models import LABEL_KERNEL_ID, LABEL_NOTEBOOK, PURPOSE_KERNEL, ContainerSpec, PortSpec, VolumeSpec
 from ..core.specs import parse_env, parse_gpus, parse_size, parse_volume
 
 #: Labels labcontainer sets itself; a kernelspec may not override them (clean-up and
@@ -127,6 +127,7 @@ class KernelContainerConfig:
         uid: int,
         gid: int,
         ipykernel_bundle: str | None = None,
+        notebook: str | None = None,
     ) -> ContainerSpec:
         """The container for one kernel start. ``env`` is what the launch adds (session
         name...); ``gpu_devices`` are already-resolved CDI names."""
@@ -159,7 +160,7 @@ class KernelContainerConfig:
             # Files written in the work folder must belong to the user on the host.
             userns="keep-id" if rootless else None,
             user=None if rootless else f"{uid}:{gid}",
-            labels={**self.labels, LABEL_KERNEL_ID: kernel_id},
+            labels={**self.labels, LABEL_KERNEL_ID: kernel_id, **({LABEL_NOTEBOOK: notebook} if notebook else {})},
             purpose=PURPOSE_KERNEL,
         )
 

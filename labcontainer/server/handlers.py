@@ -11,13 +11,18 @@ from typing import Any
 
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
+from tornado.iostream import StreamClosedError
 
 from ..core.errors import InvalidSpec, LabContainerError
 from ..kernels import kernelspecs
 from ..kernels.config import KernelContainerConfig
 from ..service import CONTAINER_ACTIONS, AsyncLabService, LabService
 from . import kernel_containers
+from .logstream import LogFollower
 from .schema import parse_body
+
+NDJSON = "application/x-ndjson; charset=utf-8"
+INTERNAL_ERROR = "labcontainer hit an unexpected error; the server log has the details."
 
 
 class BaseHandler(APIHandler):
@@ -34,7 +39,7 @@ class BaseHandler(APIHandler):
         elif isinstance(exc, tornado.web.HTTPError):
             kind, message = "HTTPError", exc.log_message or self._reason
         else:
-            kind, message = "InternalError", "labcontainer hit an unexpected error; the server log has the details."
+            kind, message = "InternalError", INTERNAL_ERROR
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"error": {"kind": kind, "message": message}}))
 
@@ -106,13 +111,56 @@ class ContainerHandler(BaseHandler):
 
 
 class LogsHandler(BaseHandler):
+    """The last lines of a container's log as JSON, or with ``follow=1`` a stream of them."""
+
+    _follower: LogFollower | None = None
+    _client_gone = False
+
     @tornado.web.authenticated
     async def get(self, name: str) -> None:
         tail_text = self.get_argument("tail", "200")
         if not tail_text.isdigit() or not 0 < int(tail_text) <= 100_000:
             raise InvalidSpec(f"Bad tail '{tail_text}'.", hint="Use tail=N with 1 <= N <= 100000.")
+        if self.get_argument("follow", "0") in ("1", "true"):
+            await self._follow(name, int(tail_text))
+            return
         lines = await self.service.logs(name, tail=int(tail_text))
         self.finish({"lines": lines})
+
+    async def _follow(self, name: str, tail: int) -> None:
+        """Newline-delimited JSON (rest_schema.json: LogsStreamRecord): ``{"lines": [...]}``
+        records as the log grows, then ``{"end": true}`` when the container stops, or one
+        ``{"error": {...}}``. A blank line now and then keeps a quiet stream open."""
+        await self.service.get(name)  # a missing container is a plain 404 JSON answer, before any stream
+        self.set_header("Content-Type", NDJSON)
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("X-Accel-Buffering", "no")  # a reverse proxy passes each record on at once
+        labservice: LabService = self.settings["labcontainer"]
+        self._follower = follower = LogFollower(labservice, name, tail=tail)
+        last: dict[str, Any] = {"end": True}
+        try:
+            await self.flush()  # the headers: the client knows at once that the stream is open
+            async for lines in follower.batches():
+                self.write(json.dumps({"lines": lines}) + "\n" if lines else "\n")
+                await self.flush()
+        except StreamClosedError:
+            return  # the client went away; `finally` stops the follower
+        except LabContainerError as exc:
+            last = {"error": {"kind": exc.kind, "message": str(exc)}}
+        except Exception:
+            self.log.exception("labcontainer: following the log of %s failed", name)
+            last = {"error": {"kind": "InternalError", "message": INTERNAL_ERROR}}
+        finally:
+            follower.stop()
+        if not self._client_gone:
+            self.finish(json.dumps(last) + "\n", set_content_type=NDJSON)
+
+    def on_connection_close(self) -> None:
+        # The browser closed the logs view (or the tab): the follower thread must not go on.
+        self._client_gone = True
+        if self._follower is not None:
+            self._follower.stop()
+        super().on_connection_close()
 
 
 class GpusHandler(BaseHandler):

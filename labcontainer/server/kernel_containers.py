@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.models import LABEL_KERNEL_ID, PURPOSE_KERNEL, ContainerInfo
+from ..core.models import LABEL_KERNEL_ID, LABEL_NOTEBOOK, PURPOSE_KERNEL, ContainerInfo
 
 KERNEL_CONTAINER_PREFIX = "lc-kernel-"
 
@@ -35,7 +35,8 @@ async def describe(containers: list[ContainerInfo], kernel_manager: Any, session
         data = info.to_json()
         kernel_id = kernel_id_of(info)
         if kernel_id:
-            data["kernel"] = {"id": kernel_id, "ours": kernel_id in kernel_manager, "notebook": notebooks.get(kernel_id)}
+            notebook = notebooks.get(kernel_id) or info.labels.get(LABEL_NOTEBOOK)
+            data["kernel"] = {"id": kernel_id, "ours": kernel_id in kernel_manager, "notebook": notebook}
         answer.append(data)
     return answer
 

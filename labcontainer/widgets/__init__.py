@@ -1,7 +1,8 @@
 """The ipywidgets container panel: ``labcontainer.panel()`` or ``%container panel``.
 
-panel.py is the view (a VBox wired in ``__init__``); model.py holds the pure helpers
-(containers → rows, GPU bars, the bounded log buffer).
+panel.py is the view (a VBox wired in ``__init__``) made of runform.py (the Run form) and
+logview.py (the Logs box); layout.py keeps labels whole in a narrow notebook; model.py holds
+the pure helpers (containers → rows, GPU bars, the bounded log buffer).
 """
 
 from __future__ import annotations

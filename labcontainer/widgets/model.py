@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterable
+from pathlib import PurePath
 
-from ..core.models import ContainerInfo, GpuView, is_active
+from ..core.models import LABEL_NOTEBOOK, PURPOSE_KERNEL, ContainerInfo, GpuView, is_active
 from ..core.timefmt import describe_duration
 
 
@@ -24,6 +25,8 @@ class Row:
     can_stop: bool
     can_restart: bool
     can_remove: bool
+    #: For a container kernel's container: what it serves ("kernel of train.ipynb"), else "".
+    kernel: str = ""
 
 
 def rows_from(containers: Iterable[ContainerInfo], now: datetime | None = None) -> list[Row]:
@@ -47,9 +50,17 @@ def rows_from(containers: Iterable[ContainerInfo], now: datetime | None = None) 
                 can_restart=running,
                 # Like `podman rm` without -f: a running container must be stopped first.
                 can_remove=not active,
+                kernel=_kernel_words(c),
             )
         )
     return rows
+
+
+def _kernel_words(c: ContainerInfo) -> str:
+    if c.purpose != PURPOSE_KERNEL:
+        return ""
+    notebook = c.labels.get(LABEL_NOTEBOOK)
+    return f"kernel of {PurePath(notebook).name}" if notebook else "a container kernel"
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import html
 import threading
-import time
-from typing import Callable
+from collections.abc import Callable
 
 import ipywidgets as widgets
 
 from ..core.errors import LabContainerError, ServiceUnavailable
 from ..core.models import GpuView
 from ..service import ContainerAction, LabService
+from .layout import fit_layout, wrapping_row
+from .logview import LogView
 from .model import LogBuffer, Row, gpu_bars, rows_from
+from .runform import RunForm
 
 FILTERS = {"labcontainer only": "labcontainer", "all of mine": "mine"}
 POLL_SECONDS = 5.0
@@ -29,12 +31,8 @@ class ContainerPanel(widgets.VBox):
         self._service = service
         self._closed = threading.Event()
         self._refresh_lock = threading.Lock()
-        self._log_buffer = LogBuffer(log_limit)
-        self._log_follower: threading.Thread | None = None
-        self._log_stop = threading.Event()  # set: the current follower ends, even on a quiet log
         self.rows: list[Row] = []
         self.refresh_count = 0
-        self.selected: str | None = None
         self._pending_removal: str | None = None
         self._row_cache: dict[str, tuple[Row, widgets.HBox]] = {}
 
@@ -42,28 +40,29 @@ class ContainerPanel(widgets.VBox):
         self._status = widgets.HTML()
         self._filter = widgets.ToggleButtons(options=list(FILTERS), value="all of mine", description="Show")
         self._filter.observe(lambda _change: self._safely(self.refresh), names="value")
-        self._refresh_button = widgets.Button(description="Refresh", icon="refresh")
+        self._refresh_button = widgets.Button(description="Refresh", icon="refresh", layout=fit_layout())
         self._refresh_button.on_click(lambda _b: self._safely(self.refresh))
         self._rows_box = widgets.VBox()
-        self._confirm_box = widgets.HBox(layout=widgets.Layout(display="none"))
+        self._confirm_box = widgets.HBox(layout=widgets.Layout(display="none", flex_flow="row wrap", align_items="center"))
         self._gpu_box = widgets.VBox()
-        self._log_title = widgets.HTML("<b>Logs</b>: click <i>Logs</i> on a row")
-        self._log_view = widgets.Textarea(disabled=True, layout=widgets.Layout(width="100%", height="160px"))
-        self._run_form = self._build_run_form()
+        self._form = RunForm()
+        self._form.run_button.on_click(lambda _b: self._safely(self.run_from_form))
+        # The form's parts under the names tests and scripts have used.
+        self._image, self._gpu_choices, self._run_button = self._form.image, self._form.gpu_choices, self._form.run_button
+        self._log = LogView(service, limit=log_limit, on_error=self._set_status)
         super().__init__(
             [
                 widgets.HTML("<h3 style='margin:4px 0'>Containers</h3>"),
                 self._banner,
-                widgets.HBox([self._filter, self._refresh_button]),
+                wrapping_row([self._filter, self._refresh_button]),
                 self._rows_box,
                 self._confirm_box,
                 self._status,
                 widgets.HTML("<b>GPUs</b>"),
                 self._gpu_box,
                 widgets.HTML("<b>Run a container</b>"),
-                self._run_form,
-                self._log_title,
-                self._log_view,
+                self._form,
+                self._log,
             ]
         )
         self._safely(self.refresh)
@@ -110,9 +109,7 @@ class ContainerPanel(widgets.VBox):
         except ServiceUnavailable as exc:
             self._show_banner(str(exc))
             return
-        self._image.options = names
-        if names and self._image.value not in names:
-            self._image.value = names[0]
+        self._form.set_images(names)
 
     def _show_banner(self, message: str) -> None:
         self._banner.value = (
@@ -143,7 +140,7 @@ class ContainerPanel(widgets.VBox):
 
     def close(self) -> None:
         self._closed.set()
-        self._log_stop.set()
+        self._log.stop()
         super().close()
 
     # -- rows -------------------------------------------------------------------------------
@@ -161,8 +158,9 @@ class ContainerPanel(widgets.VBox):
         return box
 
     def _row_widget(self, row: Row) -> widgets.HBox:
+        kernel = f"<br><small>{html.escape(row.kernel)}</small>" if row.kernel else ""
         cells = [
-            widgets.HTML(f"<b>{html.escape(row.name)}</b>", layout=widgets.Layout(width="170px")),
+            widgets.HTML(f"<b>{html.escape(row.name)}</b>{kernel}", layout=widgets.Layout(width="170px")),
             widgets.HTML(html.escape(row.image), layout=widgets.Layout(width="230px")),
             widgets.HTML(html.escape(row.status), layout=widgets.Layout(width="190px")),
             widgets.HTML(f"GPU {html.escape(row.gpus)}", layout=widgets.Layout(width="70px")),
@@ -170,27 +168,33 @@ class ContainerPanel(widgets.VBox):
         ]
         buttons = [
             self._button("Start", "play", row.can_start, lambda: self._act("start", row.name)),
-            self._button("Stop", "stop", row.can_stop, lambda: self._act("stop", row.name)),
-            self._button("Restart", "repeat", row.can_restart, lambda: self._act("restart", row.name)),
+            self._button("Stop", "stop", row.can_stop, lambda: self._act_on(row, "stop")),
+            self._button("Restart", "repeat", row.can_restart, lambda: self._act_on(row, "restart")),
             self._button("Remove", "trash", row.can_remove, lambda: self._ask_removal(row.name)),
             self._button("Logs", "file-text", True, lambda: self.show_logs(row.name)),
         ]
-        box = widgets.HBox(cells + buttons)
+        # The buttons go on as one group, to a next line when the notebook is narrow,
+        # rather than being squeezed to "Res…" beside the fixed-width cells.
+        box = wrapping_row(cells + [wrapping_row(buttons)])
         box.container_name = row.name
         box.buttons = {b.description: b for b in buttons}
         return box
 
     def _button(self, label: str, icon: str, enabled: bool, action: Callable[[], None]) -> widgets.Button:
-        button = widgets.Button(description=label, icon=icon, disabled=not enabled, layout=widgets.Layout(width="90px"))
+        button = widgets.Button(description=label, icon=icon, disabled=not enabled, layout=fit_layout())
         button.on_click(lambda _b: self._safely(action))
         return button
 
-    def row_buttons(self, name: str) -> dict[str, widgets.Button]:
-        """The buttons of one container's row (for tests and scripting)."""
+    def row_widget(self, name: str) -> widgets.HBox:
+        """One container's row (for tests and scripting)."""
         for box in self._rows_box.children:
             if getattr(box, "container_name", None) == name:
-                return box.buttons
+                return box
         raise KeyError(name)
+
+    def row_buttons(self, name: str) -> dict[str, widgets.Button]:
+        """The buttons of one container's row (for tests and scripting)."""
+        return self.row_widget(name).buttons
 
     def _act(self, action: ContainerAction, name: str) -> None:
         self._set_status(f"{action} {name}…")
@@ -198,79 +202,82 @@ class ContainerPanel(widgets.VBox):
         self._set_status(f"{action}: {name} done")
         self.refresh()
 
+    def _act_on(self, row: Row, action: ContainerAction) -> None:
+        """Stop/Restart; a container kernel's container only after asking: its notebook loses
+        its variables (the kernel then restarts in a fresh container by itself)."""
+        if not row.kernel:
+            self._act(action, row.name)
+            return
+        question = (f"<b>{html.escape(row.name)}</b> runs {html.escape(row.kernel)}. {action.capitalize()} it? "
+                    "The kernel restarts in a fresh container and its variables are lost. ")
+        self._ask(question, f"Yes, {action} it", lambda: self._act(action, row.name), cancelled=f"{action} cancelled")
+
     def _ask_removal(self, name: str) -> None:
         self._pending_removal = name
-        yes = widgets.Button(description=f"Yes, remove {name}", button_style="danger", layout=widgets.Layout(width="auto"))
-        no = widgets.Button(description="Cancel")
-        yes.on_click(lambda _b: self._safely(self._confirm_removal))
-        no.on_click(lambda _b: self._safely(self._cancel_removal))
-        self._confirm_box.children = [widgets.HTML(f"Remove container <b>{html.escape(name)}</b>? This cannot be undone. "), yes, no]
+        self._ask(f"Remove container <b>{html.escape(name)}</b>? This cannot be undone. ", f"Yes, remove {name}",
+                  self._confirm_removal, cancelled="removal cancelled")
+
+    def _ask(self, question: str, yes_label: str, action: Callable[[], None], *, cancelled: str) -> None:
+        yes = widgets.Button(description=yes_label, button_style="danger", layout=fit_layout())
+        no = widgets.Button(description="Cancel", layout=fit_layout())
+        yes.on_click(lambda _b: self._safely(self._answered(action)))
+        no.on_click(lambda _b: self._safely(self._answered(lambda: self._cancel(cancelled))))
+        self._confirm_box.children = [widgets.HTML(question), yes, no]
         self._confirm_box.layout.display = "flex"
         self.confirm_buttons = {"yes": yes, "no": no}
 
+    def _answered(self, action: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            self._confirm_box.layout.display = "none"
+            action()
+
+        return run
+
     def _confirm_removal(self) -> None:
         name, self._pending_removal = self._pending_removal, None
-        self._confirm_box.layout.display = "none"
         if name:
             self._service.remove(name)
+            if self._log.name == name:  # its logs are gone with it: stop following, empty the box
+                self._log.clear()
             self._set_status(f"removed {name}")
             self.refresh()
 
-    def _cancel_removal(self) -> None:
+    def _cancel(self, words: str) -> None:
         self._pending_removal = None
-        self._confirm_box.layout.display = "none"
-        self._set_status("removal cancelled")
+        self._set_status(words)
 
     # -- logs ---------------------------------------------------------------------------------
 
     @property
     def log_text(self) -> str:
-        return self._log_view.value
+        """The text the Logs box shows."""
+        return self._log.shown_text
 
     @property
     def log_buffer(self) -> LogBuffer:
-        return self._log_buffer
+        return self._log.buffer
+
+    @property
+    def log_view(self) -> LogView:
+        return self._log
+
+    @property
+    def selected(self) -> str | None:
+        """The container whose logs are shown."""
+        return self._log.name
 
     def show_logs(self, name: str, *, follow: bool = True, tail: int | None = 200) -> threading.Thread:
-        """Show the last lines of ``name`` (``tail=None``: read them all) and follow new ones
-        in the background; only the buffer's last ``log_limit`` lines are kept. The previous
-        follower is stopped first, so each click leaves one follower, not one more."""
-        self._log_stop.set()
-        self._log_stop = stop = threading.Event()
-        self.selected = name
-        self._log_buffer.clear()
-        self._log_title.value = f"<b>Logs of {html.escape(name)}</b> (last {self._log_buffer.limit} lines kept)"
-
-        def follow_logs() -> None:
-            pending: list[str] = []
-            last_flush = 0.0
-            try:
-                for line in self._service.logs(name, tail=tail, follow=follow, stop=stop):
-                    if stop.is_set():
-                        return
-                    pending.append(line)
-                    # Update the browser at most ~5 times a second, however chatty the container.
-                    if time.monotonic() - last_flush > 0.2:
-                        self._log_buffer.extend(pending)
-                        pending.clear()
-                        self._log_view.value = self._log_buffer.text()
-                        last_flush = time.monotonic()
-            except LabContainerError as exc:
-                self._set_status(str(exc))
-            if not stop.is_set():
-                self._log_buffer.extend(pending)
-                self._log_view.value = self._log_buffer.text()
-
-        self._log_follower = threading.Thread(target=follow_logs, name="labcontainer-logs", daemon=True)
-        self._log_follower.start()
-        return self._log_follower
+        """Show the last lines of ``name`` (``tail=None``: all) and follow new ones in the
+        background (one follower at a time); returns the follower thread."""
+        return self._log.show(name, follow=follow, tail=tail)
 
     # -- GPUs ----------------------------------------------------------------------------------
 
     def _render_gpus(self, view: GpuView) -> None:
-        if not view.available:
-            self._gpu_box.children = [widgets.HTML(f"<i>{html.escape(view.reason or 'No GPUs')}</i>")]
-            self._gpu_choices.children = []
+        if not view.available or not view.gpus:
+            reason = view.reason or "NVML answers, but this machine has no GPUs."
+            self._gpu_box.children = [widgets.HTML(f"<i>{html.escape(reason)}</i>")]
+            self._form.set_gpus([])
             return
         bars = gpu_bars(view)
         children = []
@@ -280,67 +287,52 @@ class ContainerPanel(widgets.VBox):
             children.append(widgets.HBox([widgets.HTML(f"<b>{html.escape(bar.label)}</b>", layout=widgets.Layout(width="220px")),
                                           memory, utilization, widgets.HTML(f"used by: {html.escape(bar.users)}")]))
         self._gpu_box.children = children
-        checked = {c.description: c.value for c in self._gpu_choices.children}
-        self._gpu_choices.children = [
-            widgets.Checkbox(value=checked.get(label, False), description=label, indent=False, layout=widgets.Layout(width="auto"))
-            for label in (f"GPU {b.index}{' (free)' if b.free else ''}" for b in bars)
-        ]
+        self._form.set_gpus([f"GPU {b.index}{' (free)' if b.free else ''}" for b in bars])
 
     # -- run form ------------------------------------------------------------------------------
 
-    def _build_run_form(self) -> widgets.VBox:
-        self._image = widgets.Dropdown(description="image", options=[])
-        self._name = widgets.Text(description="name", placeholder="optional")
-        self._gpu_choices = widgets.HBox()
-        self._volume = widgets.Text(description="volume", placeholder="/host/path:/container/path[:ro]")
-        self._command = widgets.Text(description="command", placeholder="e.g. sleep infinity")
-        self._detach = widgets.Checkbox(value=True, description="detached", indent=False)
-        self._run_button = widgets.Button(description="Run", button_style="primary", icon="rocket")
-        self._run_progress = widgets.FloatProgress(value=0, min=0, max=1, layout=widgets.Layout(display="none", width="200px"))
-        self._run_button.on_click(lambda _b: self._safely(self.run_from_form))
-        return widgets.VBox([widgets.HBox([self._image, self._name]), widgets.HBox([widgets.HTML("GPUs:"), self._gpu_choices]),
-                             self._volume, self._command, widgets.HBox([self._detach, self._run_button, self._run_progress])])
+    @property
+    def form(self) -> RunForm:
+        return self._form
 
-    def set_form(self, *, image: str | None = None, name: str = "", gpus: tuple[int, ...] = (), volume: str = "", command: str = "") -> None:
-        """Fill the Run form as a user would (used by tests and scripts)."""
-        if image is not None:
-            if image not in self._image.options:
-                self._image.options = list(self._image.options) + [image]
-            self._image.value = image
-        self._name.value = name
-        self._volume.value = volume
-        self._command.value = command
-        for box in self._gpu_choices.children:
-            box.value = any(box.description.split()[1] == str(i) for i in gpus)
+    def set_form(self, *, image: str | None = None, name: str = "", gpus: tuple[int, ...] = (), volumes: str = "",
+                 env: str = "", command: str = "", detach: bool = True) -> None:
+        """Fill the Run form as a user would (for tests and scripts); volumes and env one per line."""
+        self._form.fill(image=image, name=name, gpus=gpus, volumes=volumes, env=env, command=command, detach=detach)
 
     def run_from_form(self) -> None:
-        import shlex
-
-        gpus = [box.description.split()[1] for box in self._gpu_choices.children if box.value]
-        try:
-            command = shlex.split(self._command.value)
-        except ValueError as exc:
-            self._set_status(f"Cannot read the command: {exc}")
-            return
-        spec = self._service.build_spec(
-            self._image.value or "",
-            command,
-            name=self._name.value.strip() or None,
-            volumes=[self._volume.value.strip()] if self._volume.value.strip() else [],
-            gpus=",".join(gpus) if gpus else None,
-        )
-        self._run_progress.layout.display = "block"
-        self._run_progress.bar_style = "info"
-        self._run_progress.value = 0.3
+        spec = self._form.spec(self._service)
+        self._form.busy(True)
         self._set_status(f"starting a container from {spec.image}…")
         try:
             info = self._service.run(spec)
         finally:
-            self._run_progress.layout.display = "none"
-        self._set_status(f"started {info.name}")
+            self._form.busy(False)
         self.refresh()
-        if not self._detach.value:
-            self.show_logs(info.name)
+        if self._form.detach.value:
+            self._set_status(f"started {info.name}")
+            return
+        self._set_status(f"started {info.name}; its output is in the Logs box below")
+        self.show_logs(info.name, tail=None)
+        self._await_exit(info.name)
+
+    def _await_exit(self, name: str) -> threading.Thread:
+        """Like an attached `podman run`: wait for the container to exit, then say how."""
+
+        def wait() -> None:
+            try:
+                code = self._service.wait(name)
+            except LabContainerError:
+                return  # removed meanwhile, or Podman went away: the banner or the Remove says so
+            if self._closed.is_set():
+                return
+            self._set_status(f"{name} exited with code {code}")
+            self._log.mark_exited(name, code)
+            self._safely(self.refresh)
+
+        waiter = threading.Thread(target=wait, name="labcontainer-wait", daemon=True)
+        waiter.start()
+        return waiter
 
     # -- errors ----------------------------------------------------------------------------------
 

@@ -19,6 +19,8 @@ import {
   KernelspecCreate,
   KernelspecsAnswer,
   LogsAnswer,
+  LogsEnd,
+  LogsStreamRecord,
   Status
 } from './generated/rest';
 
@@ -51,6 +53,127 @@ export async function removeContainer(name: string, force = false): Promise<void
 export async function containerLogs(name: string, tail = 200): Promise<string[]> {
   const data = await request('GET', ['containers', name, 'logs'], { tail: String(tail) });
   return expect(data, isLogsAnswer, 'GET containers/{name}/logs', '{"lines": [...]}').lines;
+}
+
+/** How a followed log ended: the container stopped ('ended'), or the caller aborted. */
+export type FollowEnd = 'ended' | 'aborted';
+
+export interface IFollowOptions {
+  /** The last lines to send first (1..100000). */
+  tail: number;
+  /** Abort to stop following; the server then stops its follower. */
+  signal: AbortSignal;
+  /** Called with each batch of lines as they arrive, in order. */
+  onLines: (lines: string[]) => void;
+}
+
+/**
+ * Follow a container's log (GET containers/{name}/logs?follow=1, newline-delimited JSON):
+ * resolves when the container stopped or the signal aborted; rejects with ApiError when
+ * the server reports a failure or the stream is cut off.
+ */
+export async function followLogs(name: string, options: IFollowOptions): Promise<FollowEnd> {
+  const { signal, onLines } = options;
+  const query = { tail: String(options.tail), follow: '1' };
+  let response: Response;
+  try {
+    response = await send('GET', ['containers', name, 'logs'], query, undefined, signal);
+  } catch (error) {
+    if (signal.aborted) {
+      return 'aborted';
+    }
+    throw error;
+  }
+  if (!response.ok || !response.body) {
+    throw failure(response, await response.text());
+  }
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let pending = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) {
+        break;
+      }
+      pending += decoder.decode(value, { stream: true });
+      const records = pending.split('\n');
+      pending = records.pop() ?? '';
+      const lines: string[] = [];
+      let ended = false;
+      for (const text of records) {
+        const record = parseRecord(text);
+        if (record === null) {
+          continue; // a keep-alive
+        }
+        if ('lines' in record) {
+          for (const line of record.lines) {
+            lines.push(line); // not push(...): a batch can hold thousands of lines
+          }
+        } else if ('end' in record) {
+          ended = true;
+        } else {
+          onLines(lines);
+          throw new ApiError(record.error.message, record.error.kind, response.status);
+        }
+      }
+      if (lines.length > 0) {
+        onLines(lines);
+      }
+      if (ended) {
+        return 'ended';
+      }
+    }
+  } catch (error) {
+    if (signal.aborted) {
+      return 'aborted';
+    }
+    if (error instanceof ApiError) {
+      throw error;
+    }
+    throw cutOff(name);
+  } finally {
+    reader.releaseLock();
+  }
+  if (signal.aborted) {
+    return 'aborted';
+  }
+  throw cutOff(name);
+}
+
+function cutOff(name: string): ApiError {
+  return new ApiError(
+    `The log of ${name} stopped arriving before its end (the connection to the Jupyter server was cut). ` +
+      'Turn Follow off and on to read it again.',
+    'NetworkError',
+    0
+  );
+}
+
+/** One record of the stream; null for a keep-alive blank line. */
+function parseRecord(text: string): LogsStreamRecord | null {
+  if (text.trim() === '') {
+    return null;
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    data = undefined;
+  }
+  if (isLogsAnswer(data) || isLogsEnd(data)) {
+    return data;
+  }
+  if (isErrorBody(data)) {
+    const kind = isErrorKind(data.error.kind) ? data.error.kind : 'HTTPError';
+    return { error: { kind, message: data.error.message } };
+  }
+  throw new ApiError(
+    'A record of the log stream does not have the expected shape {"lines"}, {"end"} or {"error"}. ' +
+      'Are the labcontainer Python package and its JupyterLab extension the same version?',
+    'InternalError',
+    200
+  );
 }
 
 export async function getGpus(): Promise<GpuView> {
@@ -102,6 +225,34 @@ async function request(
   query?: Record<string, string>,
   body?: ContainerCreate | KernelspecCreate
 ): Promise<unknown> {
+  const response = await send(method, segments, query, body);
+  const text = await response.text();
+  if (!response.ok) {
+    throw failure(response, text);
+  }
+  let data: unknown = null;
+  if (text.length > 0) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      throw new ApiError(
+        `The server's answer to ${method} ${segments[0]} is not JSON.`,
+        'InternalError',
+        response.status
+      );
+    }
+  }
+  return data;
+}
+
+/** Send one request; an unreachable server becomes ApiError('NetworkError'). */
+async function send(
+  method: Method,
+  segments: string[],
+  query?: Record<string, string>,
+  body?: ContainerCreate | KernelspecCreate,
+  signal?: AbortSignal
+): Promise<Response> {
   const settings = ServerConnection.makeSettings();
   const path = segments.map(encodeURIComponent).join('/');
   const search = query ? URLExt.objectToQueryString(query) : '';
@@ -110,38 +261,30 @@ async function request(
   if (body !== undefined) {
     init.body = JSON.stringify(body);
   }
-  let response: Response;
+  if (signal !== undefined) {
+    init.signal = signal;
+  }
   try {
-    response = await ServerConnection.makeRequest(url, init, settings);
+    return await ServerConnection.makeRequest(url, init, settings);
   } catch {
     throw new ApiError('Cannot reach the Jupyter server. Is it still running?', 'NetworkError', 0);
   }
-  const text = await response.text();
+}
+
+/** A failed answer as ApiError: the server's kind and message when it sent them. */
+function failure(response: Response, text: string): ApiError {
   let data: unknown = null;
-  let parsed = true;
-  if (text.length > 0) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      parsed = false;
-    }
+  try {
+    data = text.length > 0 ? JSON.parse(text) : null;
+  } catch {
+    data = null;
   }
-  if (!response.ok) {
-    if (isErrorBody(data)) {
-      const kind = isErrorKind(data.error.kind) ? data.error.kind : 'HTTPError';
-      throw new ApiError(data.error.message, kind, response.status);
-    }
-    const reason = response.statusText ? ` ${response.statusText}` : '';
-    throw new ApiError(`The server answered ${response.status}${reason}.`, 'HTTPError', response.status);
+  if (isErrorBody(data)) {
+    const kind = isErrorKind(data.error.kind) ? data.error.kind : 'HTTPError';
+    return new ApiError(data.error.message, kind, response.status);
   }
-  if (!parsed) {
-    throw new ApiError(
-      `The server's answer to ${method} ${segments[0]} is not JSON.`,
-      'InternalError',
-      response.status
-    );
-  }
-  return data;
+  const reason = response.statusText ? ` ${response.statusText}` : '';
+  return new ApiError(`The server answered ${response.status}${reason}.`, 'HTTPError', response.status);
 }
 
 // ---------------------------------------------------------------------------
@@ -183,6 +326,7 @@ const isKernelspecAnswer = shaped<KernelspecAnswer>({
 const isLogsAnswer = shaped<LogsAnswer>({
   lines: value => Array.isArray(value) && value.every(isString)
 });
+const isLogsEnd = shaped<LogsEnd>({ end: value => value === true });
 const isGpuView = shaped<GpuView>({
   available: isBoolean,
   reason: nullable(isString),

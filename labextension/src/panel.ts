@@ -37,16 +37,27 @@ const TEMPLATE = `
   <h3>Container kernels</h3>
   <div class="lc-Kernelspecs"></div>`;
 
-const VERBS: Record<RowAction, string> = {
+const VERBS: Record<Exclude<RowAction, 'logs'>, string> = {
   start: 'Starting',
   stop: 'Stopping',
   restart: 'Restarting',
   remove: 'Removing'
 };
 
+export namespace ContainersPanel {
+  export interface IOptions {
+    /** Open the Logs view of a container (a row's Logs button). */
+    onShowLogs?: (name: string) => void;
+  }
+}
+
 export class ContainersPanel extends Widget {
-  constructor(readonly model: ContainersModel) {
+  constructor(
+    readonly model: ContainersModel,
+    options: ContainersPanel.IOptions = {}
+  ) {
     super();
+    this._onShowLogs = options.onShowLogs ?? (() => undefined);
     this.id = 'labcontainer-panel';
     this.addClass('lc-Panel');
     this.title.caption = 'Containers';
@@ -95,6 +106,27 @@ export class ContainersPanel extends Widget {
     void this.model.refresh();
   }
 
+  /**
+   * Put the cursor in the "New container kernel" form when the panel is next activated
+   * (the command activates it right after).
+   */
+  focusKernelFormOnActivate(): void {
+    this._focusForm = true;
+  }
+
+  protected onActivateRequest(msg: Message): void {
+    super.onActivateRequest(msg);
+    if (!this._focusForm) {
+      return;
+    }
+    this._focusForm = false;
+    const image = find<HTMLSelectElement>(this.node, '.lc-Image');
+    image.scrollIntoView({ block: 'nearest' });
+    // The command palette, closing as the command runs, re-activates the main area's
+    // current widget in the same message-loop pass: focus once that has happened.
+    requestAnimationFrame(() => image.focus());
+  }
+
   /** Draw what the model already holds. */
   private _render(): void {
     const model = this.model;
@@ -107,6 +139,10 @@ export class ContainersPanel extends Widget {
   }
 
   private async _act(name: string, action: RowAction): Promise<void> {
+    if (action === 'logs') {
+      this._onShowLogs(name);
+      return;
+    }
     if (action === 'remove') {
       const image = this.model.container(name)?.image;
       const accepted = await confirmDanger(
@@ -150,6 +186,8 @@ export class ContainersPanel extends Widget {
     }
   }
 
+  private readonly _onShowLogs: (name: string) => void;
+  private _focusForm = false;
   private readonly _status: StatusView;
   private readonly _error: ErrorView;
   private readonly _containers: ContainersView;

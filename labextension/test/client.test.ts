@@ -123,4 +123,84 @@ describe('client', () => {
     makeRequest.mockRejectedValue(new TypeError('Failed to fetch'));
     expect(await failure(client.getStatus())).toMatchObject({ kind: 'NetworkError', status: 0 });
   });
+
+  describe('followLogs', () => {
+    /** A streaming answer whose body arrives in these pieces (records may be cut anywhere). */
+    function streamed(pieces: string[], options: { signal?: AbortSignal } = {}): unknown {
+      const encoder = new TextEncoder();
+      let index = 0;
+      const reader = {
+        read: () => {
+          if (options.signal?.aborted) {
+            return Promise.reject(new DOMException('The user aborted a request.', 'AbortError'));
+          }
+          const piece = pieces[index++];
+          return Promise.resolve(piece === undefined ? { done: true, value: undefined } : { done: false, value: encoder.encode(piece) });
+        },
+        releaseLock: () => undefined
+      };
+      return { ok: true, status: 200, statusText: 'OK', body: { getReader: () => reader }, text: () => Promise.resolve('') };
+    }
+
+    function follow(signal = new AbortController().signal) {
+      const batches: string[][] = [];
+      const done = client.followLogs('my train', { tail: 2000, signal, onLines: lines => batches.push(lines) });
+      return { batches, done };
+    }
+
+    it('asks for the tail and follow=1, and gives the lines batch by batch until the end', async () => {
+      makeRequest.mockResolvedValue(
+        streamed(['{"lines": ["a", "b"]}\n{"li', 'nes": ["c"]}\n', '\n', '{"lines": ["d"]}\n{"end": true}\n'])
+      );
+      const { batches, done } = follow();
+      expect(await done).toBe('ended');
+      expect(batches).toEqual([['a', 'b'], ['c'], ['d']]);
+      expect(lastCall().url).toBe('http://lab.test/base/labcontainer/api/containers/my%20train/logs?tail=2000&follow=1');
+      expect(lastCall().init.signal).toBeDefined();
+    });
+
+    it('rejects with the server’s error record, after the lines before it', async () => {
+      makeRequest.mockResolvedValue(
+        streamed(['{"lines": ["a"]}\n{"error": {"kind": "ContainerNotFound", "message": "No container named x."}}\n'])
+      );
+      const { batches, done } = follow();
+      await expect(done).rejects.toMatchObject({ kind: 'ContainerNotFound', message: 'No container named x.' });
+      expect(batches).toEqual([['a']]);
+    });
+
+    it('rejects a 404 before the stream with its JSON error', async () => {
+      makeRequest.mockResolvedValue(answer(404, { error: { kind: 'ContainerNotFound', message: 'No container named x.' } }));
+      await expect(follow().done).rejects.toMatchObject({ kind: 'ContainerNotFound', status: 404 });
+    });
+
+    it('says so when the stream is cut off before its end', async () => {
+      makeRequest.mockResolvedValue(streamed(['{"lines": ["a"]}\n']));
+      const error = await failure(follow().done);
+      expect(error.kind).toBe('NetworkError');
+      expect(error.message).toContain('my train');
+    });
+
+    it('resolves "aborted" when the caller stops following', async () => {
+      const controller = new AbortController();
+      makeRequest.mockResolvedValue(streamed(['{"lines": ["a"]}\n', '{"lines": ["b"]}\n'], { signal: controller.signal }));
+      const batches: string[][] = [];
+      const done = client.followLogs('x', {
+        tail: 10,
+        signal: controller.signal,
+        onLines: lines => {
+          batches.push(lines);
+          controller.abort();
+        }
+      });
+      expect(await done).toBe('aborted');
+      expect(batches).toEqual([['a']]);
+      makeRequest.mockRejectedValue(new DOMException('The user aborted a request.', 'AbortError'));
+      expect(await client.followLogs('x', { tail: 10, signal: controller.signal, onLines: () => undefined })).toBe('aborted');
+    });
+
+    it('refuses a record of another shape', async () => {
+      makeRequest.mockResolvedValue(streamed(['{"line": "a"}\n']));
+      expect((await failure(follow().done)).kind).toBe('InternalError');
+    });
+  });
 });

@@ -134,4 +134,17 @@ describe('ContainersView', () => {
     expect(train.classList.contains('lc-busy')).toBe(false);
     expect(button(train, 'stop').disabled).toBe(false);
   });
+
+  it('has a Logs button on every row, running or not, even while busy', () => {
+    for (const name of ['train', 'notebook']) {
+      const logs = button(view.rowNode(name)!, 'logs');
+      expect(logs.textContent).toBe('Logs');
+      expect(logs.disabled).toBe(false);
+      expect(logs.title).toBe(`Show the log of ${name}`);
+    }
+    view.setBusy('train', true);
+    button(view.rowNode('train')!, 'logs').click();
+    button(view.rowNode('notebook')!, 'logs').click();
+    expect(actions).toEqual([['train', 'logs'], ['notebook', 'logs']]);
+  });
 });

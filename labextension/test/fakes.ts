@@ -1,3 +1,4 @@
+import type { FollowEnd, IFollowOptions } from '../src/client';
 import { ApiError } from '../src/errors';
 import type {
   Container,
@@ -120,4 +121,55 @@ export class FakeClient implements IContainersClient {
     this.kernelspecs = this.kernelspecs.filter(spec => spec.name !== name);
     return Promise.resolve();
   });
+}
+
+interface IOpenStream {
+  name: string;
+  tail: number;
+  signal: AbortSignal;
+  onLines: (lines: string[]) => void;
+  resolve: (end: FollowEnd) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * A client.followLogs whose stream the test drives, as the server would: send() lines,
+ * end() when the container stops, fail(). An aborted stream resolves 'aborted', as the
+ * real one does, and may still deliver lines it had read (late()).
+ */
+export class FakeLogStream {
+  readonly streams: IOpenStream[] = [];
+
+  follow = jest.fn((name: string, options: IFollowOptions) =>
+    new Promise<FollowEnd>((resolve, reject) => {
+      this.streams.push({ name, tail: options.tail, signal: options.signal, onLines: options.onLines, resolve, reject });
+      options.signal.addEventListener('abort', () => resolve('aborted'));
+    })
+  );
+
+  /** The stream opened last. */
+  get current(): IOpenStream {
+    const stream = this.streams[this.streams.length - 1];
+    if (!stream) {
+      throw new Error('no stream was opened');
+    }
+    return stream;
+  }
+
+  send(...lines: string[]): void {
+    this.current.onLines(lines);
+  }
+
+  end(): void {
+    this.current.resolve('ended');
+  }
+
+  fail(error: unknown): void {
+    this.current.reject(error);
+  }
+}
+
+/** Let pending promise callbacks run. */
+export function settle(): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, 0));
 }

@@ -33,6 +33,8 @@ TRANSLATED = [
      "Podman cannot do this on this machine. Rootless Podman on a cgroup v1 host cannot report stats"),
     ("host-folder", "statfs /does/not/exist: no such file or directory", errors.InvalidSpec,
      "The host folder '/does/not/exist' does not exist, so no container was created."),
+    ("host-folder-unreadable", "statfs /root/private: permission denied", errors.InvalidSpec,
+     "Podman may not read the host folder '/root/private', so no container was created."),
     ("no-user", "unable to find user nosuchuser: no matching entries in passwd file", errors.InvalidSpec,
      "There is no user 'nosuchuser' in container 'train'."),
     ("anything-else", "something odd happened", errors.PodmanError, "Podman reported an error."),

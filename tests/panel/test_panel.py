@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
-
 import labcontainer
-from labcontainer.widgets import ContainerPanel
-from labcontainer.widgets.model import LogBuffer
+from labcontainer.core.models import LABEL_KERNEL_ID, LABEL_NOTEBOOK, ContainerSpec
 from labcontainer.engine import PodmanEngine
 from labcontainer.gpus import RecordedReader
-from labcontainer.core.models import ContainerSpec
 from labcontainer.service import LabService
+from labcontainer.widgets import ContainerPanel
+from labcontainer.widgets.model import LogBuffer
 
 from ..conftest import wait_until
-
-TWO_GPUS = {"gpus": [
-    {"index": 0, "name": "A100", "memory_used": 10 << 30, "memory_total": 40 << 30, "utilization": 75, "processes": [{"pid": 1, "used_memory": 10 << 30}]},
-    {"index": 1, "name": "A100", "memory_used": 0, "memory_total": 40 << 30, "utilization": 0},
-]}
-
-
-@pytest.fixture
-def service(engine):
-    return LabService(engine, nvml=RecordedReader(TWO_GPUS))
-
-
-@pytest.fixture
-def panel(service):
-    p = ContainerPanel(service, auto_refresh=False)
-    yield p
-    p.close()
 
 
 def row(panel, name):
@@ -92,7 +73,7 @@ def test_run_form_starts_a_container_with_a_gpu(panel, test_image, unique_name, 
 
 def test_bad_form_input_goes_to_the_status_line(panel, test_image, podman_cli):
     before = podman_cli.names()
-    panel.set_form(image=test_image, volume="not-a-volume", command="true")
+    panel.set_form(image=test_image, volumes="not-a-volume", command="true")
     panel._run_button.click()  # must not raise into the notebook
     assert "Bad volume" in panel.status
     panel.set_form(image="localhost/labcontainer-no-such:1", command="true")
@@ -188,3 +169,22 @@ def test_top_level_helper_and_magic(engine, monkeypatch):
     shown = ContainerMagics(InteractiveShell.instance()).container("panel")
     assert isinstance(shown, ContainerPanel)
     shown.close()
+
+
+def test_a_kernel_container_is_marked_and_stopped_only_after_asking(panel, engine, test_image, unique_name, podman_cli):
+    name = unique_name("kernel")
+    engine.run(ContainerSpec(image=test_image, name=name, command=("sleep", "infinity"), init=True, purpose="kernel",
+                             labels={LABEL_KERNEL_ID: "k-123", LABEL_NOTEBOOK: "/home/ada/work/train.ipynb"}))
+    panel.refresh()
+    (row,) = [r for r in panel.rows if r.name == name]
+    assert row.kernel == "kernel of train.ipynb"
+    assert "kernel of train.ipynb" in panel.row_widget(name).children[0].value
+
+    panel.row_buttons(name)["Stop"].click()
+    assert podman_cli.state(name) == "running", "a kernel's container is not stopped before the user confirms"
+    assert "variables are lost" in panel._confirm_box.children[0].value
+    panel.confirm_buttons["no"].click()
+    assert podman_cli.state(name) == "running"
+    panel.row_buttons(name)["Stop"].click()
+    panel.confirm_buttons["yes"].click()
+    assert podman_cli.state(name) in ("exited", "stopped")

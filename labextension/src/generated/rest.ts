@@ -53,6 +53,13 @@ export type ErrorKind =
   | 'HTTPError'
   | 'InternalError'
   | 'NetworkError';
+/**
+ * One line of the answer of GET containers/{name}/logs?follow=1 (Content-Type application/x-ndjson: one JSON record per line, blank lines are keep-alives to skip). LogsAnswer records carry the log's lines in order, the first ones the last `tail` lines; the stream ends with one LogsEnd record when the container stopped, or one ErrorBody record when following failed. The server stops following when the client closes the request.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "LogsStreamRecord".
+ */
+export type LogsStreamRecord = LogsAnswer | LogsEnd | ErrorBody;
 
 /**
  * One container as `podman ps` shows it.
@@ -312,13 +319,22 @@ export interface KernelspecAnswer {
   note?: string;
 }
 /**
- * The answer of GET containers/{name}/logs.
+ * The answer of GET containers/{name}/logs (without follow=1).
  *
  * This interface was referenced by `LabcontainerRest`'s JSON-Schema
  * via the `definition` "LogsAnswer".
  */
 export interface LogsAnswer {
   lines: string[];
+}
+/**
+ * The last record of a followed log when the container stopped: every line has been sent.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "LogsEnd".
+ */
+export interface LogsEnd {
+  end: true;
 }
 /**
  * The body of POST containers. Self-contained (no references) so it can be validated on its own.

@@ -7,13 +7,17 @@ import type { Container } from '../generated/rest';
 import { element, setProperty, setText } from './dom';
 
 /** A button of a container row. */
-export type RowAction = 'start' | 'stop' | 'restart' | 'remove';
+export type RowAction = 'start' | 'stop' | 'restart' | 'remove' | 'logs';
 
-const BUTTONS: readonly { action: RowAction; label: string; whenRunning: boolean }[] = [
-  { action: 'start', label: 'Start', whenRunning: false },
-  { action: 'stop', label: 'Stop', whenRunning: true },
-  { action: 'restart', label: 'Restart', whenRunning: true },
-  { action: 'remove', label: 'Remove', whenRunning: false }
+/** When a row button can be used: while the container runs, while it does not, or always. */
+type When = 'running' | 'stopped' | 'always';
+
+const BUTTONS: readonly { action: RowAction; label: string; when: When }[] = [
+  { action: 'start', label: 'Start', when: 'stopped' },
+  { action: 'stop', label: 'Stop', when: 'running' },
+  { action: 'restart', label: 'Restart', when: 'running' },
+  { action: 'remove', label: 'Remove', when: 'stopped' },
+  { action: 'logs', label: 'Logs', when: 'always' }
 ];
 
 const EMPTY_TEXT = 'No containers yet. Run one with %container run -d IMAGE in a notebook.';
@@ -134,17 +138,20 @@ export class ContainersView {
     setText(row.image, container.image);
     setText(row.detail, describe(container));
     const running = container.state === 'running';
-    for (const { action, label, whenRunning } of BUTTONS) {
+    for (const { action, label, when } of BUTTONS) {
       const button = row.buttons.get(action);
       if (!button) {
         continue;
       }
-      const possible = whenRunning === running;
-      setProperty(button, 'disabled', row.busy || !possible);
+      const possible = when === 'always' || (when === 'running') === running;
+      // Reading the log never gets in the way of an action, so Logs stays usable while busy.
+      setProperty(button, 'disabled', (row.busy && when !== 'always') || !possible);
       setProperty(button, 'title',
-        possible
-          ? `${label} ${container.name}`
-          : `${label} is not possible while the container is ${container.state}`
+        !possible
+          ? `${label} is not possible while the container is ${container.state}`
+          : action === 'logs'
+            ? `Show the log of ${container.name}`
+            : `${label} ${container.name}`
       );
     }
   }

@@ -4,8 +4,19 @@ import { Widget } from '@lumino/widgets';
 
 import { element } from './dom';
 
-function messageBody(text: string): Widget {
-  return new Widget({ node: element('div', 'lc-DialogMessage', text) });
+/**
+ * A message as a dialog body, whole and wrapped (style/base.css). labcontainer's messages
+ * are one paragraph of ours, then, on their own lines, what Podman (or the container) said:
+ * those lines stay lines of their own, in the code font, never run into our sentence.
+ */
+export function messageBody(text: string): Widget {
+  const node = element('div', 'lc-DialogMessage');
+  const [paragraph, ...quoted] = text.trimEnd().split('\n');
+  node.appendChild(element('p', 'lc-DialogText', paragraph));
+  if (quoted.length > 0) {
+    node.appendChild(element('pre', 'lc-DialogQuote', quoted.join('\n')));
+  }
+  return new Widget({ node });
 }
 
 /** Ask before a destructive action; resolves true when the user accepts. */

@@ -1,0 +1,101 @@
+"""The panel's Run form: what ``%container run`` takes, as widgets.
+
+Volumes and environment variables go one per line (a comma cannot separate them: Podman's
+own volume options and many values contain commas). Each line is checked by the same
+parsers as ``-v`` and ``-e`` before anything is created.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+
+import ipywidgets as widgets
+
+from ..core.errors import InvalidSpec
+from ..core.models import ContainerSpec
+from ..service import LabService
+from .layout import fit_layout, wrapping_row
+
+
+def lines_of(text: str) -> list[str]:
+    """The non-blank lines of a text box, without surrounding spaces."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class RunForm(widgets.VBox):
+    def __init__(self) -> None:
+        self.image = widgets.Dropdown(description="image", options=[])
+        self.name = widgets.Text(description="name", placeholder="optional")
+        self.gpu_choices = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
+        # Hidden until there are GPUs to offer: a bare "GPUs:" says nothing (the GPU strip
+        # above says why there are none).
+        self.gpu_row = widgets.HBox([widgets.HTML("GPUs:&nbsp;"), self.gpu_choices], layout=widgets.Layout(display="none"))
+        wide = {"width": "560px", "max_width": "100%"}  # room for a path pair on one line
+        self.volumes = widgets.Textarea(description="volumes", rows=2, layout=widgets.Layout(**wide),
+                                        placeholder="/host/path:/container/path[:ro]  (one per line)")
+        self.env = widgets.Textarea(description="env", rows=2, layout=widgets.Layout(**wide),
+                                    placeholder="NAME=VALUE  (one per line)")
+        self.command = widgets.Text(description="command", placeholder="e.g. sleep infinity", layout=widgets.Layout(**wide))
+        self.detach = widgets.Checkbox(value=True, description="detached", indent=False, layout=fit_layout())
+        self.run_button = widgets.Button(description="Run", button_style="primary", icon="rocket", layout=fit_layout())
+        self.progress = widgets.FloatProgress(value=0, min=0, max=1, layout=widgets.Layout(display="none", width="200px"))
+        super().__init__([
+            wrapping_row([self.image, self.name]),
+            self.gpu_row,
+            self.volumes,
+            self.env,
+            self.command,
+            wrapping_row([self.detach, self.run_button, self.progress]),
+        ])
+
+    def set_images(self, names: Sequence[str]) -> None:
+        self.image.options = list(names)
+        if names and self.image.value not in names:
+            self.image.value = names[0]
+
+    def set_gpus(self, labels: Sequence[str]) -> None:
+        """Offer these GPUs (e.g. "GPU 1 (free)"), keeping what the user ticked; none: hide the row."""
+        checked = {c.description: c.value for c in self.gpu_choices.children}
+        self.gpu_choices.children = [
+            widgets.Checkbox(value=checked.get(label, False), description=label, indent=False, layout=fit_layout())
+            for label in labels
+        ]
+        self.gpu_row.layout.display = "flex" if labels else "none"
+
+    def fill(self, *, image: str | None = None, name: str = "", gpus: tuple[int, ...] = (), volumes: str = "",
+             env: str = "", command: str = "", detach: bool = True) -> None:
+        """Fill the form as a user would (for tests and scripts)."""
+        if image is not None:
+            if image not in self.image.options:
+                self.image.options = list(self.image.options) + [image]
+            self.image.value = image
+        self.name.value = name
+        self.volumes.value = volumes
+        self.env.value = env
+        self.command.value = command
+        self.detach.value = detach
+        for box in self.gpu_choices.children:
+            box.value = any(box.description.split()[1] == str(i) for i in gpus)
+
+    def spec(self, service: LabService) -> ContainerSpec:
+        """The form's values as a checked ContainerSpec; raises InvalidSpec naming the bad entry."""
+        try:
+            command = shlex.split(self.command.value)
+        except ValueError as exc:
+            raise InvalidSpec(f"Cannot read the command: {exc}.", hint="Check its quotes.") from None
+        gpus = [box.description.split()[1] for box in self.gpu_choices.children if box.value]
+        return service.build_spec(
+            self.image.value or "",
+            command,
+            name=self.name.value.strip() or None,
+            volumes=lines_of(self.volumes.value),
+            env=lines_of(self.env.value),
+            gpus=",".join(gpus) if gpus else None,
+        )
+
+    def busy(self, running: bool) -> None:
+        """Show an indeterminate-looking bar while a container is being created."""
+        self.progress.layout.display = "block" if running else "none"
+        self.progress.bar_style = "info"
+        self.progress.value = 0.3

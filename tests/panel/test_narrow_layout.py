@@ -1,0 +1,58 @@
+"""Buttons keep their whole labels when the notebook is narrow (a sidebar open at 1500 px).
+
+What the browser does with these layouts is checked by hand in JupyterLab (see the branch's
+report); here the layouts themselves are read from the widget models, as the browser gets them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from labcontainer.core.models import ContainerSpec
+
+from ..conftest import wait_until
+
+FIXED_WIDTH = re.compile(r"^\d+(\.\d+)?(px|em|rem)$")
+
+
+def assert_label_fits(button) -> None:
+    layout = button.layout.get_state()
+    assert not FIXED_WIDTH.match(layout["width"] or ""), f"{button.description!r} has a fixed width {layout['width']}"
+    assert layout["min_width"] == "fit-content", f"{button.description!r} may be squeezed below its label"
+    assert layout["flex"] == "0 0 auto", f"{button.description!r} shrinks with its row"
+
+
+def assert_wraps(box) -> None:
+    assert "wrap" in (box.layout.get_state()["flex_flow"] or ""), "a row that cannot wrap squeezes its children"
+
+
+def test_row_buttons_keep_their_labels_and_the_row_wraps(panel, engine, test_image, unique_name, podman_cli):
+    name = unique_name()
+    engine.run(ContainerSpec(image=test_image, name=name, command=("sleep", "infinity"), init=True))
+    panel.refresh()
+    row = panel.row_widget(name)
+    assert_wraps(row)
+    buttons = panel.row_buttons(name)
+    assert set(buttons) == {"Start", "Stop", "Restart", "Remove", "Logs"}
+    groups = [child for child in row.children if set(getattr(child, "children", ())) >= set(buttons.values())]
+    assert len(groups) == 1, "the buttons go on to a next line together"
+    assert_wraps(groups[0])
+    for button in buttons.values():
+        assert_label_fits(button)
+
+    # The buttons so laid out still do their work.
+    buttons["Restart"].click()
+    assert podman_cli.state(name) == "running" and "restart" in panel.status
+    panel.row_buttons(name)["Stop"].click()
+    wait_until(lambda: podman_cli.state(name) == "exited")
+    panel.row_buttons(name)["Remove"].click()
+    assert_wraps(panel._confirm_box)
+    for button in panel.confirm_buttons.values():
+        assert_label_fits(button)
+    panel.confirm_buttons["yes"].click()
+    assert not podman_cli.exists(name)
+
+
+def test_form_and_toolbar_buttons_keep_their_labels(panel):
+    for button in (panel._refresh_button, panel.form.run_button):
+        assert_label_fits(button)
