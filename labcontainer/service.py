@@ -8,13 +8,12 @@ clear ServiceUnavailable instead.
 
 One instance per process: the server extension builds it from ``c.LabContainer`` and
 installs it with :func:`set_default_service`, so the REST handlers and the kernel
-provisioner talk to the same Podman service. :class:`AsyncLabService` (``service.aio``)
-is the face for the server's event loop: every call runs in a thread.
+provisioner talk to the same Podman service. :class:`AsyncLabService` (``service.aio``,
+in service_aio.py) is the face for the server's event loop: every call runs in a thread.
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
@@ -30,16 +29,19 @@ from .core.models import (
     ContainerInfo,
     ContainerSpec,
     ContainerStats,
+    DiskUse,
     EngineInfo,
     ExecResult,
     GpuView,
     ImageInfo,
     PullProgress,
+    RegistryCredentials,
+    RemovedImage,
 )
 from .core.specs import check_container_name, check_host_folders, parse_env, parse_gpus, parse_port, parse_size, parse_volume
-from .engine import ExecSession, PodmanEngine, TtySession
-from .engine import tty as engine_tty
+from .engine import ExecSession, PodmanEngine, TtySession  # noqa: F401 - TtySession: for the terminal handler
 from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, build_gpu_view, default_reader
+from .service_aio import AsyncLabService
 
 #: Which containers a listing shows: labcontainer's own (by this owner), or everything this
 #: user's service holds ("all of mine": a rootless service only holds the user's own).
@@ -115,8 +117,25 @@ class LabService:
     def image_exists(self, image: str) -> bool:
         return self._podman.image_exists(image)
 
-    def pull(self, image: str, on_progress: Callable[[PullProgress], None] | None = None) -> ImageInfo:
-        return self._podman.pull(image, on_progress)
+    def pull(
+        self,
+        image: str,
+        on_progress: Callable[[PullProgress], None] | None = None,
+        *,
+        credentials: RegistryCredentials | None = None,
+        tls_verify: bool | None = None,
+    ) -> ImageInfo:
+        """Pull IMAGE, reporting progress steps and a summary last. ``tls_verify`` None
+        leaves TLS to registries.conf, as the podman CLI does."""
+        return self._podman.pull(image, on_progress, credentials=credentials, tls_verify=tls_verify)
+
+    def remove_image(self, image: str, *, force: bool = False) -> RemovedImage:
+        """``podman rmi``; an image a container uses is refused (ImageInUse), even with ``force``."""
+        return self._podman.remove_image(image, force=force)
+
+    def disk_use(self) -> list[DiskUse]:
+        """``podman system df``: images, containers, volumes; sizes and what is reclaimable."""
+        return self._podman.disk_use()
 
     # -- containers -------------------------------------------------------------------------
 
@@ -319,69 +338,6 @@ class LabService:
             return ()
         free = self.free_gpus() if gpus.strip().startswith("count=") else ()
         return parse_gpus(gpus, free=free)
-
-
-class AsyncLabService:
-    """The service for an event loop (REST handlers, provisioner): the same verbs, each run
-    in a worker thread so Podman's latency never blocks the server."""
-
-    def __init__(self, service: LabService) -> None:
-        self._service = service
-
-    async def call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Any blocking callable, in a thread (for the few one-off calls without a verb here)."""
-        return await asyncio.to_thread(function, *args, **kwargs)
-
-    async def info(self) -> EngineInfo:
-        return await asyncio.to_thread(self._service.info)
-
-    async def containers(self, *, all: bool = True, scope: Scope = "mine") -> list[ContainerInfo]:
-        return await asyncio.to_thread(self._service.containers, all=all, scope=scope)
-
-    async def build_spec(self, image: str, command: Sequence[str] = (), **options: Any) -> ContainerSpec:
-        return await asyncio.to_thread(self._service.build_spec, image, command, **options)
-
-    async def run(self, spec: ContainerSpec) -> ContainerInfo:
-        return await asyncio.to_thread(self._service.run, spec)
-
-    async def get(self, name: str) -> ContainerInfo:
-        return await asyncio.to_thread(self._service.get, name)
-
-    async def act(self, name: str, action: ContainerAction) -> ContainerInfo:
-        return await asyncio.to_thread(self._service.act, name, action)
-
-    async def remove(self, name: str, *, force: bool = False) -> None:
-        await asyncio.to_thread(self._service.remove, name, force=force)
-
-    async def kill(self, name: str, *, signal: str | int = "SIGKILL") -> None:
-        await asyncio.to_thread(self._service.kill, name, signal=signal)
-
-    async def stop(self, name: str, *, timeout: int = 10) -> None:
-        await asyncio.to_thread(self._service.stop, name, timeout=timeout)
-
-    async def logs(self, name: str, *, tail: int) -> list[str]:
-        return await asyncio.to_thread(lambda: list(self._service.logs(name, tail=tail)))
-
-    async def images(self) -> list[ImageInfo]:
-        return await asyncio.to_thread(self._service.images)
-
-    async def gpu_view(self) -> GpuView:
-        return await asyncio.to_thread(self._service.gpu_view)
-
-    async def remove_kernel_container(self, name: str, kernel_id: str) -> bool:
-        return await asyncio.to_thread(self._service.remove_kernel_container, name, kernel_id)
-
-    async def terminal(
-        self, name: str, command: Sequence[str] = (), *, user: str | None = None, workdir: str | None = None
-    ) -> TtySession:
-        """``podman exec -it``: ``command`` (default: bash if the container has it, else sh)
-        with a TTY in a running container. ``close()`` ends it: no process is left behind."""
-        url = await asyncio.to_thread(lambda: self._service.url)
-        return await engine_tty.open_exec(url, name, command, user=user, workdir=workdir)
-
-    async def attach(self, name: str) -> TtySession:
-        """``podman attach``: the container's own terminal; ``close()`` detaches, it runs on."""
-        return await engine_tty.attach(await asyncio.to_thread(lambda: self._service.url), name)
 
 
 _default: LabService | None = None

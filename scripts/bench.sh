@@ -8,6 +8,7 @@ export LABCONTAINER_STATE=${LABCONTAINER_STATE:-/var/lib/labcontainer-dev}
 bash scripts/setup-podman.sh >/dev/null
 bash scripts/install-fake-cdi.sh >/dev/null
 bash scripts/build-kernel-image.sh >/dev/null
+bash scripts/setup-registry.sh >/dev/null
 VENV=$(bash scripts/setup-venv.sh)
 # shellcheck disable=SC1091
 source "$LABCONTAINER_STATE/env"

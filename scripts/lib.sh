@@ -12,3 +12,20 @@ apt_install() {
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
+
+# The test world's registries (scripts/setup-registry.sh serves them; setup-podman.sh writes
+# the registries.conf that points Podman at them). Not Debian's packaged default (:5000):
+# on a machine where its service runs, we must not collide with it.
+REGISTRY_OPEN=127.0.0.1:5100     # open, plain HTTP: the lab's internal registry and mirror
+REGISTRY_AUTH=127.0.0.1:5101     # htpasswd basic auth: for login tests
+REGISTRY_SCRATCH=127.0.0.1:5102  # nothing serves it: tests start and stop their own there
+
+# write_if_changed FILE (content on stdin): keep the file, and its date, when nothing changed.
+write_if_changed() {
+    local file=$1 new
+    new=$(cat)
+    if [ ! -f "$file" ] || [ "$(cat "$file")" != "$new" ]; then
+        printf '%s\n' "$new" >"$file"
+    fi
+    chmod 644 "$file"
+}

@@ -6,7 +6,8 @@
 # machine quirks (runc instead of crun, lower ulimits) live in a CONTAINERS_CONF file.
 #
 # Exports nothing; writes $LABCONTAINER_STATE/env, which callers source:
-#   LABCONTAINER_ROOTFUL_URL, LABCONTAINER_ROOTLESS_URL, LABCONTAINER_ROOTLESS_USER, CONTAINERS_CONF
+#   LABCONTAINER_ROOTFUL_URL, LABCONTAINER_ROOTLESS_URL, LABCONTAINER_ROOTLESS_USER, CONTAINERS_CONF,
+#   CONTAINERS_REGISTRIES_CONF (the test world's registries: scripts/setup-registry.sh serves them)
 set -euo pipefail
 
 STATE=${LABCONTAINER_STATE:-/var/lib/labcontainer-dev}
@@ -29,10 +30,65 @@ runtime = "runc"
 EOF
 chmod 644 "$CONF"
 
+# Where images come from, in the test world: the registries scripts/setup-registry.sh serves
+# on this machine, plain HTTP as a lab's internal mirror often is, and docker.io served through
+# one of them (a mirror). Given to Podman as CONTAINERS_REGISTRIES_CONF, never in /etc.
+# Rewritten only when it changes: a service started before the change is restarted below.
+REGISTRIES_CONF="$STATE/registries.conf"
+write_if_changed "$REGISTRIES_CONF" <<EOF
+# Written by scripts/setup-podman.sh (CONTAINERS_REGISTRIES_CONF of the test world).
+unqualified-search-registries = ["$REGISTRY_OPEN"]
+
+[[registry]]
+location = "$REGISTRY_OPEN"
+insecure = true
+
+[[registry]]
+location = "$REGISTRY_AUTH"
+insecure = true
+
+[[registry]]
+location = "$REGISTRY_SCRATCH"
+insecure = true
+
+[[registry]]
+prefix = "docker.io"
+location = "docker.io"
+[[registry.mirror]]
+location = "$REGISTRY_OPEN/mirror"
+insecure = true
+EOF
+
 socket_answers() { # $1 = socket path, $2 = user to ask as (optional)
     local sock=$1
     [ -S "$sock" ] || return 1
     curl -sf --max-time 3 --unix-socket "$sock" http://d/_ping >/dev/null 2>&1
+}
+
+# The pid of the process listening on a unix socket (empty if none is found).
+socket_pid() {
+    ss -xlpn 2>/dev/null | awk -v s="$1" '$5 == s' | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2
+}
+
+# A running service reads registries.conf once, when it starts: one started without ours, or
+# before ours last changed, must be restarted to see it. Only a podman process is restarted
+# (never, say, systemd holding a socket-activated one: that is the admin's).
+restart_if_stale() { # $1 = socket
+    local sock=$1 pid started
+    pid=$(socket_pid "$sock")
+    [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = podman ] || return 0
+    started=$(( $(date +%s) - $(ps -o etimes= -p "$pid") ))
+    if tr '\0' '\n' <"/proc/$pid/environ" | grep -qxF "CONTAINERS_REGISTRIES_CONF=$REGISTRIES_CONF" &&
+        [ "$started" -ge "$(stat -c %Y "$REGISTRIES_CONF")" ]; then
+        return 0
+    fi
+    echo "==> restarting the podman service on $sock so that it reads $REGISTRIES_CONF"
+    kill "$pid"
+    for _ in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    rm -f "$sock"
 }
 
 wait_for_socket() {
@@ -48,11 +104,12 @@ wait_for_socket() {
 
 # --- rootful service at the standard path, so discovery works without settings.
 ROOTFUL_SOCK=/run/podman/podman.sock
+restart_if_stale "$ROOTFUL_SOCK"
 if ! socket_answers "$ROOTFUL_SOCK"; then
     echo "==> starting rootful podman system service on $ROOTFUL_SOCK"
     mkdir -p /run/podman
     rm -f "$ROOTFUL_SOCK"
-    CONTAINERS_CONF="$CONF" setsid nohup podman system service --time=0 "unix://$ROOTFUL_SOCK" \
+    CONTAINERS_CONF="$CONF" CONTAINERS_REGISTRIES_CONF="$REGISTRIES_CONF" setsid nohup podman system service --time=0 "unix://$ROOTFUL_SOCK" \
         >"$STATE/podman-rootful.log" 2>&1 </dev/null &
     wait_for_socket "$ROOTFUL_SOCK"
 fi
@@ -82,22 +139,26 @@ if [ ! -f "$LAB_STORAGE_CONF" ]; then
 fi
 
 ROOTLESS_SOCK=$LAB_RUNTIME/podman/podman.sock
+restart_if_stale "$ROOTLESS_SOCK"
 if ! socket_answers "$ROOTLESS_SOCK"; then
     echo "==> starting rootless podman system service for $LAB_USER on $ROOTLESS_SOCK"
     runuser -u "$LAB_USER" -- mkdir -p "$LAB_RUNTIME/podman"
     rm -f "$ROOTLESS_SOCK"
-    runuser -u "$LAB_USER" -- env XDG_RUNTIME_DIR="$LAB_RUNTIME" CONTAINERS_CONF="$CONF" HOME="$LAB_HOME" \
-        setsid nohup podman system service --time=0 "unix://$ROOTLESS_SOCK" \
+    runuser -u "$LAB_USER" -- env XDG_RUNTIME_DIR="$LAB_RUNTIME" CONTAINERS_CONF="$CONF" \
+        CONTAINERS_REGISTRIES_CONF="$REGISTRIES_CONF" HOME="$LAB_HOME" setsid nohup podman system service --time=0 "unix://$ROOTLESS_SOCK" \
         >"$STATE/podman-rootless.log" 2>&1 </dev/null &
     wait_for_socket "$ROOTLESS_SOCK"
 fi
 
 cat >"$STATE/env" <<EOF
 export CONTAINERS_CONF=$CONF
+export CONTAINERS_REGISTRIES_CONF=$REGISTRIES_CONF
 export LABCONTAINER_ROOTFUL_URL=unix://$ROOTFUL_SOCK
 export LABCONTAINER_ROOTLESS_URL=unix://$ROOTLESS_SOCK
 export LABCONTAINER_ROOTLESS_USER=$LAB_USER
 export LABCONTAINER_ROOTLESS_RUNTIME_DIR=$LAB_RUNTIME
+# The registries' addresses and test login, once scripts/setup-registry.sh has run.
+if [ -f "$STATE/registry.env" ]; then . "$STATE/registry.env"; fi
 EOF
 chmod 644 "$STATE/env"
 echo "==> Podman ready: rootful $ROOTFUL_SOCK, rootless ($LAB_USER) $ROOTLESS_SOCK"

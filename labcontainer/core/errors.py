@@ -99,6 +99,26 @@ class ImageNotFound(NotFoundError):
         )
 
 
+class ImageInUse(LabContainerError):
+    """An image that containers still use was not removed. labcontainer never removes the
+    containers for you (``podman rmi -f`` would): they may hold someone's work."""
+
+    http_status = 409
+
+    def __init__(self, image: str, containers: tuple[str, ...], *, detail: str = "") -> None:
+        self.image = image
+        self.containers = containers
+        names = ", ".join(containers) or "a container"
+        which = "container" if len(containers) == 1 else "containers"
+        first = containers[0] if containers else "NAME"
+        super().__init__(
+            f"The image '{image}' is used by {which} {names}, so it was not removed.",
+            hint=f"Remove {'it' if len(containers) == 1 else 'them'} first (`%container rm {first}`), then remove the image.",
+            detail=detail,
+            quote=bool(detail),
+        )
+
+
 class NameInUse(LabContainerError):
     http_status = 409
 

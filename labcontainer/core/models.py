@@ -184,12 +184,64 @@ class ExecResult(_JsonMixin):
 
 @dataclass(frozen=True)
 class PullProgress(_JsonMixin):
-    """One step of an image pull, for progress bars."""
+    """One step of an image pull, for progress bars.
+
+    Byte counts are what Podman has reported so far: a layer's size is known only once its
+    download starts, so ``total`` can grow during a pull (and stays 0 when every layer is
+    already here, or when Podman reports text only).
+    """
 
     image: str
     message: str
-    fraction: float | None = None  # 0..1 when known
+    fraction: float | None = None  # 0..1 of the bytes known so far, when any are
     done: bool = False
+    layer: str = ""  # short id of the layer this step is about, if any
+    downloaded: int = 0  # bytes, all layers
+    total: int = 0  # bytes, all layers whose size Podman has reported
+    elapsed: float = 0.0  # seconds since the pull began
+
+    @property
+    def speed(self) -> float | None:
+        """Bytes per second so far (None before anything was downloaded)."""
+        return self.downloaded / self.elapsed if self.downloaded and self.elapsed > 0 else None
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left for the bytes known so far, at the speed so far."""
+        speed = self.speed
+        return (self.total - self.downloaded) / speed if speed and self.total >= self.downloaded else None
+
+
+@dataclass(frozen=True)
+class RegistryCredentials:
+    """A user name and password for one registry request (never shown: not in its repr)."""
+
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RemovedImage(_JsonMixin):
+    """What ``rmi`` did to one image: names taken off it, and image ids deleted."""
+
+    image: str
+    untagged: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DiskUse(_JsonMixin):
+    """One row of ``podman system df``: Images, Containers or Local Volumes."""
+
+    kind: str
+    total: int
+    active: int
+    size: int  # bytes
+    reclaimable: int  # bytes
+
+    @property
+    def reclaimable_percent(self) -> int:
+        return round(self.reclaimable / self.size * 100) if self.size > 0 else 0
 
 
 @dataclass(frozen=True)

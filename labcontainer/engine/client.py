@@ -12,13 +12,12 @@ import json
 import threading
 from contextlib import suppress
 from datetime import datetime
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 from urllib.parse import quote
 
 from podman import PodmanClient
-from podman import errors as podman_errors
 
-from ..core.errors import ContainerNotFound, ImageNotFound, InvalidSpec, LabContainerError, PodmanError, PullFailed
+from ..core.errors import ContainerNotFound, InvalidSpec, LabContainerError, PodmanError
 from ..core.models import (
     ACTIVE_STATES,
     ContainerInfo,
@@ -26,8 +25,6 @@ from ..core.models import (
     ContainerStats,
     EngineInfo,
     ExecResult,
-    ImageInfo,
-    PullProgress,
 )
 from . import connection
 from .convert import (
@@ -39,22 +36,18 @@ from .convert import (
     current_user,
     engine_info,
     filters_param,
-    image_info,
-    pull_fraction,
-    split_reference,
 )
 from .exec import ExecSession
+from .images import ImageVerbs
 from .streams import demux, follow_lines, lines_of, split_streams, timestamped_lines
-from .translate import ServiceText, pull_failure, translate, translated
-
-ProgressCallback = Callable[[PullProgress], None]
+from .translate import ServiceText, translate, translated
 
 #: How long one REST call may take before we call the service unresponsive (seconds).
 DEFAULT_TIMEOUT = 60
 
 
-class PodmanEngine:
-    """A connection to one Podman API service.
+class PodmanEngine(ImageVerbs):
+    """A connection to one Podman API service (its image verbs: engine/images.py).
 
     Args:
         url: ``unix:///path``, ``tcp://...`` or ``ssh://...``; default: discovered (see
@@ -101,55 +94,6 @@ class PodmanEngine:
                 raw = self._client.info()
             self._info = engine_info(raw, self.url)
         return self._info
-
-    # -- images -----------------------------------------------------------------------
-
-    def images(self) -> list[ImageInfo]:
-        """Local images, like ``podman images`` (one REST call)."""
-        with translated():
-            response = self._client.api.get("/images/json")
-            response.raise_for_status()
-            raw_images = response.json() or []
-        return sorted((image_info(raw) for raw in raw_images), key=lambda i: i.name)
-
-    def image_exists(self, image: str) -> bool:
-        with translated(image=image):
-            return bool(self._client.images.exists(image))
-
-    def pull(self, image: str, on_progress: ProgressCallback | None = None) -> ImageInfo:
-        """``podman pull IMAGE``, reporting progress events as they come.
-
-        Raises:
-            PullFailed: the registry refused or could not be reached.
-        """
-        report = on_progress or (lambda _p: None)
-        report(PullProgress(image=image, message=f"Pulling {image}", fraction=0.0))
-        repository, tag = split_reference(image)
-        try:
-            with translated(image=image):
-                # podman-py's pull never raises on a failed pull: the 200 stream carries
-                # {"error": ...}, so we read the stream ourselves.
-                stream = self._client.images.pull(repository, tag=tag, stream=True, decode=True)
-                for event in stream:
-                    if event.get("error"):
-                        raise pull_failure(image, str(event["error"]))
-                    message = event.get("stream") or event.get("status") or ""
-                    if message.strip():
-                        report(PullProgress(image=image, message=message.strip(), fraction=pull_fraction(event)))
-        except LabContainerError as exc:
-            report(PullProgress(image=image, message="Pull failed", done=True))
-            raise exc if isinstance(exc, PullFailed) else pull_failure(image, exc.detail or str(exc)) from exc
-        found = self.image(image)
-        report(PullProgress(image=image, message=f"Pulled {found.name}", fraction=1.0, done=True))
-        return found
-
-    def image(self, image: str) -> ImageInfo:
-        with translated(image=image):
-            try:
-                raw = self._client.images.get(image).attrs
-            except podman_errors.ImageNotFound:
-                raise ImageNotFound(image) from None
-        return image_info(raw)
 
     # -- containers: create and run -------------------------------------------------------
 

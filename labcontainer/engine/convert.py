@@ -11,7 +11,7 @@ import os
 from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
-from ..core.models import LABEL_GPUS, LABEL_MANAGED, LABEL_OWNER, LABEL_PURPOSE, ContainerInfo, ContainerSpec, ContainerStats, EngineInfo, ImageInfo
+from ..core.models import LABEL_GPUS, LABEL_MANAGED, LABEL_OWNER, LABEL_PURPOSE, ContainerInfo, ContainerSpec, ContainerStats, DiskUse, EngineInfo, ImageInfo
 from ..core.timefmt import describe_status, parse_time
 
 EPOCH = datetime.fromtimestamp(0, timezone.utc)
@@ -135,12 +135,40 @@ def split_reference(image: str) -> tuple[str, str | None]:
     return image, "latest"
 
 
-def pull_fraction(event: Mapping[str, Any]) -> float | None:
-    detail = event.get("progressDetail") or {}
-    current, total = detail.get("current"), detail.get("total")
-    if current and total:
-        return max(0.0, min(1.0, current / total))
-    return None
+def disk_use_rows(raw: Mapping[str, Any]) -> list[DiskUse]:
+    """``/system/df`` -> the three rows of ``podman system df``, summed as the CLI sums them.
+
+    Podman 4 adds up each image's size (an image with two names counts twice; shared layers
+    too) and counts unused images as reclaimable; Podman 5 sends the layers' real total
+    (``ImagesSize``) and counts what used images hold uniquely as not reclaimable.
+    """
+    images, containers, volumes = raw.get("Images") or [], raw.get("Containers") or [], raw.get("Volumes") or []
+    active_images = sum(1 for i in images if (i.get("Containers") or 0) > 0)
+    if raw.get("ImagesSize") is not None:
+        used = {i.get("ImageID"): int(i.get("UniqueSize") or 0) for i in images if (i.get("Containers") or 0) > 0}
+        image_size = int(raw["ImagesSize"])
+        image_reclaimable = image_size - sum(used.values())
+    else:
+        image_size = sum(int(i.get("Size") or 0) for i in images)
+        image_reclaimable = sum(int(i.get("Size") or 0) for i in images if (i.get("Containers") or 0) < 1)
+    stopped = [c for c in containers if c.get("Status") != "running"]
+    return [
+        DiskUse("Images", len(images), active_images, image_size, image_reclaimable),
+        DiskUse(
+            "Containers",
+            len(containers),
+            len(containers) - len(stopped),
+            sum(int(c.get("RWSize") or 0) for c in containers),
+            sum(int(c.get("RWSize") or 0) for c in stopped),
+        ),
+        DiskUse(
+            "Local Volumes",
+            len(volumes),
+            sum(int(v.get("Links") or 0) for v in volumes),
+            sum(int(v.get("Size") or 0) for v in volumes),
+            sum(int(v.get("ReclaimableSize") or 0) for v in volumes),
+        ),
+    ]
 
 
 def labels_for(spec: ContainerSpec, owner: str) -> dict[str, str]:

@@ -1,28 +1,100 @@
-"""``%container`` subcommands about images and the service: pull, images, connect."""
+"""``%container`` subcommands about images and the service: pull, images (image ls), rmi,
+system df, connect."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 from typing import Any
 
+from ..core.errors import InvalidSpec, LabContainerError
+from ..core.models import RegistryCredentials
 from ..service import LabService
 from .progress import pull_progress
-from .registry import subcommand
-from .render import IMAGE_COLUMNS, Records
+from .registry import SUBCOMMANDS, subcommand
+from .render import DISK_USE_COLUMNS, IMAGE_COLUMNS, Records
 
-pull = subcommand("pull", "Pull an image from a registry.")
+pull = subcommand("pull", "Pull an image from a registry (progress while it runs, a summary at the end).")
+pull.add_argument("--creds", metavar="USER[:PASSWORD]", help="log in for this pull; without :PASSWORD you are asked for it (it then stays out of the notebook)")
+pull.add_argument("--tls-verify", choices=("true", "false"), help="require HTTPS with a valid certificate (default: as registries.conf says)")
 pull.add_argument("image", help="e.g. nvcr.io/nvidia/pytorch:24.05-py3")
 
 
 @pull.runs
 def do_pull(service: LabService, args: argparse.Namespace) -> Any:
+    credentials = _credentials(args.creds, args.image) if args.creds else None
+    tls_verify = None if args.tls_verify is None else args.tls_verify == "true"
     with pull_progress(args.image) as report:
-        info = service.pull(args.image, on_progress=report)
+        info = service.pull(args.image, on_progress=report, credentials=credentials, tls_verify=tls_verify)
     return Records([info], IMAGE_COLUMNS)
+
+
+def _credentials(creds: str, image: str) -> RegistryCredentials:
+    """``USER:PASSWORD`` as podman's --creds takes it; a missing password is asked for,
+    without echo (ipykernel turns getpass into a password box in the notebook)."""
+    user, sep, password = creds.partition(":")
+    if not user:
+        raise InvalidSpec("--creds needs a user name.", hint=f"Use `%container pull --creds USER {image}`: you are then asked for the password.")
+    if not sep:
+        registry = image.split("/")[0] if "/" in image else "the registry"
+        try:
+            password = getpass.getpass(f"Password for {user} at {registry}: ")
+        except Exception as exc:  # e.g. a notebook run without a way to ask (no stdin)
+            raise InvalidSpec(
+                "The password could not be asked for here.",
+                hint="Run the cell in a notebook or terminal you can type into, or log in with `podman login` in a terminal.",
+                detail=str(exc),
+            ) from None
+    return RegistryCredentials(user, password)
 
 
 images = subcommand("images", "List local images.")
 images.runs(lambda service, args: Records(service.images(), IMAGE_COLUMNS, empty="No images. Pull one with `%container pull IMAGE`."))
+
+rmi = subcommand("rmi", "Remove images (an image a container uses is refused, naming the container).")
+rmi.add_argument("-f", "--force", action="store_true", help="also an image given by id that has several names (all go); containers are never removed")
+rmi.add_argument("images", nargs="+", metavar="IMAGE", help="image names or ids")
+
+
+@rmi.runs
+def do_rmi(service: LabService, args: argparse.Namespace) -> None:
+    """Remove each image like podman does: print what went, report every failure after."""
+    failures: list[LabContainerError] = []
+    for image in args.images:
+        try:
+            removed = service.remove_image(image, force=args.force)
+        except LabContainerError as exc:
+            failures.append(exc)
+            continue
+        for name in removed.untagged:
+            print(f"Untagged: {name}")
+        for image_id in removed.deleted:
+            print(f"Deleted: {image_id}")
+    if len(failures) == 1:
+        raise failures[0]
+    if failures:
+        combined = LabContainerError("\n".join(str(f) for f in failures))
+        combined.http_status = max(f.http_status for f in failures)
+        raise combined
+
+
+def _alias(name: str, summary: str, actions: dict[str, str]) -> None:
+    """``%container NAME ACTION ...``: the podman CLI's two-word spelling of a subcommand."""
+    parser = subcommand(name, summary)
+    parser.add_argument("action", choices=sorted(actions), help=", ".join(f"{a}: as `%container {t}`" for a, t in actions.items()))
+    parser.add_argument("rest", nargs=argparse.REMAINDER, help="the options and arguments of that subcommand")
+
+    @parser.runs
+    def run(service: LabService, args: argparse.Namespace) -> Any:
+        target = SUBCOMMANDS[actions[args.action]]
+        return target.runner(service, target.parse_args(args.rest))  # type: ignore[misc]
+
+
+_alias("image", "Images, the guide's way: image ls, image rm, image pull.", {"ls": "images", "list": "images", "rm": "rmi", "pull": "pull"})
+
+system = subcommand("system", "Podman as a whole: `system df` shows disk use.")
+system.add_argument("action", choices=["df"], help="df: images, containers and volumes, their sizes and what is reclaimable")
+system.runs(lambda service, args: Records(service.disk_use(), DISK_USE_COLUMNS))
 
 connect = subcommand("connect", "(Re)connect to a Podman service.")
 connect.add_argument("--url", help="unix:///path/podman.sock (default: discovered)")

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterator
 
 from ..core.models import PullProgress
+from ..core.timefmt import human_bytes
 
 
 def in_notebook() -> bool:
@@ -18,9 +19,23 @@ def in_notebook() -> bool:
     return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
+def describe(event: PullProgress) -> str:
+    """One line for a pull step: the step, then bytes, speed and time left when Podman
+    has reported byte counts (``45% Downloading f5ce...: ... · 27.0 MB of 60.0 MB, 9.1 MB/s, 4 s left``)."""
+    if event.done or not event.total:
+        return event.message
+    parts = [f"{human_bytes(event.downloaded)} of {human_bytes(event.total)}"]
+    if event.speed:
+        parts.append(f"{human_bytes(int(event.speed))}/s")
+    if event.eta is not None:
+        parts.append(f"{event.eta:.0f} s left")
+    percent = f"{event.fraction * 100:3.0f}% " if event.fraction is not None else ""
+    return f"{percent}{event.message} · {', '.join(parts)}"
+
+
 @contextmanager
 def pull_progress(image: str) -> Iterator[Callable[[PullProgress], None]]:
-    """Yield a callback for engine.pull's progress events."""
+    """Yield a callback for engine.pull's progress steps; the last one is the summary."""
     if in_notebook():
         import ipywidgets as widgets
         from IPython.display import display
@@ -32,7 +47,7 @@ def pull_progress(image: str) -> Iterator[Callable[[PullProgress], None]]:
         def report(event: PullProgress) -> None:
             if event.fraction is not None:
                 bar.value = event.fraction
-            label.value = event.message[:120]
+            label.value = describe(event)[:160]
             if event.done:
                 bar.bar_style = "success" if event.fraction == 1.0 else "danger"
 
@@ -41,9 +56,9 @@ def pull_progress(image: str) -> Iterator[Callable[[PullProgress], None]]:
         last = [""]
 
         def report(event: PullProgress) -> None:
-            if event.message != last[0]:
-                percent = f"{event.fraction * 100:3.0f}% " if event.fraction is not None else ""
-                print(f"{percent}{event.message}", file=sys.stderr, flush=True)
-                last[0] = event.message
+            line = describe(event)
+            if line != last[0]:
+                print(line, file=sys.stderr, flush=True)
+                last[0] = line
 
         yield report

@@ -106,3 +106,11 @@ STATS_COLUMNS: list[Column] = [
     ("mem usage / limit", lambda s: f"{human_bytes(s.memory_used)} / {human_bytes(s.memory_limit)}"),
     ("pids", lambda s: s.pids),
 ]
+
+DISK_USE_COLUMNS: list[Column] = [
+    ("type", lambda d: d.kind),
+    ("total", lambda d: d.total),
+    ("active", lambda d: d.active),
+    ("size", lambda d: human_bytes(d.size)),
+    ("reclaimable", lambda d: f"{human_bytes(d.reclaimable)} ({d.reclaimable_percent}%)"),
+]

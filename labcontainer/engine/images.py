@@ -1,0 +1,217 @@
+"""PodmanEngine's image verbs: list, inspect, pull (with real progress), remove, disk use.
+
+A mixin of :class:`~labcontainer.engine.client.PodmanEngine` (which provides ``_client``),
+kept in its own module so that each reads in one sitting. Same contract as the client:
+one REST verb per method, records in and out, only labcontainer errors raised.
+
+Pulling, and why two endpoints: Podman 4's libpod pull endpoint streams text only ("Copying
+blob ..."); its Docker-compatible one streams per-layer byte counts. The compatible one
+reads a short name the Docker way (``python`` is ``docker.io/library/python``), not
+through registries.conf's search list as the podman CLI does, so it gets fully qualified
+names only; short names, and pulls with an explicit ``tls_verify``, go to libpod.
+``tlsVerify`` is sent only when the caller asks: podman-py's ``images.pull()`` sends
+``tlsVerify=true`` by default, which overrides registries.conf and breaks every registry a
+lab marks ``insecure = true`` (its internal mirror, typically), where the CLI pulls fine.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+from urllib.parse import quote
+
+from podman import PodmanClient
+from podman import errors as podman_errors
+from podman.api.http_utils import encode_auth_header
+
+from ..core.errors import ImageInUse, ImageNotFound, InvalidSpec, LabContainerError, PullFailed, ServiceUnavailable
+from ..core.models import DiskUse, ImageInfo, PullProgress, RegistryCredentials, RemovedImage
+from .convert import disk_use_rows, image_info, split_reference
+from .pullstream import PullTracker
+from .translate import pull_failure, translated
+
+ProgressCallback = Callable[[PullProgress], None]
+
+
+class ImageVerbs:
+    """The image half of PodmanEngine."""
+
+    _client: PodmanClient
+
+    def images(self) -> list[ImageInfo]:
+        """Local images, like ``podman images`` (one REST call)."""
+        with translated():
+            response = self._client.api.get("/images/json")
+            response.raise_for_status()
+            raw_images = response.json() or []
+        return sorted((image_info(raw) for raw in raw_images), key=lambda i: i.name)
+
+    def image_exists(self, image: str) -> bool:
+        with translated(image=image):
+            return bool(self._client.images.exists(image))
+
+    def image(self, image: str) -> ImageInfo:
+        with translated(image=image):
+            try:
+                raw = self._client.images.get(image).attrs
+            except podman_errors.ImageNotFound:
+                raise ImageNotFound(image) from None
+        return image_info(raw)
+
+    # -- pull -----------------------------------------------------------------------------
+
+    def pull(
+        self,
+        image: str,
+        on_progress: ProgressCallback | None = None,
+        *,
+        credentials: RegistryCredentials | None = None,
+        tls_verify: bool | None = None,
+    ) -> ImageInfo:
+        """``podman pull IMAGE``, reporting progress steps as they come and a summary last.
+
+        ``credentials`` are for this pull only (otherwise Podman's auth file is used, as by
+        the CLI); ``tls_verify`` None leaves TLS to registries.conf, as the CLI does.
+
+        Raises:
+            PullFailed: the registry refused, has no such image, or could not be reached.
+        """
+        report = on_progress or (lambda _p: None)
+        tracker = PullTracker(image)
+        report(tracker.step(f"Pulling {image}", fraction=0.0))
+        try:
+            response = self._pull_request(image, credentials, tls_verify)
+            try:
+                for line in response.iter_lines():
+                    event = json.loads(line) if line else {}
+                    if event.get("error"):
+                        raise _pull_failed(image, str(event["error"]), credentials)
+                    step = tracker.read(event)
+                    if step is not None:
+                        report(step)
+            finally:
+                response.close()  # an interrupted pull: the service cancels it
+            found = self.image(tracker.image_id or image)
+        except BaseException as exc:
+            report(tracker.step("Pull failed" if isinstance(exc, Exception) else "Pull interrupted", done=True))
+            if isinstance(exc, (PullFailed, ServiceUnavailable)) or not isinstance(exc, LabContainerError):
+                raise
+            raise _pull_failed(image, exc.detail or str(exc), credentials) from exc
+        report(tracker.summary(found))
+        return found
+
+    def _pull_request(self, image: str, credentials: RegistryCredentials | None, tls_verify: bool | None) -> Any:
+        headers = {}
+        if credentials is not None:
+            auth = {"username": credentials.username, "password": credentials.password}
+            headers["X-Registry-Auth"] = encode_auth_header(auth).decode()
+        # No read timeout: a 20 GB layer may stream for a long time (the service has its own).
+        options: dict[str, Any] = {"headers": headers, "stream": True, "timeout": (10, None)}
+        with translated(image=image):
+            if tls_verify is None and fully_qualified(image):
+                repository, tag = split_reference(image)
+                params = {"fromImage": repository, **({"tag": tag} if tag else {})}
+                response = self._client.api.post("/images/create", params=params, compatible=True, **options)
+            else:
+                params = {"reference": image, **({"tlsVerify": tls_verify} if tls_verify is not None else {})}
+                response = self._client.api.post("/images/pull", params=params, **options)
+            response.raise_for_status()
+        return response
+
+    # -- remove -----------------------------------------------------------------------------
+
+    def remove_image(self, image: str, *, force: bool = False) -> RemovedImage:
+        """``podman rmi [-f] IMAGE``: take the name off, and delete the image if it was its last.
+
+        Never removes a container: an image a container uses is refused (ImageInUse, naming
+        the containers), with or without ``force``. ``force`` only allows deleting an image
+        given by id that has several names (all of them go).
+        """
+        response = self._delete_image(image, force=False)
+        text = "" if response.ok else explanation_of_response(response)
+        if "more than one tag" in text:
+            if not force:
+                raise InvalidSpec(
+                    f"'{image}' is an image id, and that image has several names, so nothing was removed.",
+                    hint=f"Remove one name with `%container rmi NAME`, or the image and all its names with `%container rmi -f {image}`.",
+                    detail=text,
+                    quote=True,
+                )
+            # Podman's force would also remove the containers using it: look first.
+            self._refuse_if_used(image, text)
+            response = self._delete_image(image, force=True)
+        elif "in use by a container" in text:
+            self._refuse_if_used(image, text)
+        with translated(image=image):
+            response.raise_for_status(not_found=podman_errors.ImageNotFound)
+            body = response.json() or {}
+        return RemovedImage(image=image, untagged=tuple(body.get("Untagged") or ()), deleted=tuple(body.get("Deleted") or ()))
+
+    def _delete_image(self, image: str, *, force: bool) -> Any:
+        with translated(image=image):
+            return self._client.api.delete(f"/images/{quote(image, safe='')}", params={"force": force})
+
+    def _refuse_if_used(self, image: str, podman_text: str) -> None:
+        users = self.containers_using(self.image(image).id)
+        if users:
+            raise ImageInUse(image, users, detail=podman_text)
+
+    def containers_using(self, image_id: str) -> tuple[str, ...]:
+        """Names of the containers (any state) created from this very image."""
+        with translated():
+            response = self._client.api.get("/containers/json", params={"all": True})
+            response.raise_for_status()
+            raw = response.json() or []
+        names = [(entry.get("Names") or [entry.get("Id", "?")[:12]])[0] for entry in raw if entry.get("ImageID") == image_id.removeprefix("sha256:")]
+        return tuple(sorted(names))
+
+    # -- disk use ---------------------------------------------------------------------------
+
+    def disk_use(self) -> list[DiskUse]:
+        """``podman system df``: images, containers and volumes, their sizes and what is reclaimable."""
+        for attempt in range(3):
+            with translated():
+                response = self._client.api.get("/system/df", timeout=(10, None))
+                text = "" if response.ok else explanation_of_response(response)
+                # A container removed while Podman counts fails the whole answer: count again.
+                if "no such container" in text and attempt < 2:
+                    continue
+                response.raise_for_status()
+                return disk_use_rows(response.json() or {})
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def fully_qualified(image: str) -> bool:
+    """Whether the reference names its registry (``host.domain/...``, ``host:port/...``, ``localhost/...``)."""
+    first, sep, _rest = image.partition("/")
+    return bool(sep) and ("." in first or ":" in first or first == "localhost")
+
+
+def explanation_of_response(response: Any) -> str:
+    """Podman's error text in a failed answer (its JSON ``message``), else the body."""
+    try:
+        return str((response.json() or {}).get("message") or response.text)
+    except ValueError:
+        return str(response.text)
+
+
+def _pull_failed(image: str, text: str, credentials: RegistryCredentials | None) -> PullFailed:
+    """Why a pull failed, in our words; Podman's text follows on its own line."""
+    lower = text.lower()
+    registry = image.partition("/")[0] if fully_qualified(image) else "docker.io"
+    if credentials is not None and ("unauthorized" in lower or "authentication required" in lower):
+        return PullFailed(
+            image, text,
+            message=f"Could not pull '{image}': the registry {registry} did not accept the user name "
+            f"'{credentials.username}' with that password.",
+            hint="Check both (a registry may also say this for an image that does not exist).",
+        )
+    if "http response to https client" in lower:
+        return PullFailed(
+            image, text,
+            message=f"Could not pull '{image}': the registry {registry} speaks plain HTTP, and Podman "
+            "was asked to use HTTPS.",
+            hint="If it is your lab's own registry, it belongs in registries.conf with `insecure = true` "
+            "(ask your admin); for one pull, `--tls-verify=false`.",
+        )
+    return pull_failure(image, text)

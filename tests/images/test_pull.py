@@ -1,0 +1,170 @@
+"""A lab member pulls images from the lab's registry, its docker.io mirror, a registry that
+wants a login, and registries that fail: progress while it runs, a summary at the end, and
+one clear paragraph (then Podman's own words) when it cannot work."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from jupyter_client.manager import AsyncKernelManager
+
+from labcontainer.core.errors import PullFailed
+from labcontainer.core.models import PullProgress, RegistryCredentials
+from labcontainer.service import LabService
+
+from .conftest import line
+
+SUMMARY = re.compile(r"^Pulled (\S+): image ([0-9a-f]{12}), [\d.]+ [KMGT]?B(, [\d.]+ [KMGT]?B downloaded)?, in [\d.]+ s$")
+
+
+def progress_lines(stderr: str) -> list[str]:
+    return [text for text in stderr.splitlines() if text.strip()]
+
+
+def test_pull_from_the_lab_registry_shows_progress_then_a_summary(shell, registries, pulled, podman_cli, capsys):
+    image = pulled(registries.unique_image)
+    capsys.readouterr()
+    result = line(shell, f"pull {image}")
+    steps = progress_lines(capsys.readouterr().err)
+    assert steps[0] == f"Pulling {image}"
+    assert len(steps) > 2, steps  # the start, Podman's own steps, the summary
+    summary = SUMMARY.match(steps[-1])
+    assert summary, steps[-1]
+    podman_id = podman_cli("image", "inspect", "--format", "{{.Id}}", image).stdout.strip()
+    assert summary.group(1) == image and podman_id.startswith(summary.group(2))
+    assert podman_cli("image", "exists", image, check=False).returncode == 0
+    assert [i.name for i in result] == [image] and image in result._repr_html_()
+
+
+def test_a_short_name_is_looked_up_in_the_search_registries_as_the_cli_does(shell, registries, pulled, podman_cli, capsys):
+    # registries.conf here searches the lab registry for names without a registry.
+    image = pulled(f"{registries.open}/lab/python:latest")
+    line(shell, "pull lab/python")
+    assert f"Pulled {image}" in capsys.readouterr().err
+    assert podman_cli("image", "exists", image, check=False).returncode == 0
+
+
+def test_docker_io_names_are_served_by_the_lab_mirror(shell, registries, pulled, podman_cli, capsys):
+    # docker.io is unreachable from these machines: only the mirror can have served it.
+    image = pulled(registries.mirrored)
+    line(shell, f"pull {image}")
+    assert f"Pulled {image}" in capsys.readouterr().err
+    assert podman_cli("image", "exists", image, check=False).returncode == 0
+
+
+def test_a_slow_registry_shows_bytes_speed_and_time_left(engine, registries, slow_relay, pulled, podman_cli):
+    image = pulled(f"{slow_relay.listen}/lab/pulltest:latest")
+    steps: list[PullProgress] = []
+    LabService(engine).pull(image, on_progress=steps.append)
+    downloading = [s for s in steps if s.message.startswith("Downloading") and s.total]
+    assert len(downloading) >= 2, [s.message for s in steps]
+    assert [s.downloaded for s in downloading] == sorted(s.downloaded for s in downloading)  # it only grows
+    assert all(0 < s.fraction < 1 for s in downloading[:-1] if s.fraction is not None)
+    assert downloading[-1].speed and downloading[-1].eta is not None
+    assert steps[-1].done and steps[-1].fraction == 1.0 and " downloaded, in " in steps[-1].message
+    assert podman_cli("image", "exists", image, check=False).returncode == 0
+
+
+def failed_pull(shell, words: str) -> tuple[str, float]:
+    """The message a failing `%container pull` shows, and how long it took to say it."""
+    started = time.monotonic()
+    with pytest.raises(Exception) as caught:
+        line(shell, f"pull {words}")
+    shown = caught.value._render_traceback_() if hasattr(caught.value, "_render_traceback_") else [str(caught.value)]
+    return "\n".join(shown), time.monotonic() - started
+
+
+def assert_one_paragraph_then_podman(message: str, ours: str) -> None:
+    first, *rest = message.split("\n")
+    assert ours in first, message
+    assert len(rest) == 1 and rest[0].startswith("Podman said: "), message
+    assert "Traceback" not in message
+
+
+def test_a_missing_tag_says_so(shell, registries, podman_cli, record_property):
+    image = f"{registries.open}/lab/python:no-such-tag"
+    message, seconds = failed_pull(shell, image)
+    record_property("seconds", round(seconds, 2))
+    assert_one_paragraph_then_podman(message, f"PullFailed: Could not pull '{image}': the registry {registries.open} has no such image or tag.")
+    assert "manifest unknown" in message
+    assert podman_cli("image", "exists", image, check=False).returncode != 0
+
+
+def test_a_stopped_registry_is_unreachable_and_said_so(shell, scratch_registry, record_property):
+    scratch_registry.start()
+    scratch_registry.stop()  # it was there a moment ago: now nothing answers
+    image = f"{scratch_registry.address}/lab/python:latest"
+    message, seconds = failed_pull(shell, image)
+    record_property("seconds", round(seconds, 2))
+    assert_one_paragraph_then_podman(message, f"the registry {scratch_registry.address} could not be reached from this server.")
+    assert "connection refused" in message
+
+
+def test_a_port_nobody_serves_is_unreachable_and_said_so(shell, record_property):
+    import socket
+
+    with socket.socket() as probe:  # a port free right now, not in registries.conf
+        probe.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{probe.getsockname()[1]}"
+    message, seconds = failed_pull(shell, f"{address}/lab/python:latest")
+    record_property("seconds", round(seconds, 2))
+    assert_one_paragraph_then_podman(message, f"the registry {address} could not be reached from this server.")
+
+
+def test_a_wrong_password_is_named_as_such(shell, registries, podman_cli, record_property):
+    image = f"{registries.auth}/lab/python:latest"
+    message, seconds = failed_pull(shell, f"--creds {registries.user}:wrong-{registries.password} {image}")
+    record_property("seconds", round(seconds, 2))
+    assert_one_paragraph_then_podman(message, f"did not accept the user name '{registries.user}' with that password.")
+    assert registries.password not in message
+    assert podman_cli("image", "exists", image, check=False).returncode != 0
+
+
+def test_without_a_login_the_error_says_to_log_in(shell, registries):
+    message, _ = failed_pull(shell, f"{registries.auth}/lab/python:latest")
+    assert_one_paragraph_then_podman(message, f"the registry {registries.auth} refused access.")
+    assert f"podman login {registries.auth}" in message
+
+
+def test_the_right_password_pulls_and_never_shows(engine, registries, pulled, podman_cli, capsys):
+    image = pulled(f"{registries.auth}/lab/python:latest")
+    credentials = RegistryCredentials(registries.user, registries.password)
+    assert registries.password not in repr(credentials)
+    LabService(engine).pull(image, credentials=credentials)
+    assert podman_cli("image", "exists", image, check=False).returncode == 0
+    assert registries.password not in "".join(capsys.readouterr())
+
+
+def test_asking_for_https_from_a_plain_http_registry_says_what_to_change(engine, registries):
+    with pytest.raises(PullFailed) as caught:
+        LabService(engine).pull(f"{registries.open}/lab/python:latest", tls_verify=True)
+    assert "speaks plain HTTP" in str(caught.value) and "insecure = true" in str(caught.value)
+
+
+@pytest.fixture
+def kernel_data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+async def test_a_kernel_whose_image_is_only_in_the_registry_pulls_it_and_runs(kernel_data_dir, registries, pulled, podman_cli):
+    from labcontainer.kernels.kernelspecs import install_kernelspec
+
+    image = pulled(f"{registries.open}/lab/kernel:latest")
+    install_kernelspec(image, name="lc-from-registry")
+    km = AsyncKernelManager(kernel_name="lc-from-registry")
+    await km.start_kernel()
+    client = km.client()
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=60)
+        reply = await client.execute_interactive("print(6 * 7)", timeout=30)
+        assert reply["content"]["status"] == "ok"
+    finally:
+        client.stop_channels()
+        await km.shutdown_kernel(now=True)
+    assert podman_cli("image", "exists", image, check=False).returncode == 0
