@@ -103,7 +103,20 @@ def test_terminal_from_the_side_panel(lab, page, test_image, unique_name, podman
     type_line(page, tab, "echo still-$((2*3))")
     wait_row(tab, "still-6")
 
-    # closing the tab hangs the shell up: no bash is left in the container
+    # the command palette's "Open Terminal in Container…" asks which running container
+    page.keyboard.press("Control+Shift+C")
+    palette = page.locator(".lm-CommandPalette").first
+    palette.locator(".lm-CommandPalette-input").fill("Open Terminal in Container")
+    palette.locator(".lm-CommandPalette-item", has_text="Open Terminal in Container…").click()
+    page.locator(".jp-Dialog select").select_option(name)
+    page.locator(".jp-Dialog button", has_text="Open").click()
+    wait_until(lambda: tabs.count() == 3, message="a third terminal tab, from the palette")
+    third = page.locator(f"[id='{tabs.nth(2).get_attribute('id')}']")
+    third.locator(".xterm-accessibility-tree").wait_for(timeout=30000)
+    wait_row(third, lambda row: row.endswith(("#", "$")))
+    page.locator(f".lm-TabBar-tab[data-id='{third.get_attribute('id')}'] .lm-TabBar-tabCloseIcon").click()
+
+    # closing the tabs hangs the shells up: no bash is left in the container
     page.locator(f".lm-TabBar-tab[data-id='{first}'] .lm-TabBar-tabCloseIcon").click()
     wait_until(lambda: "bash" not in podman_cli("top", name, "args").stdout, timeout=15,
                message="the closed terminal's shell to end")
