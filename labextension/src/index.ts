@@ -9,6 +9,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
 
 import * as client from './client';
+import type { ITerminalQuery } from './client';
 import { watchKernelReasons } from './kernelNotices';
 import { LogsModel } from './logs';
 import { ContainersModel } from './model';
@@ -16,6 +17,7 @@ import { ContainersPanel } from './panel';
 import { createTerminalTab, hasSession, terminalOptions } from './terminalTab';
 import { showFailure } from './views/dialogs';
 import { HelpWidget } from './views/help';
+import { terminalOfferFactory } from './views/terminalOffer';
 import { LogsWidget } from './views/logs';
 
 const containerIconSvg = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
@@ -98,12 +100,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
     };
 
     // Not restored with the layout: a terminal's process ends with its socket.
-    const openTerminal = async (name: string) => {
-      const widget = createTerminalTab(name, await terminalOptions(settings));
+    const openTerminal = async (name: string, query: ITerminalQuery = {}) => {
+      const widget = createTerminalTab(name, await terminalOptions(settings), query);
       widget.title.icon = containerIcon;
       app.shell.add(widget, 'main');
       app.shell.activateById(widget.id);
     };
+    // `%container exec -it` etc. in a notebook offer a terminal: an "Open terminal" button.
+    rendermime?.addFactory(terminalOfferFactory(openTerminal));
 
     /** The kernel of the current notebook or console when it is a container kernel. */
     const containerKernel = () => {
