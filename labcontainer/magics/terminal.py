@@ -113,7 +113,10 @@ async def _pump(open_session: Callable[[], Awaitable[TtySession]]) -> TerminalEn
             while chunk:
                 chunk = chunk[os.write(fd_out, chunk) :]
 
+    if not session.accepts_input:
+        print(f"{session.container} was started without -it: showing its output only; Ctrl-P Ctrl-Q stops watching.", flush=True)
     saved = termios.tcgetattr(fd_in)
+    previous_winch = signal.getsignal(signal.SIGWINCH)  # prompt_toolkit's, between prompts
     tasks: list[asyncio.Task] = []
     try:
         tty.setraw(fd_in, termios.TCSANOW)  # not TCSAFLUSH: keys typed ahead still count
@@ -130,6 +133,8 @@ async def _pump(open_session: Callable[[], Awaitable[TtySession]]) -> TerminalEn
     finally:
         loop.remove_reader(fd_in)
         loop.remove_signal_handler(signal.SIGWINCH)
+        if previous_winch is not None:
+            signal.signal(signal.SIGWINCH, previous_winch)
         termios.tcsetattr(fd_in, termios.TCSADRAIN, saved)
         for task in tasks:
             task.cancel()

@@ -187,3 +187,14 @@ def test_run_it_rm_is_removed_when_its_shell_exits(ipython, podman_cli, test_ima
     ipython.expect(r"bye-42")
     ipython.expect(r"exit code 5\s+In \[3\]: ")
     wait_until(lambda: not podman_cli.exists(name))
+
+
+def test_attach_to_a_container_without_a_terminal_only_watches_it(ipython, podman_cli, test_image, unique_name):
+    name = unique_name()
+    podman_cli("run", "-d", "--name", name, test_image, "sh", "-c", "while sleep 0.2; do echo tick; done")
+    ipython.sendline(f"%container attach {name}")
+    ipython.expect("started without -it: showing its output only")
+    ipython.expect("tick")
+    ipython.send("\x10\x11")
+    ipython.expect(r"Detached from .*In \[3\]: ")
+    assert podman_cli.state(name) == "running"
