@@ -15,6 +15,8 @@ import os
 import signal
 import sys
 import termios
+import threading
+import time
 import tty
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -177,8 +179,13 @@ def interactive(
             )
         display(TerminalOffer(name, "attach" if mode == "attach" else "exec", tuple(command)))
         return None
+    waited: dict[str, int] = {}
     if mode == "attach":
         opener = lambda: service.aio.attach(name)
+        # A wait begun while the container runs gets its exit code even when --rm removes
+        # it at once (measured on 4.3.1); asked afterwards, the container may be gone.
+        # A daemon: after a detach it just waits on with the container.
+        threading.Thread(target=_wait_for, args=(service, name, waited), daemon=True).start()
     else:
         opener = lambda: service.aio.terminal(name, command, user=user, workdir=workdir, env=env)
     end = run_on_this_terminal(opener)
@@ -188,7 +195,21 @@ def interactive(
         else:
             print(f"\r\nClosed the terminal in {name} (Ctrl-P Ctrl-Q); what ran in it was hung up.")
         return None
-    return ExitStatus(exit_code=-1 if end.exit_code is None else end.exit_code, container=name)
+    code = end.exit_code
+    if mode == "attach":
+        for _ in range(100):  # the wait answers a moment after the stream ends
+            if "code" in waited:
+                break
+            time.sleep(0.05)
+        code = waited.get("code", code)
+    return ExitStatus(exit_code=-1 if code is None else code, container=name)
+
+
+def _wait_for(service: LabService, name: str, into: dict[str, int]) -> None:
+    try:
+        into["code"] = service.wait(name)
+    except LabContainerError:
+        pass  # gone or unreachable: the session's own answer stands
 
 
 attach = subcommand("attach", "Type into a container's own terminal (its main process); Ctrl-P Ctrl-Q detaches.")
