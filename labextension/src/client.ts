@@ -210,6 +210,40 @@ export async function getStatus(): Promise<Status> {
   return expect(data, isStatus, 'GET status', '{"connected", "message", "url", "rootless", "version"}');
 }
 
+/** How a terminal joins a container: a new process (`podman exec -it`) or its own terminal. */
+export type TerminalMode = 'exec' | 'attach';
+
+export interface ITerminalQuery {
+  mode?: TerminalMode;
+  /** exec only: the command, split like a shell (default: bash if there, else sh). */
+  cmd?: string;
+  user?: string;
+  workdir?: string;
+}
+
+/**
+ * The websocket URL of a terminal into a container (docs/rest-api.md, Terminal). The token
+ * goes in the query the way JupyterLab's own terminals send it (`appendToken`): a browser
+ * cannot set headers on a websocket; without a token the login cookie authenticates.
+ */
+export function terminalUrl(
+  name: string,
+  query: ITerminalQuery = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): string {
+  const params: Record<string, string> = {};
+  for (const [key, value] of Object.entries(query)) {
+    if (typeof value === 'string' && value !== '') {
+      params[key] = value;
+    }
+  }
+  if (settings.appendToken && settings.token !== '') {
+    params.token = settings.token;
+  }
+  const search = Object.keys(params).length > 0 ? URLExt.objectToQueryString(params) : '';
+  return URLExt.join(settings.wsUrl, 'labcontainer', 'api', 'containers', encodeURIComponent(name), 'terminal') + search;
+}
+
 // ---------------------------------------------------------------------------
 // Transport
 

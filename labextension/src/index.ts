@@ -5,6 +5,7 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette, InputDialog, Notification } from '@jupyterlab/apputils';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
 
 import * as client from './client';
@@ -12,6 +13,7 @@ import { watchKernelReasons } from './kernelNotices';
 import { LogsModel } from './logs';
 import { ContainersModel } from './model';
 import { ContainersPanel } from './panel';
+import { createTerminalTab, hasSession, terminalOptions } from './terminalTab';
 import { showFailure } from './views/dialogs';
 import { HelpWidget } from './views/help';
 import { LogsWidget } from './views/logs';
@@ -30,25 +32,32 @@ export const COMMANDS = {
   refresh: 'labcontainer:refresh',
   newKernel: 'labcontainer:new-kernel',
   showLogs: 'labcontainer:show-logs',
+  openTerminal: 'labcontainer:open-terminal',
+  kernelTerminal: 'labcontainer:open-kernel-terminal',
   help: 'labcontainer:help'
 } as const;
 
 const CATEGORY = 'Labcontainer';
 
+/** The provisioner of labcontainer's kernelspecs (labcontainer/kernels/kernelspecs.py). */
+const PROVISIONER = 'labcontainer-podman';
+
 /**
  * The labcontainer side panel: containers, GPUs and container kernels; a Logs tab per
- * container; the panel's actions in the command palette; Help > Labcontainer Help.
+ * container; terminal tabs into running containers (also from a container kernel's notebook);
+ * the panel's actions in the command palette; Help > Labcontainer Help.
  */
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'labcontainer:panel',
   description: 'Your Podman containers, GPUs and container kernels in a side panel.',
   autoStart: true,
-  optional: [ILayoutRestorer, ICommandPalette, IRenderMimeRegistry],
+  optional: [ILayoutRestorer, ICommandPalette, IRenderMimeRegistry, ISettingRegistry],
   activate: (
     app: JupyterFrontEnd,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
-    rendermime: IRenderMimeRegistry | null
+    rendermime: IRenderMimeRegistry | null,
+    settings: ISettingRegistry | null
   ) => {
     // The poll rests while the side panel is closed or the browser tab is hidden.
     let shown: () => boolean = () => true;
@@ -58,7 +67,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       standby: () => !shown() || 'when-hidden'
     });
     const panel = new ContainersPanel(model, {
-      onShowLogs: name => void app.commands.execute(COMMANDS.showLogs, { name })
+      onShowLogs: name => void app.commands.execute(COMMANDS.showLogs, { name }),
+      onOpenTerminal: name => void app.commands.execute(COMMANDS.openTerminal, { name })
     });
     shown = () => panel.isVisible;
     panel.title.icon = containerIcon;
@@ -85,6 +95,26 @@ const plugin: JupyterFrontEndPlugin<void> = {
       app.shell.add(widget, 'main');
       app.shell.activateById(widget.id);
       void widget.model.follow();
+    };
+
+    // Not restored with the layout: a terminal's process ends with its socket.
+    const openTerminal = async (name: string) => {
+      const widget = createTerminalTab(name, await terminalOptions(settings));
+      widget.title.icon = containerIcon;
+      app.shell.add(widget, 'main');
+      app.shell.activateById(widget.id);
+    };
+
+    /** The kernel of the current notebook or console when it is a container kernel. */
+    const containerKernel = () => {
+      const current = app.shell.currentWidget;
+      const kernel = hasSession(current) ? current.sessionContext.session?.kernel : null;
+      const spec = kernel ? app.serviceManager.kernelspecs.specs?.kernelspecs[kernel.name] : undefined;
+      const provisioner = spec?.metadata?.kernel_provisioner;
+      const ours =
+        typeof provisioner === 'object' && provisioner !== null && !Array.isArray(provisioner) &&
+        provisioner.provisioner_name === PROVISIONER;
+      return kernel && ours ? kernel : null;
     };
 
     let help: HelpWidget | null = null;
@@ -119,9 +149,47 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: args => (typeof args.name === 'string' ? `Show Logs of ${args.name}` : 'Show Logs of a Container…'),
       caption: 'Follow a container’s output in a tab of its own',
       execute: async args => {
-        const name = typeof args.name === 'string' ? args.name : await pickContainer(model);
+        const name = typeof args.name === 'string' ? args.name : await pickContainer(model, LOGS_PICK);
         if (name) {
           openLogs(name);
+        }
+      }
+    });
+    app.commands.addCommand(COMMANDS.openTerminal, {
+      label: args =>
+        typeof args.name === 'string' ? `Open Terminal in ${args.name}` : 'Open Terminal in Container…',
+      caption: 'A shell in a running container (podman exec -it), in a tab of its own',
+      execute: async args => {
+        const name = typeof args.name === 'string' ? args.name : await pickContainer(model, TERMINAL_PICK);
+        if (name) {
+          await openTerminal(name);
+        }
+      }
+    });
+    app.commands.addCommand(COMMANDS.kernelTerminal, {
+      label: 'Open Terminal in This Kernel’s Container',
+      caption: 'A shell in the container this notebook’s kernel runs in',
+      isEnabled: () => containerKernel() !== null,
+      isVisible: () => containerKernel() !== null,
+      execute: async () => {
+        const kernel = containerKernel();
+        if (!kernel) {
+          return;
+        }
+        try {
+          const containers = await client.listContainers();
+          const found = containers.find(container => container.kernel?.id === kernel.id);
+          if (!found || found.state !== 'running') {
+            await showFailure(
+              'The kernel’s container is not running',
+              `No running container serves the kernel ${kernel.id} right now. Wait until the kernel is idle ` +
+                '(it may be restarting), or restart it from the Kernel menu, then try again.'
+            );
+            return;
+          }
+          await openTerminal(found.name);
+        } catch (error) {
+          await showFailure('Could not open a terminal in the kernel’s container', error);
         }
       }
     });
@@ -138,16 +206,41 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-/** Ask which container's log to show; null when cancelled or there is none. */
-async function pickContainer(model: ContainersModel): Promise<string | null> {
+interface IPick {
+  title: string;
+  okLabel: string;
+  none: string;
+  noneText: string;
+  runningOnly: boolean;
+}
+
+const LOGS_PICK: IPick = {
+  title: 'Show the log of',
+  okLabel: 'Show',
+  none: 'No container to show the log of',
+  noneText: 'There are no containers yet. Run one with %container run -d IMAGE in a notebook.',
+  runningOnly: false
+};
+
+const TERMINAL_PICK: IPick = {
+  title: 'Open a terminal in',
+  okLabel: 'Open',
+  none: 'No running container to open a terminal in',
+  noneText: 'No container is running. Start one from the side panel, or run one with %container run -d IMAGE in a notebook.',
+  runningOnly: true
+};
+
+/** Ask which container; null when cancelled or there is none to choose. */
+async function pickContainer(model: ContainersModel, pick: IPick): Promise<string | null> {
   await model.refresh();
-  const names = model.containers.map(container => container.name);
+  const names = model.containers
+    .filter(container => !pick.runningOnly || container.state === 'running')
+    .map(container => container.name);
   if (names.length === 0) {
-    const reason = model.error ?? 'There are no containers yet. Run one with %container run -d IMAGE in a notebook.';
-    await showFailure('No container to show the log of', reason);
+    await showFailure(pick.none, model.error ?? pick.noneText);
     return null;
   }
-  const answer = await InputDialog.getItem({ title: 'Show the log of', items: names, okLabel: 'Show' });
+  const answer = await InputDialog.getItem({ title: pick.title, items: names, okLabel: pick.okLabel });
   return answer.button.accept ? answer.value : null;
 }
 

@@ -37,7 +37,7 @@ const TEMPLATE = `
   <h3>Container kernels</h3>
   <div class="lc-Kernelspecs"></div>`;
 
-const VERBS: Record<Exclude<RowAction, 'logs'>, string> = {
+const VERBS: Record<Exclude<RowAction, 'logs' | 'terminal'>, string> = {
   start: 'Starting',
   stop: 'Stopping',
   restart: 'Restarting',
@@ -48,6 +48,8 @@ export namespace ContainersPanel {
   export interface IOptions {
     /** Open the Logs view of a container (a row's Logs button). */
     onShowLogs?: (name: string) => void;
+    /** Open a terminal in a running container (a row's Terminal button). */
+    onOpenTerminal?: (name: string) => void;
   }
 }
 
@@ -58,6 +60,7 @@ export class ContainersPanel extends Widget {
   ) {
     super();
     this._onShowLogs = options.onShowLogs ?? (() => undefined);
+    this._onOpenTerminal = options.onOpenTerminal ?? (() => undefined);
     this.id = 'labcontainer-panel';
     this.addClass('lc-Panel');
     this.title.caption = 'Containers';
@@ -143,6 +146,10 @@ export class ContainersPanel extends Widget {
       this._onShowLogs(name);
       return;
     }
+    if (action === 'terminal') {
+      this._onOpenTerminal(name);
+      return;
+    }
     const question = kernelQuestion(this.model.container(name), action);
     if (question && !(await confirmDanger(question.title, question.text, question.label))) {
       return;
@@ -191,6 +198,7 @@ export class ContainersPanel extends Widget {
   }
 
   private readonly _onShowLogs: (name: string) => void;
+  private readonly _onOpenTerminal: (name: string) => void;
   private _focusForm = false;
   private readonly _status: StatusView;
   private readonly _error: ErrorView;

@@ -147,6 +147,20 @@ describe('ContainersView', () => {
     button(view.rowNode('notebook')!, 'logs').click();
     expect(actions).toEqual([['train', 'logs'], ['notebook', 'logs']]);
   });
+
+  it('has a Terminal button usable on running containers only, even while busy', () => {
+    const terminal = button(view.rowNode('train')!, 'terminal');
+    expect(terminal.textContent).toBe('Terminal');
+    expect(terminal.disabled).toBe(false);
+    expect(terminal.title).toBe('Open a terminal (a new shell) in train');
+    const stopped = button(view.rowNode('notebook')!, 'terminal');
+    expect(stopped.disabled).toBe(true);
+    expect(stopped.title).toBe('Terminal is not possible while the container is exited');
+    view.setBusy('train', true);
+    terminal.click();
+    stopped.click();
+    expect(actions).toEqual([['train', 'terminal']]);
+  });
 });
 
 describe('container kernels in the list', () => {

@@ -7,7 +7,7 @@ import type { Container } from '../generated/rest';
 import { element, setProperty, setText } from './dom';
 
 /** A button of a container row. */
-export type RowAction = 'start' | 'stop' | 'restart' | 'remove' | 'logs';
+export type RowAction = 'start' | 'stop' | 'restart' | 'remove' | 'logs' | 'terminal';
 
 /** When a row button can be used: while the container runs, while it does not, or always. */
 type When = 'running' | 'stopped' | 'always';
@@ -17,7 +17,8 @@ const BUTTONS: readonly { action: RowAction; label: string; when: When }[] = [
   { action: 'stop', label: 'Stop', when: 'running' },
   { action: 'restart', label: 'Restart', when: 'running' },
   { action: 'remove', label: 'Remove', when: 'stopped' },
-  { action: 'logs', label: 'Logs', when: 'always' }
+  { action: 'logs', label: 'Logs', when: 'always' },
+  { action: 'terminal', label: 'Terminal', when: 'running' }
 ];
 
 const EMPTY_TEXT = 'No containers yet. Run one with %container run -d IMAGE in a notebook.';
@@ -149,14 +150,18 @@ export class ContainersView {
         continue;
       }
       const possible = when === 'always' || (when === 'running') === running;
-      // Reading the log never gets in the way of an action, so Logs stays usable while busy.
-      setProperty(button, 'disabled', (row.busy && when !== 'always') || !possible);
+      // Reading the log or typing in a terminal never gets in the way of an action, so Logs
+      // and Terminal stay usable while busy.
+      const passive = action === 'logs' || action === 'terminal';
+      setProperty(button, 'disabled', (row.busy && !passive) || !possible);
       setProperty(button, 'title',
         !possible
           ? `${label} is not possible while the container is ${container.state}`
           : action === 'logs'
             ? `Show the log of ${container.name}`
-            : `${label} ${container.name}`
+            : action === 'terminal'
+              ? `Open a terminal (a new shell) in ${container.name}`
+              : `${label} ${container.name}`
       );
     }
   }

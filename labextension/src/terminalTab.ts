@@ -1,0 +1,91 @@
+/**
+ * Terminal tabs into containers: JupyterLab's own Terminal widget (xterm.js, the user's
+ * terminal settings and theme, fit to the tab) over a ContainerTerminalConnection.
+ */
+import { MainAreaWidget } from '@jupyterlab/apputils';
+import type { ISessionContext } from '@jupyterlab/apputils';
+import type { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ITerminal, Terminal } from '@jupyterlab/terminal';
+import { Widget } from '@lumino/widgets';
+
+import type { ITerminalQuery } from './client';
+import { ContainerTerminalConnection } from './terminal';
+
+/** Where JupyterLab keeps the user's terminal settings (font, theme, scrollback...). */
+const TERMINAL_SETTINGS = '@jupyterlab/terminal-extension:plugin';
+
+/** The user's settings that make sense for a container terminal too. */
+const SHARED_OPTIONS = [
+  'fontFamily',
+  'fontSize',
+  'lineHeight',
+  'theme',
+  'scrollback',
+  'cursorBlink',
+  'screenReaderMode',
+  'pasteWithCtrlV',
+  'macOptionIsMeta'
+] as const;
+
+/** The user's terminal settings, or the defaults when they cannot be read. */
+export async function terminalOptions(settings: ISettingRegistry | null): Promise<Partial<ITerminal.IOptions>> {
+  const options: Record<string, unknown> = {};
+  if (settings) {
+    try {
+      const composite = (await settings.load(TERMINAL_SETTINGS)).composite;
+      for (const key of SHARED_OPTIONS) {
+        if (composite[key] !== undefined && composite[key] !== null) {
+          options[key] = composite[key];
+        }
+      }
+    } catch {
+      // No terminal extension in this JupyterLab: its defaults are fine.
+    }
+  }
+  return {
+    ...(options as Partial<ITerminal.IOptions>),
+    // The tab outlives its process, so the user can read how it ended; closing the tab
+    // closes the socket, which hangs up the process.
+    closeOnExit: false,
+    shutdownOnClose: true
+  };
+}
+
+let counter = 0;
+
+/** A new terminal tab into a container (several per container are fine: distinct ids). */
+export function createTerminalTab(
+  name: string,
+  options: Partial<ITerminal.IOptions>,
+  query: ITerminalQuery = {}
+): MainAreaWidget<Terminal> {
+  const connection = new ContainerTerminalConnection({ container: name, query });
+  const content = new Terminal(connection, options);
+  const widget = new MainAreaWidget({ content });
+  widget.id = `labcontainer-terminal-${++counter}`;
+  widget.addClass('lc-TerminalTab');
+  widget.node.dataset.container = name;
+  widget.title.closable = true;
+  // The widget names its tab after the session ("Terminal <name>") and then after what the
+  // shell sets as title; the caption always says which container it is in.
+  content.title.label = `Terminal ${name}`;
+  widget.title.caption = `A terminal in the container ${name}`;
+  connection.connectionStatusChanged.connect((_, status) => {
+    if (status === 'disconnected') {
+      widget.addClass('lc-ended');
+    } else {
+      widget.removeClass('lc-ended');
+    }
+  });
+  return widget;
+}
+
+/** A widget with a kernel session (a notebook or a console panel). */
+export interface ISessionWidget extends Widget {
+  sessionContext: ISessionContext;
+}
+
+export function hasSession(widget: Widget | null): widget is ISessionWidget {
+  const candidate = widget as Partial<ISessionWidget> | null;
+  return !!candidate && typeof candidate.sessionContext === 'object' && candidate.sessionContext !== null;
+}

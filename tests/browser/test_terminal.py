@@ -1,0 +1,156 @@
+"""Terminal tabs into containers in JupyterLab: from the side panel's row and from a container
+kernel's notebook (Kernel menu), typed into like a user would.
+
+xterm.js draws on a canvas; with the user's terminal setting ``screenReaderMode`` on (written
+here like a user would in Settings) it also keeps each terminal row as text in
+``.xterm-accessibility-tree``, which is what these tests read.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from ..conftest import wait_until
+from .test_side_panel import lab, page, shot  # noqa: F401 (lab and page are fixtures)
+
+pytestmark = pytest.mark.browser
+
+TERMINAL_SETTINGS = {"screenReaderMode": True}
+
+
+def readable_terminals(lab) -> None:  # noqa: F811
+    folder = lab.base / "settings" / "@jupyterlab" / "terminal-extension"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "plugin.jupyterlab-settings").write_text(json.dumps(TERMINAL_SETTINGS))
+
+
+def rows(tab) -> list[str]:
+    """The terminal's visible rows, as text."""
+    return [text.rstrip() for text in tab.locator(".xterm-accessibility-tree > div").all_inner_texts()]
+
+
+def wait_row(tab, wanted, timeout: float = 30) -> list[str]:
+    """Wait until some row satisfies `wanted` (a string: that exact row); answer the rows."""
+    check = wanted if callable(wanted) else (lambda row: row == wanted)
+
+    def found() -> list[str] | None:
+        now = rows(tab)
+        return now if any(check(row) for row in now) else None
+
+    return wait_until(found, timeout=timeout, message=f"a terminal row {wanted!r}")
+
+
+def type_line(page, tab, text: str) -> None:  # noqa: F811
+    tab.locator(".xterm").click()
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+
+
+def test_terminal_from_the_side_panel(lab, page, test_image, unique_name, podman_cli):  # noqa: F811
+    name = unique_name("term")
+    podman_cli("run", "-d", "--name", name, test_image, "sleep", "infinity")
+    readable_terminals(lab)
+
+    page.goto(f"{lab.url}/lab?reset&token={lab.token}")
+    page.locator(".lm-TabBar-tab[data-id='labcontainer-panel']").click()
+    row = page.locator(f"#labcontainer-panel .lc-Row[data-name='{name}']")
+    row.locator("button[data-action='terminal']:not([disabled])").wait_for(timeout=30000)
+    row.locator("button[data-action='terminal']").click()
+    tabs = page.locator(f".lc-TerminalTab[data-container='{name}']")
+    tabs.first.locator(".xterm-accessibility-tree").wait_for(timeout=30000)
+    tab = page.locator(f"[id='{tabs.first.get_attribute('id')}']")
+    wait_row(tab, lambda row: row.endswith(("#", "$")))  # bash's prompt
+
+    type_line(page, tab, "echo $((6*7))")
+    found = wait_row(tab, "42")
+    assert any(row.endswith("echo $((6*7))") for row in found), found
+    shot(page, "21-terminal-42")
+
+    # the tab's size reached the process (set_size): the pty has as many rows as xterm shows
+    type_line(page, tab, "python3 -c 'import os; print(\"size\", *os.get_terminal_size())'")
+    size = next(row for row in wait_row(tab, lambda row: row.startswith("size ")) if row.startswith("size "))
+    columns, lines = map(int, size.split()[1:])
+    assert lines == len(rows(tab)) and columns > 40, (size, len(rows(tab)))
+
+    # Ctrl-C reaches the foreground process: the sleep ends and the shell answers again
+    type_line(page, tab, "sleep 600")
+    wait_until(lambda: "sleep 600" in podman_cli("top", name, "args").stdout, message="the sleep to run")
+    page.keyboard.press("Control+c")
+    wait_until(lambda: "sleep 600" not in podman_cli("top", name, "args").stdout, timeout=15,
+               message="Ctrl-C to end the sleep")
+    type_line(page, tab, "echo after-$((1+1))")
+    wait_row(tab, "after-2")
+
+    # a second terminal on the same container: its own tab and its own shell
+    row.locator("button[data-action='terminal']").click()
+    wait_until(lambda: tabs.count() == 2, message="a second terminal tab")
+    ids = [tabs.nth(i).get_attribute("id") for i in range(2)]
+    assert len(set(ids)) == 2, ids
+    second = page.locator(f"[id='{next(i for i in ids if i != tab.get_attribute('id'))}']")
+    second.locator(".xterm-accessibility-tree").wait_for(timeout=30000)
+    wait_row(second, lambda row: row.endswith(("#", "$")))
+
+    # the process ends: the tab says how and stays readable; the first shell lives on
+    type_line(page, second, "exit 3")
+    wait_row(second, "[process exited with code 3]")
+    assert second.is_visible()
+    shot(page, "22-terminal-exited")
+    first = tab.get_attribute("id")
+    page.locator(f".lm-TabBar-tab[data-id='{first}']").click()
+    type_line(page, tab, "echo still-$((2*3))")
+    wait_row(tab, "still-6")
+
+    # the command palette's "Open Terminal in Container…" asks which running container
+    page.keyboard.press("Control+Shift+C")
+    palette = page.locator(".lm-CommandPalette").first
+    palette.locator(".lm-CommandPalette-input").fill("Open Terminal in Container")
+    palette.locator(".lm-CommandPalette-item", has_text="Open Terminal in Container…").click()
+    page.locator(".jp-Dialog select").select_option(name)
+    page.locator(".jp-Dialog button", has_text="Open").click()
+    wait_until(lambda: tabs.count() == 3, message="a third terminal tab, from the palette")
+    third = page.locator(f"[id='{tabs.nth(2).get_attribute('id')}']")
+    third.locator(".xterm-accessibility-tree").wait_for(timeout=30000)
+    wait_row(third, lambda row: row.endswith(("#", "$")))
+    page.locator(f".lm-TabBar-tab[data-id='{third.get_attribute('id')}'] .lm-TabBar-tabCloseIcon").click()
+
+    # closing the tabs hangs the shells up: no bash is left in the container
+    page.locator(f".lm-TabBar-tab[data-id='{first}'] .lm-TabBar-tabCloseIcon").click()
+    wait_until(lambda: "bash" not in podman_cli("top", name, "args").stdout, timeout=15,
+               message="the closed terminal's shell to end")
+
+
+def test_terminal_in_a_container_kernels_container(lab, page, test_image, podman_cli):  # noqa: F811
+    readable_terminals(lab)
+    display_name = "Terminal test kernel"
+    lab.api("/labcontainer/api/kernelspecs", "POST", {"image": test_image, "display_name": display_name})
+
+    page.goto(f"{lab.url}/lab?reset&token={lab.token}")
+    page.locator(f".jp-LauncherCard[title='{display_name}']").first.click()
+
+    def kernel_idle():
+        ours = [k for k in lab.api("/api/kernels") or [] if k["name"].startswith("lc-") and k["execution_state"] == "idle"]
+        return ours[0] if ours else None
+
+    kernel = wait_until(kernel_idle, timeout=90, message="the container kernel to be idle")
+    time.sleep(1)  # the notebook's session connects after the kernel reports idle
+    page.locator(".jp-Notebook").first.click()
+
+    page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").click()
+    page.locator(".lm-Menu-itemLabel", has_text="Open Terminal in This Kernel’s Container").click()
+    container = f"lc-kernel-{kernel['id']}"
+    tab = page.locator(f".lc-TerminalTab[data-container='{container}']")
+    tab.locator(".xterm-accessibility-tree").wait_for(timeout=30000)
+    wait_row(tab, lambda row: row.endswith(("#", "$")))
+
+    type_line(page, tab, "echo $((6*7)); echo host-$(cat /etc/hostname)")
+    found = wait_row(tab, lambda row: row.startswith("host-"))
+    assert "42" in found, found
+    # the shell is in the kernel's container: Podman names it, and its hostname is its short id
+    witness = json.loads(podman_cli("ps", "--filter", f"label=org.labcontainer.kernel-id={kernel['id']}",
+                                    "--format", "json").stdout)
+    assert witness and witness[0]["Names"] == [container], witness
+    assert f"host-{witness[0]['Id'][:12]}" in found, (found, witness)
+    shot(page, "23-terminal-in-kernel-container")
