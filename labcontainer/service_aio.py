@@ -68,12 +68,19 @@ class AsyncLabService:
         return await asyncio.to_thread(self._service.remove_kernel_container, name, kernel_id)
 
     async def terminal(
-        self, name: str, command: Sequence[str] = (), *, user: str | None = None, workdir: str | None = None
+        self,
+        name: str,
+        command: Sequence[str] = (),
+        *,
+        user: str | None = None,
+        workdir: str | None = None,
+        env: Sequence[str] = (),
     ) -> TtySession:
         """``podman exec -it``: ``command`` (default: bash if the container has it, else sh)
-        with a TTY in a running container. ``close()`` ends it: no process is left behind."""
+        with a TTY in a running container. ``close()`` ends it: no process is left behind.
+        ``env``: extra ``NAME=VALUE`` (``-e``), after ``TERM=xterm-256color``."""
         url = await asyncio.to_thread(lambda: self._service.url)
-        return await engine_tty.open_exec(url, name, command, user=user, workdir=workdir)
+        return await engine_tty.open_exec(url, name, command, user=user, workdir=workdir, env=("TERM=xterm-256color", *env))
 
     async def attach(self, name: str) -> TtySession:
         """``podman attach``: the container's own terminal; ``close()`` detaches, it runs on."""

@@ -111,6 +111,8 @@ class ContainerSpec(_JsonMixin):
     entrypoint: tuple[str, ...] | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     purpose: str = PURPOSE_CONTAINER
+    tty: bool = False  # -t: a terminal for its main process (`%container attach` types into it)
+    stdin_open: bool = False  # -i: its stdin stays open while nothing is attached
 
 
 @dataclass(frozen=True)

@@ -229,6 +229,10 @@ def create_kwargs(spec: ContainerSpec, owner: str) -> dict[str, Any]:
         kwargs["userns_mode"] = spec.userns
     if spec.user:
         kwargs["user"] = spec.user
+    if spec.tty:
+        kwargs["tty"] = True
+    if spec.stdin_open:
+        kwargs["stdin_open"] = True
     return kwargs
 
 

@@ -8,10 +8,11 @@ errors; the magic turns them into one UsageError paragraph.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import shlex
 import sys
 import weakref
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..core.errors import InvalidSpec, LabContainerError
@@ -19,23 +20,8 @@ from ..core.models import ContainerInfo
 from ..core.specs import parse_env
 from ..service import LabService
 from .registry import add_exec_options, non_negative_int, subcommand
-from .render import CONTAINER_COLUMNS, STATS_COLUMNS, Records
-
-
-@dataclass(frozen=True)
-class ExitStatus:
-    """What an attached run or an exec ended with; shows as one short line."""
-
-    exit_code: int
-    stdout: str = ""
-    stderr: str = ""
-    container: str = ""
-
-    def __repr__(self) -> str:
-        return f"exit code {self.exit_code}"
-
-    def _repr_pretty_(self, printer, cycle: bool) -> None:
-        printer.text(repr(self))
+from .render import CONTAINER_COLUMNS, STATS_COLUMNS, ExitStatus, Records
+from .terminal import interactive, reads_stdin
 
 
 def containers_table(items: list[ContainerInfo], note: str = "") -> Records:
@@ -44,6 +30,12 @@ def containers_table(items: list[ContainerInfo], note: str = "") -> Records:
 
 def _command_words(words: list[str]) -> list[str]:
     return words[1:] if words[:1] == ["--"] else words
+
+
+def _add_terminal_options(parser: argparse.ArgumentParser) -> None:
+    """podman's -i and -t, also as -it / -ti: either one asks for a terminal."""
+    parser.add_argument("-i", "--interactive", action="store_true", help="keep stdin open (with -t: a terminal)")
+    parser.add_argument("-t", "--tty", action="store_true", help="a terminal: here in terminal IPython, a button in a notebook")
 
 
 run = subcommand("run", "Run a command in a new container (options go before IMAGE).")
@@ -56,6 +48,7 @@ run.add_argument("--gpus", metavar="all|0|0,1|count=N", help="GPUs to give the c
 run.add_argument("--shm-size", metavar="SIZE", help="size of /dev/shm, e.g. 8g")
 run.add_argument("--network", help="container network (default: Podman's)")
 add_exec_options(run)
+_add_terminal_options(run)
 run.add_argument("image", help="image to run")
 run.add_argument("command", nargs=argparse.REMAINDER, help="command and arguments (default: the image's)")
 
@@ -77,9 +70,14 @@ def do_run(service: LabService, args: argparse.Namespace) -> Any:
         workdir=args.workdir,
         network=args.network,
     )
+    terminal = args.interactive or args.tty
+    if terminal:  # a TTY and open stdin, so that an attach can type into it; Podman does --rm
+        spec = dataclasses.replace(spec, tty=True, stdin_open=True, remove=args.rm)
     info = service.run(spec)
     if spec.gpus:
         _note_gpus_without_nvml(service, spec.gpus)
+    if terminal and not args.detach:
+        return interactive(service, info.name, "attach")
     if args.detach:
         print(info.id)
         return None
@@ -157,6 +155,7 @@ def do_logs(service: LabService, args: argparse.Namespace) -> Any:
 exec_ = subcommand("exec", "Run a command in a running container.")
 add_exec_options(exec_)
 exec_.add_argument("-u", "--user", help="user (name or uid[:gid]) to run the command as")
+_add_terminal_options(exec_)
 exec_.add_argument("name", help="container name or id")
 exec_.add_argument("command", nargs=argparse.REMAINDER, help="command and arguments")
 
@@ -164,8 +163,16 @@ exec_.add_argument("command", nargs=argparse.REMAINDER, help="command and argume
 @exec_.runs
 def do_exec(service: LabService, args: argparse.Namespace) -> Any:
     command = _command_words(list(args.command))
+    if args.interactive or args.tty:
+        return interactive(service, args.name, "exec", command, user=args.user, workdir=args.workdir, env=args.env)
     if not command:
-        raise InvalidSpec("Say what to run.", hint="Use %container exec NAME COMMAND [ARG...].")
+        raise InvalidSpec("Say what to run.", hint="Use %container exec NAME COMMAND [ARG...], or %container exec -it NAME for a shell.")
+    if reads_stdin(command):
+        print(
+            f"Note: `{command[0]}` waits for input, but `%container exec` gives it none (stdin is closed), so it ends at once; "
+            f"for an interactive session use `%container exec -it {shlex.quote(args.name)} {shlex.join(command)}`.",
+            flush=True,
+        )
     session = service.exec_stream(args.name, command, workdir=args.workdir, env=parse_env(args.env), user=args.user)
     return stream_session(session, args.name)
 

@@ -1,4 +1,5 @@
-"""Tables that render as HTML in notebooks and as aligned text in terminals.
+"""Tables that render as HTML in notebooks and as aligned text in terminals; how an exec
+or a run ended (ExitStatus); the offer of a terminal in a notebook (TerminalOffer).
 
 ``Records`` is a list (so ``x = %container ps`` is useful in code) that knows how to show
 itself: IPython picks ``_repr_html_`` in a notebook and ``_repr_pretty_`` in a terminal.
@@ -7,7 +8,9 @@ itself: IPython picks ``_repr_html_`` in a notebook and ``_repr_pretty_`` in a t
 from __future__ import annotations
 
 import html
-from typing import Any, Callable, Iterable, Sequence
+import shlex
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Literal, Sequence
 
 from ..core.timefmt import human_age, human_bytes
 
@@ -114,3 +117,62 @@ DISK_USE_COLUMNS: list[Column] = [
     ("size", lambda d: human_bytes(d.size)),
     ("reclaimable", lambda d: f"{human_bytes(d.reclaimable)} ({d.reclaimable_percent}%)"),
 ]
+
+
+@dataclass(frozen=True)
+class ExitStatus:
+    """What an attached run or an exec ended with; shows as one short line."""
+
+    exit_code: int
+    stdout: str = ""
+    stderr: str = ""
+    container: str = ""
+
+    def __repr__(self) -> str:
+        return f"exit code {self.exit_code}"
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(repr(self))
+
+
+#: The MIME type of a terminal offered by ``%container exec -it`` / ``attach`` / ``run -it``
+#: in a notebook: the labextension renders it as an "Open terminal" button (docs/rest-api.md).
+TERMINAL_MIME_TYPE = "application/vnd.labcontainer.terminal+json"
+
+
+@dataclass(frozen=True)
+class TerminalOffer:
+    """A terminal a notebook cannot be: the labextension shows a button that opens it in a
+    tab; without the extension, one line says how to get it (text/plain and text/html)."""
+
+    container: str
+    mode: Literal["exec", "attach"] = "exec"
+    cmd: tuple[str, ...] = ()  # exec only; empty: bash if the container has it, else sh
+
+    @property
+    def podman_command(self) -> str:
+        if self.mode == "attach":
+            return f"podman attach {shlex.quote(self.container)}"
+        return shlex.join(["podman", "exec", "-it", self.container, *(self.cmd or ("bash",))])
+
+    def hint(self) -> str:
+        """The one line for front-ends without the extension."""
+        name = self.container
+        return (
+            f"Open a terminal on {name}: side panel → Containers → {name} → Terminal, "
+            f"or run `{self.podman_command}` in a JupyterLab terminal (File → New → Terminal)."
+        )
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        name, podman = html.escape(self.container), html.escape(self.podman_command)
+        return {
+            TERMINAL_MIME_TYPE: {"container": self.container, "mode": self.mode, "cmd": list(self.cmd)},
+            "text/plain": self.hint(),
+            "text/html": (
+                f"<div class='lc-terminal-offer'>Open a terminal on <b>{name}</b>: side panel → Containers → "
+                f"{name} → Terminal, or run <code>{podman}</code> in a JupyterLab terminal (File → New → Terminal).</div>"
+            ),
+        }
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(self.hint())
