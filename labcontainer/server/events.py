@@ -66,7 +66,7 @@ class EventHub:
         self._log = log
         self._clients: set[EventsHandler] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._stopping: threading.Event | None = None  # one per thread: a new one never sees an old stop
         self._stream: EventStream | None = None
         self._lock = threading.Lock()
@@ -74,17 +74,21 @@ class EventHub:
         self.connected: bool | None = None
 
     @property
-    def thread(self) -> threading.Thread | None:
-        return self._thread
+    def threads(self) -> list[threading.Thread]:
+        """Follower threads still alive (the current one, and any still ending)."""
+        return [t for t in self._threads if t.is_alive()]
 
     def add(self, client: EventsHandler) -> None:
         self._clients.add(client)
-        if self._thread is None or not self._thread.is_alive():
+        # A follower told to stop may still be waking from its read: it will not serve this
+        # socket, so a stopping one counts as none.
+        if self._stopping is None or self._stopping.is_set():
             self._loop = asyncio.get_running_loop()
             self._stopping = threading.Event()
             self.connected = None
-            self._thread = threading.Thread(target=self._follow, args=(self._stopping,), name=THREAD_NAME, daemon=True)
-            self._thread.start()
+            thread = threading.Thread(target=self._follow, args=(self._stopping,), name=THREAD_NAME, daemon=True)
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+            thread.start()
 
     def remove(self, client: EventsHandler) -> None:
         self._clients.discard(client)
@@ -115,6 +119,8 @@ class EventHub:
             try:
                 stream = self._service.events()
             except LabContainerError as exc:
+                if stopping.is_set():
+                    return
                 self._set_connected(False, reason=str(exc))
             else:
                 with self._lock:
@@ -137,7 +143,8 @@ class EventHub:
                     reason = "the event stream ended"
                 finally:
                     with self._lock:
-                        self._stream = None
+                        if self._stream is stream:  # not a newer follower's
+                            self._stream = None
                     stream.close()
                 if stopping.is_set():
                     return
@@ -234,5 +241,5 @@ class EventsExtension(ExtensionApp):
         hub = self.serverapp.web_app.settings.get(SETTINGS_KEY) if self.serverapp else None
         if hub is not None:
             hub.close_all()
-            if (thread := hub.thread) is not None:
+            for thread in hub.threads:
                 await asyncio.to_thread(thread.join, 10.0)

@@ -110,6 +110,17 @@ async def test_no_follower_while_nobody_listens(connect_events):
     await until(lambda: not follower_threads(), "the follower to end with the last socket")
 
 
+async def test_a_panel_reopened_at_once_still_hears_of_changes(connect_events, podman_cli, test_image, unique_name):
+    """The last socket closes (its follower is told to stop) and a new one opens straight away:
+    the new socket must not be left with the follower that is ending."""
+    (await connect_events()).connection.close()
+    client = await connect_events()
+    name = unique_name()
+    await started(podman_cli, test_image, name)
+    await asyncio.to_thread(podman_cli, "stop", "-t", "0", name)
+    await client.wait_for(kind="containers", name=name, status="died")
+
+
 async def test_an_unauthenticated_socket_is_refused(events_url, jp_serverapp):
     with pytest.raises(HTTPClientError) as refused:
         await websocket_connect(HTTPRequest(events_url))
