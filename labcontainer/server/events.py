@@ -124,10 +124,12 @@ class EventHub:
                 self._set_connected(False, reason=str(exc))
             else:
                 with self._lock:
+                    # stop() sets the event, then reads _stream under this lock: either it
+                    # sees this stream and closes it, or this thread sees the event here.
+                    if stopping.is_set():
+                        stream.close()
+                        return
                     self._stream = stream
-                if stopping.is_set():  # stop() came between the request and here
-                    stream.close()
-                    return
                 self._set_connected(True)
                 delay = FIRST_BACKOFF
                 try:
