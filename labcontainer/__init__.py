@@ -21,8 +21,11 @@ def panel(*args, **kwargs):
     return make_panel(*args, **kwargs)
 
 
-def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    return [{"module": "labcontainer.server"}]
+def _jupyter_server_extension_points() -> list[dict]:
+    # The events websocket is a point of its own only for its stop hook (ends the follower).
+    from .server.events import EventsExtension
+
+    return [{"module": "labcontainer.server"}, {"module": "labcontainer.server.events", "app": EventsExtension}]
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

@@ -39,7 +39,7 @@ from .core.models import (
     RemovedImage,
 )
 from .core.specs import check_container_name, check_host_folders, parse_env, parse_gpus, parse_port, parse_size, parse_volume
-from .engine import ExecSession, PodmanEngine, TtySession  # noqa: F401 - TtySession: for the terminal handler
+from .engine import EventStream, ExecSession, PodmanEngine, TtySession  # noqa: F401 - TtySession, EventStream: for the server
 from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, build_gpu_view, default_reader
 from .service_aio import AsyncLabService
 
@@ -275,8 +275,9 @@ class LabService:
     def stats(self, name: str | None = None) -> list[ContainerStats]:
         return self._podman.stats(name)
 
-    def events(self, *, since: datetime | None = None) -> Iterator[dict[str, Any]]:
-        """Podman's container events as they happen (blocks between events)."""
+    def events(self, *, since: datetime | None = None) -> EventStream:
+        """Podman's container events as they happen (blocks between events); raises at once
+        when no service answers. ``close()`` on the stream, from any thread, ends a wait."""
         return self._podman.events(since=since)
 
     # -- kernel containers ------------------------------------------------------------------

@@ -9,8 +9,8 @@ connection.py where the service is, and starting one
 translate.py  podman-py / HTTP failures -> labcontainer errors
 """
 
-from .client import PodmanEngine
+from .client import EventStream, PodmanEngine
 from .exec import ExecSession
 from .tty import TtySession
 
-__all__ = ["ExecSession", "PodmanEngine", "TtySession"]
+__all__ = ["EventStream", "ExecSession", "PodmanEngine", "TtySession"]

@@ -9,6 +9,7 @@ Container names go into URL paths escaped: a name is user input.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from contextlib import suppress
 from datetime import datetime
@@ -324,8 +325,11 @@ class PodmanEngine(ImageVerbs):
             raise translate(ServiceText(str(raw["Error"].get("msg", raw["Error"]))), container=name)
         return [container_stats(entry) for entry in raw.get("Stats") or []]
 
-    def events(self, *, since: datetime | None = None, filters: Mapping[str, str | Sequence[str]] | None = None) -> Iterator[dict[str, Any]]:
-        """Podman's event stream (container events by default); blocks between events."""
+    def events(self, *, since: datetime | None = None, filters: Mapping[str, str | Sequence[str]] | None = None) -> EventStream:
+        """Podman's event stream (container events by default); blocks between events.
+
+        The request is made here (a service that does not answer raises now); iterate the
+        result for the events, and ``close()`` it from any thread to end a blocked wait."""
         query = filters_param(filters or {"type": "container"}, False)
         params: dict[str, Any] = {"stream": True, "filters": json.dumps(query)}
         if since is not None:
@@ -333,8 +337,36 @@ class PodmanEngine(ImageVerbs):
         with translated():
             response = self._client.api.get("/events", params=params, stream=True, timeout=(10, None))
             response.raise_for_status()
-            for line in response.iter_lines():
-                if line:
-                    yield json.loads(line)
+        return EventStream(response)
 
 
+class EventStream:
+    """An open ``/events`` answer: iterate it for Podman's events (dicts) until the service
+    closes the stream. :meth:`close` may be called from another thread: a generator cannot be
+    closed while it runs, and a thread blocked in a read only wakes when its socket is shut."""
+
+    def __init__(self, response: Any) -> None:
+        self._response = response
+        self._closed = False
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        with translated():
+            try:
+                for line in self._response.iter_lines():
+                    if line:
+                        yield json.loads(line)
+            except Exception:
+                if self._closed:
+                    return  # our own close() cut the read short: a normal end
+                raise
+
+    def close(self) -> None:
+        """End the stream now, waking a thread blocked in a read; safe to call twice."""
+        self._closed = True
+        connection = getattr(self._response.raw, "connection", None)
+        sock = getattr(connection, "sock", None)
+        if sock is not None:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        with suppress(Exception):
+            self._response.close()

@@ -18,6 +18,7 @@ from ..kernels import kernelspecs
 from ..kernels.config import KernelContainerConfig
 from ..service import CONTAINER_ACTIONS, AsyncLabService, LabService
 from . import kernel_containers
+from .events import EventsHandler
 from .logstream import LogFollower
 from .schema import parse_body
 from .terminal import TerminalHandler
@@ -233,6 +234,7 @@ def handler_routes(base: str) -> list[tuple[str, type]]:
         (f"{base}containers/{name}/logs", LogsHandler),
         (f"{base}containers/{name}/terminal", TerminalHandler),
         (f"{base}containers/{name}", ContainerHandler),
+        (f"{base}events", EventsHandler),
         (f"{base}gpus", GpusHandler),
         (f"{base}images", ImagesHandler),
         (f"{base}kernelspecs", KernelspecsHandler),

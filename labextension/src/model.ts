@@ -1,6 +1,8 @@
 /**
- * The side panel's data, without any DOM: refreshed through the REST client every 5 s,
- * one signal per section, emitted only when that section's data really changed.
+ * The side panel's data, without any DOM, one signal per section, emitted only when that
+ * section's data really changed. Refreshed through the REST client when the server's events
+ * socket says something changed (bursts coalesced); while that socket is open the poll is only
+ * a slow heartbeat (60 s), while it is closed the poll runs every 5 s as before.
  */
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -9,6 +11,7 @@ import type * as Client from './client';
 import type { ContainerAction, Scope } from './client';
 import { sameValue } from './equal';
 import { ApiError, toApiError } from './errors';
+import { EventsSocket, type IEventsSource } from './events';
 import type {
   Container,
   GpuView,
@@ -16,6 +19,7 @@ import type {
   Kernelspec,
   KernelspecAnswer,
   KernelspecCreate,
+  EventsMessage,
   Status
 } from './generated/rest';
 
@@ -52,8 +56,15 @@ export namespace ContainersModel {
     client: IContainersClient;
     /** Refresh the launcher's kernel list after a kernelspec was added or removed. */
     refreshLauncher?: () => Promise<void>;
-    /** Milliseconds between refreshes; 5000 by default. */
+    /** Milliseconds between refreshes without pushed notices; 5000 by default. */
     interval?: number;
+    /** Milliseconds between refreshes while notices are pushed (a heartbeat); 60000 by default. */
+    heartbeat?: number;
+    /** Change notices from the server; by default the events websocket when autoStart is on,
+     * none otherwise (null: none, poll only). */
+    events?: IEventsSource | null;
+    /** Milliseconds to gather a burst of notices into one refresh; 100 by default. */
+    coalesce?: number;
     /** When the poll rests; 'when-hidden' (the browser tab is hidden) by default. */
     standby?: Poll.Standby | (() => boolean | Poll.Standby);
     /** Start polling at once (default true); tests call refresh() themselves. */
@@ -73,13 +84,31 @@ export class ContainersModel {
       kernelspecs: new Signal(this),
       error: new Signal(this)
     };
+    this._interval = options.interval ?? 5000;
+    this._heartbeat = options.heartbeat ?? 60000;
+    this._coalesce = options.coalesce ?? 100;
+    const autoStart = options.autoStart ?? true;
     this._poll = new Poll({
       factory: () => this.refresh(),
-      frequency: { interval: options.interval ?? 5000, backoff: true, max: 60000 },
+      frequency: this._frequency(this._interval),
       standby: options.standby ?? 'when-hidden',
       name: 'labcontainer:refresh',
-      auto: options.autoStart ?? true
+      auto: autoStart
     });
+    const events = options.events === undefined ? (autoStart ? new EventsSocket() : null) : options.events;
+    this._events = events;
+    if (events) {
+      events.openChanged.connect((source, open) => this._onOpenChanged(source, open));
+      events.received.connect((source, message) => this._onNotice(source, message));
+      if (events.isOpen) {
+        this._onOpenChanged(events, true);
+      }
+    }
+  }
+
+  /** Milliseconds between two polls now: the heartbeat while notices are pushed, else 5 s. */
+  get pollInterval(): number {
+    return this._poll.frequency.interval;
   }
 
   get statusChanged(): ISignal<ContainersModel, Status | null> {
@@ -144,6 +173,8 @@ export class ContainersModel {
     if (this.isDisposed) {
       return;
     }
+    clearTimeout(this._noticeTimer);
+    this._events?.dispose();
     this._poll.dispose();
     Signal.clearData(this);
   }
@@ -240,6 +271,53 @@ export class ContainersModel {
     }
   }
 
+  private _frequency(interval: number): { interval: number; backoff: boolean; max: number } {
+    return { interval, backoff: true, max: Math.max(60000, interval) };
+  }
+
+  /** Pushed notices or not: a slow heartbeat while they come, the 5 s poll otherwise. */
+  private _setPushed(pushed: boolean): void {
+    const interval = pushed ? this._heartbeat : this._interval;
+    if (interval !== this._poll.frequency.interval) {
+      this._poll.frequency = this._frequency(interval);
+    }
+  }
+
+  private _onOpenChanged(_source: IEventsSource, open: boolean): void {
+    this._podmanFollowed = true;
+    this._setPushed(open);
+    // Opened: changes made while it was closed were not announced. Closed: the pending
+    // heartbeat may be a minute away, and the 5 s rhythm starts from a fresh look now.
+    this._scheduleRefresh();
+  }
+
+  private _onNotice(_source: IEventsSource, message: EventsMessage): void {
+    if (message.kind === 'hello') {
+      this._podmanFollowed = message.connected !== false;
+    } else if (message.kind === 'podman') {
+      this._podmanFollowed = message.connected;
+      this._scheduleRefresh(); // lost: show it; regained: changes meanwhile were not announced
+    } else {
+      this._scheduleRefresh();
+    }
+    // While the server cannot follow Podman, nothing is pushed: poll as without a socket.
+    this._setPushed(this._events?.isOpen === true && this._podmanFollowed);
+  }
+
+  /** One refresh for a burst of notices (a `podman stop` alone sends several). */
+  private _scheduleRefresh(): void {
+    if (this._noticeTimer !== undefined || this.isDisposed) {
+      return;
+    }
+    this._noticeTimer = setTimeout(() => {
+      this._noticeTimer = undefined;
+      if (!this.isDisposed) {
+        // Through the poll: it respects standby (hidden tab) and restarts the heartbeat.
+        void this._poll.refresh();
+      }
+    }, this._coalesce);
+  }
+
   /** Show an action's answer at once, before the refresh that follows it. */
   private _replaceContainer(container: Container): void {
     const containers = this._data.containers;
@@ -261,6 +339,12 @@ export class ContainersModel {
   private readonly _refreshLauncher: () => Promise<void>;
   private readonly _signals: Signals;
   private readonly _poll: Poll;
+  private readonly _events: IEventsSource | null;
+  private readonly _interval: number;
+  private readonly _heartbeat: number;
+  private readonly _coalesce: number;
+  private _noticeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  private _podmanFollowed = true;
   private _scope: Scope = 'mine';
   private _ticket = 0;
   private readonly _data: ISnapshot = {

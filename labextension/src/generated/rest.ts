@@ -60,6 +60,13 @@ export type ErrorKind =
  * via the `definition` "LogsStreamRecord".
  */
 export type LogsStreamRecord = LogsAnswer | LogsEnd | ErrorBody;
+/**
+ * Any message on the events websocket (server to client only; the server ignores what clients send). One follower of Podman's events per server feeds every socket; it runs only while a socket is open.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "EventsMessage".
+ */
+export type EventsMessage = EventsHello | EventsContainerNotice | EventsPodmanNotice;
 
 /**
  * One container as `podman ps` shows it.
@@ -335,6 +342,37 @@ export interface LogsAnswer {
  */
 export interface LogsEnd {
   end: true;
+}
+/**
+ * The first message on the events websocket (ws(s)://HOST{base_url}labcontainer/api/events). `connected`: whether the server's follower reaches Podman's event stream now; null when it has not tried yet (it starts with the first socket).
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "EventsHello".
+ */
+export interface EventsHello {
+  kind: 'hello';
+  connected?: boolean | null;
+}
+/**
+ * A container changed (Podman's event, e.g. a `podman stop` in a terminal): `name` is the container, `status` Podman's word for what happened (create, start, died, stop, remove, ...). It says what changed, not the new state: ask GET containers again.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "EventsContainerNotice".
+ */
+export interface EventsContainerNotice {
+  kind: 'containers';
+  name: string;
+  status: string;
+}
+/**
+ * The server's follower lost (false) or regained (true) Podman's event stream, e.g. when the service restarts. Changes while it was away were not announced: refresh on true.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "EventsPodmanNotice".
+ */
+export interface EventsPodmanNotice {
+  kind: 'podman';
+  connected: boolean;
 }
 /**
  * The body of POST containers. Self-contained (no references) so it can be validated on its own.

@@ -1,0 +1,247 @@
+"""Pushed change notices for the side panel: ``ws(s)://HOST{base_url}labcontainer/api/events``.
+
+One follower per server reads Podman's event stream (``LabService.events()``, blocking, so in a
+thread of its own) and fans each change out to every open socket, instead of every browser tab
+polling. Messages (rest_schema.json: EventsMessage), server → client only:
+
+    {"kind": "hello", "connected": true|false|null}   once, on connect (null: not known yet)
+    {"kind": "containers", "name": "...", "status": "died"}   a container changed
+    {"kind": "podman", "connected": false|true}        the follower lost / regained Podman
+
+A notice says *what changed*, not the new state: the client asks the REST API again. After
+``connected: true`` events may have been missed while Podman was away, so clients refresh then.
+
+The follower runs only while at least one socket is open (no thread, no request to Podman
+while nobody listens); the last socket to close stops it, and so does the server's stop
+(:class:`EventsExtension`, an extension point of its own). When Podman stops or
+restarts it reconnects with a backoff of at most :data:`MAX_BACKOFF` seconds.
+
+Authentication, authorization ("read" on "containers") and the origin check are Jupyter's own,
+as for the terminal websocket: a page from another site cannot listen with the user's cookie.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from typing import Any
+
+from jupyter_core.utils import ensure_async
+from jupyter_server.auth.decorator import ws_authenticated
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.base.websocket import WebSocketMixin
+from jupyter_server.extension.application import ExtensionApp
+from tornado import web
+from tornado.websocket import WebSocketClosedError, WebSocketHandler
+
+from ..core.errors import LabContainerError
+from ..service import EventStream, LabService
+
+#: Name prefix of the follower thread (tests look for it to prove none is left).
+THREAD_NAME = "labcontainer-events"
+#: Where the server's one hub lives in the tornado settings.
+SETTINGS_KEY = "labcontainer_event_hub"
+#: Reconnection delays (seconds): the first retry is quick (a restart), then up to this.
+FIRST_BACKOFF = 0.25
+MAX_BACKOFF = 5.0
+
+
+def notice(event: dict[str, Any]) -> dict[str, Any]:
+    """Podman's event → our change notice (the container's name and what happened to it)."""
+    actor = event.get("Actor") or {}
+    attributes = actor.get("Attributes") or {}
+    return {
+        "kind": "containers",
+        "name": attributes.get("name") or event.get("name") or "",
+        "status": event.get("Action") or event.get("status") or "",
+    }
+
+
+class EventHub:
+    """The server's one follower of Podman's events and the sockets it feeds (event loop side)."""
+
+    def __init__(self, service: LabService, log: Any) -> None:
+        self._service = service
+        self._log = log
+        self._clients: set[EventsHandler] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._threads: list[threading.Thread] = []
+        self._stopping: threading.Event | None = None  # one per thread: a new one never sees an old stop
+        self._stream: EventStream | None = None
+        self._lock = threading.Lock()
+        #: Whether the follower reaches Podman now (None: not tried yet).
+        self.connected: bool | None = None
+
+    @property
+    def threads(self) -> list[threading.Thread]:
+        """Follower threads still alive (the current one, and any still ending)."""
+        return [t for t in self._threads if t.is_alive()]
+
+    def add(self, client: EventsHandler) -> None:
+        self._clients.add(client)
+        # A follower told to stop may still be waking from its read: it will not serve this
+        # socket, so a stopping one counts as none.
+        if self._stopping is None or self._stopping.is_set():
+            self._loop = asyncio.get_running_loop()
+            self._stopping = threading.Event()
+            self.connected = None
+            thread = threading.Thread(target=self._follow, args=(self._stopping,), name=THREAD_NAME, daemon=True)
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+            thread.start()
+
+    def remove(self, client: EventsHandler) -> None:
+        self._clients.discard(client)
+        if not self._clients:
+            self.stop()  # nobody listens: no thread, no open request to Podman
+
+    def stop(self) -> None:
+        """End the follower soon (wakes it from a blocked read); safe to call twice."""
+        if self._stopping is not None:
+            self._stopping.set()
+        with self._lock:
+            stream = self._stream
+        if stream is not None:
+            stream.close()
+
+    def close_all(self) -> None:
+        """The server stops: close every socket and end the follower."""
+        for client in list(self._clients):
+            client.close()
+        self._clients.clear()
+        self.stop()
+
+    # -- the follower thread ---------------------------------------------------------------
+
+    def _follow(self, stopping: threading.Event) -> None:
+        delay = FIRST_BACKOFF
+        while not stopping.is_set():
+            try:
+                stream = self._service.events()
+            except LabContainerError as exc:
+                if stopping.is_set():
+                    return
+                self._set_connected(False, reason=str(exc))
+            else:
+                with self._lock:
+                    # stop() sets the event, then reads _stream under this lock: either it
+                    # sees this stream and closes it, or this thread sees the event here.
+                    if stopping.is_set():
+                        stream.close()
+                        return
+                    self._stream = stream
+                self._set_connected(True)
+                delay = FIRST_BACKOFF
+                try:
+                    for event in stream:
+                        if stopping.is_set():
+                            return
+                        self._publish(notice(event))
+                except LabContainerError as exc:
+                    reason = str(exc)
+                except Exception as exc:  # noqa: BLE001 - a broken stream is a lost Podman, never a dead follower
+                    reason = f"{type(exc).__name__}: {exc}"
+                else:
+                    reason = "the event stream ended"
+                finally:
+                    with self._lock:
+                        if self._stream is stream:  # not a newer follower's
+                            self._stream = None
+                    stream.close()
+                if stopping.is_set():
+                    return
+                self._set_connected(False, reason=reason)
+            stopping.wait(delay)
+            delay = min(delay * 2, MAX_BACKOFF)
+
+    def _set_connected(self, connected: bool, *, reason: str = "") -> None:
+        if connected == self.connected:
+            return
+        first = self.connected is None
+        self.connected = connected
+        if connected:
+            self._log.info("labcontainer: following Podman's events")
+        else:
+            self._log.warning("labcontainer: lost Podman's events, retrying: %s", reason)
+        if not (first and connected):  # the first success is no news: hello said "not known"
+            self._publish({"kind": "podman", "connected": connected})
+
+    def _publish(self, message: dict[str, Any]) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+        try:
+            loop.call_soon_threadsafe(self._fan_out, json.dumps(message))
+        except RuntimeError:
+            pass  # the event loop is closed (server gone): nobody listens any more
+
+    def _fan_out(self, text: str) -> None:
+        for client in list(self._clients):
+            client.send(text)
+
+
+def hub_of(settings: dict[str, Any], log: Any) -> EventHub:
+    """The server's one hub (made at the first socket)."""
+    hub = settings.get(SETTINGS_KEY)
+    if hub is None:
+        hub = settings[SETTINGS_KEY] = EventHub(settings["labcontainer"], log)
+    return hub
+
+
+class EventsHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
+    auth_resource = "containers"
+    _hub: EventHub | None = None
+
+    def set_default_headers(self) -> None:
+        """None: JupyterHandler's page headers make no sense on a websocket (as Jupyter's own)."""
+
+    @ws_authenticated
+    async def get(self) -> None:
+        authorized = await ensure_async(self.authorizer.is_authorized(self, self.current_user, "read", self.auth_resource))
+        if not authorized:
+            raise web.HTTPError(403)
+        await super().get()
+
+    def open(self) -> None:  # type: ignore[override]
+        super().open()  # WebSocketMixin: pings keep the socket alive through proxies
+        self._hub = hub_of(self.settings, self.log)
+        self.send(json.dumps({"kind": "hello", "connected": self._hub.connected}))
+        self._hub.add(self)
+
+    def on_message(self, message: str | bytes) -> None:
+        """Nothing to hear: the socket only speaks."""
+
+    def on_close(self) -> None:
+        if self._hub is not None:
+            self._hub.remove(self)
+
+    def send(self, text: str) -> None:
+        try:
+            future = self.write_message(text)
+        except WebSocketClosedError:
+            return
+        future.add_done_callback(_ignore_closed)
+
+
+def _ignore_closed(future: asyncio.Future) -> None:
+    """A socket that closed while a notice was on its way: nothing to report."""
+    if not future.cancelled():
+        future.exception()  # retrieved, so asyncio does not log it as lost
+
+
+# -- the server's stop -----------------------------------------------------------------------
+
+class EventsExtension(ExtensionApp):
+    """An extension point of its own only for its stop hook: jupyter_server calls
+    ``stop_extension`` of extension apps (not of plain module extensions) when it stops."""
+
+    name = "labcontainer_events"
+    load_other_extensions = False
+
+    async def stop_extension(self) -> None:
+        """Close the sockets and end the follower: no thread is left after the server."""
+        hub = self.serverapp.web_app.settings.get(SETTINGS_KEY) if self.serverapp else None
+        if hub is not None:
+            hub.close_all()
+            for thread in hub.threads:
+                await asyncio.to_thread(thread.join, 10.0)

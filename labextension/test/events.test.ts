@@ -1,0 +1,153 @@
+import type { ServerConnection } from '@jupyterlab/services';
+import { Signal } from '@lumino/signaling';
+
+import { EventsSocket, type IEventsSource } from '../src/events';
+import type { EventsMessage } from '../src/generated/rest';
+import { ContainersModel } from '../src/model';
+import { FakeClient } from './fakes';
+
+/** The server's events socket as the model sees it, driven by the test. */
+class FakeEvents implements IEventsSource {
+  isOpen = false;
+  readonly openChanged = new Signal<this, boolean>(this);
+  readonly received = new Signal<this, EventsMessage>(this);
+  disposed = false;
+
+  open(): void {
+    this.isOpen = true;
+    this.openChanged.emit(true);
+    this.received.emit({ kind: 'hello', connected: true });
+  }
+  close(): void {
+    this.isOpen = false;
+    this.openChanged.emit(false);
+  }
+  send(message: EventsMessage): void {
+    this.received.emit(message);
+  }
+  dispose(): void {
+    this.disposed = true;
+  }
+}
+
+const settle = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+describe('ContainersModel with pushed notices', () => {
+  let client: FakeClient;
+  let events: FakeEvents;
+  let model: ContainersModel;
+
+  beforeEach(() => {
+    client = new FakeClient();
+    events = new FakeEvents();
+    model = new ContainersModel({ client, events, autoStart: false, coalesce: 20 });
+  });
+
+  afterEach(() => model.dispose());
+
+  it('refreshes at once when a container notice comes, one refresh for a burst', async () => {
+    events.open();
+    await settle(60);
+    client.getStatus.mockClear();
+    client.containers[0].state = 'exited';
+    client.containers[0].status = 'Exited (137) 1 second ago';
+    for (const status of ['died', 'cleanup', 'stop']) {
+      events.send({ kind: 'containers', name: client.containers[0].name, status });
+    }
+    await settle(60);
+    expect(client.getStatus).toHaveBeenCalledTimes(1);
+    expect(model.container(client.containers[0].name)?.state).toBe('exited');
+  });
+
+  it('polls only as a heartbeat while the socket is open, every 5 s again once it closes', () => {
+    expect(model.pollInterval).toBe(5000);
+    events.open();
+    expect(model.pollInterval).toBe(60000);
+    events.close();
+    expect(model.pollInterval).toBe(5000);
+  });
+
+  it('polls every 5 s while the server cannot follow Podman, and refreshes when it can again', async () => {
+    events.open();
+    events.send({ kind: 'podman', connected: false });
+    expect(model.pollInterval).toBe(5000);
+    await settle(60);
+    client.getStatus.mockClear();
+    events.send({ kind: 'podman', connected: true });
+    expect(model.pollInterval).toBe(60000);
+    await settle(60);
+    expect(client.getStatus).toHaveBeenCalledTimes(1);
+  });
+
+  it('closes the socket with the model', () => {
+    model.dispose();
+    expect(events.disposed).toBe(true);
+  });
+});
+
+/** Enough of a browser WebSocket for EventsSocket. */
+class FakeWebSocket {
+  static made: FakeWebSocket[] = [];
+  onopen: (() => void) | null = null;
+  onmessage: ((event: { data: string }) => void) | null = null;
+  onclose: (() => void) | null = null;
+  closed = false;
+  constructor(readonly url: string) {
+    FakeWebSocket.made.push(this);
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
+
+describe('EventsSocket', () => {
+  beforeEach(() => {
+    FakeWebSocket.made = [];
+  });
+
+  // Only what a socket uses (makeSettings would want a fetch, which jsdom lacks).
+  const settings = () =>
+    ({
+      baseUrl: 'http://localhost:8888/lab%40x/',
+      wsUrl: 'ws://localhost:8888/lab%40x/',
+      token: 'secret',
+      appendToken: true,
+      WebSocket: FakeWebSocket as unknown as typeof WebSocket
+    }) as unknown as ServerConnection.ISettings;
+
+  it('opens the events endpoint with the token and passes messages on', () => {
+    const socket = new EventsSocket({ settings: settings() });
+    const seen: EventsMessage[] = [];
+    socket.received.connect((_, message) => seen.push(message));
+    const [ws] = FakeWebSocket.made;
+    expect(ws.url).toBe('ws://localhost:8888/lab%40x/labcontainer/api/events?token=secret');
+    ws.onopen?.();
+    expect(socket.isOpen).toBe(true);
+    ws.onmessage?.({ data: JSON.stringify({ kind: 'containers', name: 'train', status: 'died' }) });
+    ws.onmessage?.({ data: 'not json' });
+    expect(seen).toEqual([{ kind: 'containers', name: 'train', status: 'died' }]);
+    socket.dispose();
+    expect(ws.closed).toBe(true);
+  });
+
+  it('reopens a closed socket with a growing delay, and stops when disposed', async () => {
+    const socket = new EventsSocket({ settings: settings(), minDelay: 10, maxDelay: 40 });
+    const opens: boolean[] = [];
+    socket.openChanged.connect((_, open) => opens.push(open));
+    FakeWebSocket.made[0].onopen?.();
+    FakeWebSocket.made[0].onclose?.();
+    expect(socket.isOpen).toBe(false);
+    await settle(30);
+    expect(FakeWebSocket.made).toHaveLength(2);
+    FakeWebSocket.made[1].onclose?.(); // refused again: the next try waits longer
+    await settle(12);
+    expect(FakeWebSocket.made).toHaveLength(2);
+    await settle(40);
+    expect(FakeWebSocket.made).toHaveLength(3);
+    socket.dispose();
+    FakeWebSocket.made[2].onclose?.();
+    await settle(60);
+    expect(FakeWebSocket.made).toHaveLength(3);
+    expect(opens).toEqual([true, false]);
+  });
+});
