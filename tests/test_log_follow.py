@@ -3,10 +3,13 @@ written as conmon writes them (no Podman needed), then both against a real Podma
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import threading
 
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
 
 from labcontainer.core.models import ContainerSpec
 from labcontainer.core.timefmt import parse_timestamp_ns as parse_log_timestamp
@@ -19,6 +22,9 @@ from labcontainer.engine.logfile import (
 )
 from labcontainer.engine.streams import follow_lines
 from labcontainer.engine.streams import timestamped_lines as _timestamped_lines
+from labcontainer.gpus import RecordedReader
+from labcontainer.magics import ContainerMagics
+from labcontainer.service import LabService
 
 from .conftest import wait_until
 
@@ -276,3 +282,24 @@ def test_fast_output_through_the_service_is_complete_too(engine, test_image, uni
     expected = [str(i) for i in range(1, 30001)] + [long_line] + [str(i) for i in range(30001, 30011)]
     assert list(engine.logs(name, follow=True)) == expected
     assert list(engine.logs(name, tail=3)) == expected[-3:]
+
+
+class _CountingOut(io.StringIO):
+    writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def test_logs_f_writes_the_output_in_a_few_writes_not_one_per_line(engine, test_image, unique_name):
+    """In a notebook every flushed write is a message to the browser: 30,000 lines are
+    written a read at a time."""
+    name = unique_name()
+    engine.run(ContainerSpec(image=test_image, name=name, command=("sh", "-c", "sleep 0.5; seq 1 30000")))
+    magics = ContainerMagics(InteractiveShell.instance(), service=LabService(engine, nvml=RecordedReader({"gpus": []})))
+    out = _CountingOut()
+    with contextlib.redirect_stdout(out):
+        magics.container(f"logs -f {name}")
+    assert out.getvalue() == "".join(f"{i}\n" for i in range(1, 30001))
+    assert out.writes < 100
