@@ -11,15 +11,17 @@ import threading
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
+from labcontainer.core.errors import ContainerNotFound
 from labcontainer.core.models import ContainerSpec
 from labcontainer.core.timefmt import parse_timestamp_ns as parse_log_timestamp
-from labcontainer.engine import logfile
+from labcontainer.engine import logfile, logs
 from labcontainer.engine.logfile import (
     LogRecords,
     local_log_path,
     read_log_file,
     tail_start,
 )
+from labcontainer.engine.logs import log_still_written
 from labcontainer.engine.streams import follow_lines
 from labcontainer.engine.streams import timestamped_lines as _timestamped_lines
 from labcontainer.gpus import RecordedReader
@@ -193,6 +195,34 @@ def test_file_follower_reads_what_is_appended_across_a_rotation(tmp_path):
                      "six, written before the container stopped"]
 
 
+def test_a_stopped_container_s_log_is_followed_until_podman_says_exited(tmp_path):
+    """conmon writes what the ended process left in its pipe, syncs the log, and only then
+    its exit file: in between Podman says "stopped". The follower reads on until "exited"."""
+    path = tmp_path / "ctr.log"
+    path.write_bytes(record(1, "one"))
+    script = iter([("running", b""), ("stopped", record(2, "two")), ("stopped", record(3, "three")), ("exited", b"")])
+
+    def state() -> str:
+        now, written = next(script)
+        with open(path, "ab") as log:
+            log.write(written)
+        return now
+
+    follower = read_log_file(str(path), is_running=log_still_written(state), interval=0)
+    assert [line for batch in follower for line in batch] == ["one", "two", "three"]
+
+
+def test_a_log_is_finished_when_its_container_is_gone_or_stays_stopped_too_long(monkeypatch):
+    def gone() -> str:
+        raise ContainerNotFound("x")
+
+    assert log_still_written(lambda: "running")() and not log_still_written(lambda: "exited")()
+    assert not log_still_written(gone)()  # removed (--rm): what was written is all there is
+    assert log_still_written(lambda: "stopped")()
+    monkeypatch.setattr(logs, "STOPPED_GRACE", 0)  # a conmon that died writes no exit file
+    assert not log_still_written(lambda: "stopped")()
+
+
 def test_file_follower_ends_when_stopped_even_while_it_waits(tmp_path):
     """A panel's follower is stopped when another container's logs are asked for: it must
     not sleep out its interval (10 minutes here) or go on reading."""
@@ -303,3 +333,4 @@ def test_logs_f_writes_the_output_in_a_few_writes_not_one_per_line(engine, test_
         magics.container(f"logs -f {name}")
     assert out.getvalue() == "".join(f"{i}\n" for i in range(1, 30001))
     assert out.writes < 100
+

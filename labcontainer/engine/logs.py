@@ -9,6 +9,7 @@ followed by repeated plain reads (streams.py says why not Podman's own follow st
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,34 @@ class LogOptions:
     stop: threading.Event | None = None
 
 
+#: How long a "stopped" container's log is waited for before it is taken as complete anyway.
+STOPPED_GRACE = 10.0
+
+
+def log_still_written(state: Callable[[], str]) -> Callable[[], bool]:
+    """A check of whether the container's log may still grow. conmon writes what the
+    container left in its pipe, syncs the log and only then the exit file; Podman says
+    "stopped" once the process has ended and "exited" once it has read that file. So a
+    "stopped" container's log may still be growing: it is waited out, for at most
+    ``STOPPED_GRACE`` seconds (a conmon that died writes no exit file). Gone is finished."""
+    stopped_since: float | None = None
+
+    def still_written() -> bool:
+        nonlocal stopped_since
+        try:
+            now = state()
+        except ContainerNotFound:  # removed (--rm): its log was complete before that
+            return False
+        if now in ACTIVE_STATES:
+            return True
+        if now != "stopped":
+            return False
+        stopped_since = stopped_since if stopped_since is not None else time.monotonic()
+        return time.monotonic() - stopped_since < STOPPED_GRACE
+
+    return still_written
+
+
 def container_log_batches(
     inspect: dict[str, Any],
     url: str,
@@ -43,32 +72,24 @@ def container_log_batches(
 ) -> Iterator[list[str]]:
     """The log of the container ``inspect`` describes, in lists of lines (see
     ``PodmanEngine.log_batches``). ``state()`` asks the service for its state now."""
-    running = options.follow and container_info_from_inspect(inspect).state in ACTIVE_STATES
+    still_written = log_still_written(state)
+    status = container_info_from_inspect(inspect).state
+    following = options.follow and (status in ACTIVE_STATES or (status == "stopped" and still_written()))
     path = local_log_path(inspect, url)
     if path is not None:
-
-        def file_still_written() -> bool:
-            try:
-                return state() in ACTIVE_STATES
-            except ContainerNotFound:  # removed: the file we hold open is all there is
-                return False
-
-        is_running = file_still_written if running else None
+        is_running = still_written if following else None
         yield from read_log_file(path, tail=options.tail, timestamps=options.timestamps, is_running=is_running, stop=options.stop)
         return
     first_tail: int | str = options.tail if options.tail is not None else "all"
-    if not running:  # a stopped container's log is complete: one plain read
+    if not following:  # a finished container's log is complete: one plain read
         yield from batched(read(first_tail, None, options.timestamps))
         return
 
     def read_stamped(tail: int | str, since: int | None) -> Iterator[str]:
         return read(tail, since, True)
 
-    def service_running() -> bool:
-        return state() in ACTIVE_STATES
-
     yield from follow_batches(
-        read_stamped, service_running, tail=first_tail, keep_timestamps=options.timestamps, stop=options.stop
+        read_stamped, still_written, tail=first_tail, keep_timestamps=options.timestamps, stop=options.stop
     )
 
 
