@@ -222,6 +222,19 @@ class LabService:
         """The container's output line by line; ``follow`` goes on until it stops or ``stop`` is set."""
         return self._podman.logs(name, tail=tail, follow=follow, timestamps=timestamps, stop=stop)
 
+    def log_batches(
+        self,
+        name: str,
+        *,
+        tail: int | None = None,
+        follow: bool = False,
+        timestamps: bool = False,
+        stop: threading.Event | None = None,
+    ) -> Iterator[list[str]]:
+        """``logs`` in lists of lines, one per read: write each list at once (one print per
+        line is what makes a notebook slow on a chatty container)."""
+        return self._podman.log_batches(name, tail=tail, follow=follow, timestamps=timestamps, stop=stop)
+
     def wait(self, name: str) -> int:
         return self._podman.wait(name)
 

@@ -2,7 +2,9 @@
 
 client.py     PodmanEngine: one REST verb per method
 convert.py    Podman's JSON <-> labcontainer records
-streams.py    multiplexed frames, log lines, following a log
+logs.py       ``podman logs``: from the log file (logfile.py) or through the service
+logfile.py    reading and following conmon's log file, as the podman CLI does
+streams.py    multiplexed frames, log lines, following a log through the service
 exec.py       ``podman exec`` streams (with stdin)
 tty.py        terminals: ``podman exec -it`` and ``podman attach`` (async)
 connection.py where the service is, and starting one

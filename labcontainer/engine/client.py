@@ -20,7 +20,6 @@ from podman import PodmanClient
 
 from ..core.errors import ContainerNotFound, InvalidSpec, LabContainerError, PodmanError
 from ..core.models import (
-    ACTIVE_STATES,
     ContainerInfo,
     ContainerSpec,
     ContainerStats,
@@ -40,7 +39,8 @@ from .convert import (
 )
 from .exec import ExecSession
 from .images import ImageVerbs
-from .streams import demux, follow_lines, lines_of, split_streams, timestamped_lines
+from .logs import LogOptions, container_log_batches, read_through_service
+from .streams import demux, split_streams
 from .translate import ServiceText, translate, translated
 
 #: How long one REST call may take before we call the service unresponsive (seconds).
@@ -164,36 +164,33 @@ class PodmanEngine(ImageVerbs):
         timestamps: bool = False,
         stop: threading.Event | None = None,
     ) -> Iterator[str]:
-        """``podman logs``: the container's output, line by line (stdout and stderr merged).
+        """``podman logs``: the container's output line by line (see ``log_batches``)."""
+        for batch in self.log_batches(name, tail=tail, follow=follow, timestamps=timestamps, stop=stop):
+            yield from batch
 
-        With ``follow`` the iterator goes on until the container stops, the caller stops
-        iterating, or ``stop`` is set (which also ends the wait between two reads).
-        """
-        first_tail: int | str = tail if tail is not None else "all"
+    def log_batches(
+        self,
+        name: str,
+        *,
+        tail: int | None = None,
+        follow: bool = False,
+        timestamps: bool = False,
+        stop: threading.Event | None = None,
+    ) -> Iterator[list[str]]:
+        """``podman logs`` in lists of lines (stdout and stderr merged), one list per read, so
+        a front-end can write each at once. With ``follow`` it goes on until the container
+        stops, the caller stops iterating, or ``stop`` is set (which also ends the wait
+        between two reads). From the log file when this machine holds it, as the podman CLI
+        reads it, else through the service: see logs.py."""
 
-        def is_running() -> bool:
-            return self.get(name).state in ACTIVE_STATES
+        def state() -> str:
+            return self.get(name).state
 
-        if not follow or not is_running():
-            # A stopped container's log is complete: one plain read.
-            yield from self._read_logs(name, first_tail, None, timestamps)
-            return
+        def read(tail_now: int | str, since: int | None, stamped: bool) -> Iterator[str]:
+            return read_through_service(self._container_request, name, tail_now, since, stamped)
 
-        def read(tail_now: int | str, since: int | None) -> Iterator[str]:
-            return self._read_logs(name, tail_now, since, True)
-
-        # Podman's own follow stream loses lines under fast output: see engine/logs.py.
-        yield from follow_lines(read, is_running, tail=first_tail, keep_timestamps=timestamps, stop=stop)
-
-    def _read_logs(self, name: str, tail: int | str, since: int | None, timestamps: bool) -> Iterator[str]:
-        # Not podman-py's logs(): its frame reader loses frames on short reads (see demux).
-        params: dict[str, Any] = {"stdout": True, "stderr": True, "follow": False, "timestamps": timestamps, "tail": tail}
-        if since is not None:
-            params["since"] = str(since)
-        response = self._container_request("get", name, "logs", params=params, stream=True, timeout=(10, None))
-        with translated(container=name):
-            frames = (text for _stream, text in demux(response.iter_content(chunk_size=None)))
-            yield from (timestamped_lines(frames) if timestamps else lines_of(frames))
+        options = LogOptions(tail=tail, follow=follow, timestamps=timestamps, stop=stop)
+        yield from container_log_batches(self.inspect(name), self.url, state, read, options)
 
     def output(self, name: str) -> tuple[str, str]:
         """The container's whole stdout and stderr, kept apart (one read: final once it stopped)."""

@@ -13,7 +13,7 @@ import shlex
 import sys
 import weakref
 from concurrent.futures import ThreadPoolExecutor, wait
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from ..core.errors import InvalidSpec, LabContainerError
 from ..core.models import ContainerInfo
@@ -97,10 +97,17 @@ def _note_gpus_without_nvml(service: LabService, devices: tuple[str, ...]) -> No
     print(f"Note: NVML sees no GPU here, so labcontainer cannot check --gpus; using the CDI device(s) {names} as configured.")
 
 
+def _print_batches(batches: Iterable[list[str]]) -> None:
+    # One write per read, not one per line: in a notebook every flushed write becomes a
+    # message to the browser.
+    for batch in batches:
+        if batch:
+            print("\n".join(batch), flush=True)
+
+
 def _attach(service: LabService, info: ContainerInfo, *, remove: bool) -> ExitStatus:
     try:
-        for line in service.logs(info.id, follow=True):
-            print(line, flush=True)
+        _print_batches(service.log_batches(info.id, follow=True))
         code = service.wait(info.id)
     except KeyboardInterrupt:
         print(
@@ -145,8 +152,7 @@ logs.add_argument("name", help="container name or id")
 @logs.runs
 def do_logs(service: LabService, args: argparse.Namespace) -> Any:
     try:
-        for line in service.logs(args.name, tail=args.tail, follow=args.follow, timestamps=args.timestamps):
-            print(line, flush=True)
+        _print_batches(service.log_batches(args.name, tail=args.tail, follow=args.follow, timestamps=args.timestamps))
     except KeyboardInterrupt:
         pass
     return None
