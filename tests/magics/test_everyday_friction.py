@@ -22,21 +22,10 @@ from labcontainer.magics import ContainerFailure, ContainerMagics
 from labcontainer.service import LabService
 
 from ..conftest import start_private_service
+from .conftest import NO_DRIVER, line
 
-NO_DRIVER = {"unavailable": "no driver here (recorded)"}
 #: A container that ignores SIGTERM (sh as PID 1 with TERM trapped): only SIGKILL ends it.
 DEAF_TO_SIGTERM = ["sh", "-c", "trap '' TERM; sleep 600"]
-
-
-@pytest.fixture
-def shell(engine):
-    ip = InteractiveShell.instance()
-    ip.register_magics(ContainerMagics(ip, service=LabService(engine, nvml=RecordedReader(NO_DRIVER))))
-    return ip
-
-
-def line(shell, text: str):
-    return shell.run_line_magic("container", text)
 
 
 def failure_of(shell, text: str) -> Exception:

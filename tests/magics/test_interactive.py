@@ -13,27 +13,13 @@ import sys
 
 import pexpect
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
-from labcontainer.gpus import RecordedReader
-from labcontainer.magics import ContainerMagics
-from labcontainer.service import LabService
 
 from ..conftest import wait_until
+from .conftest import line
 
 MIME = "application/vnd.labcontainer.terminal+json"
-
-
-@pytest.fixture
-def shell(engine):
-    ip = InteractiveShell.instance()
-    ip.register_magics(ContainerMagics(ip, service=LabService(engine, nvml=RecordedReader({"unavailable": "no driver here (recorded)"}))))
-    return ip
-
-
-def line(shell, text: str):
-    return shell.run_line_magic("container", text)
 
 
 def offered(shell, text: str) -> dict:

@@ -14,17 +14,7 @@ from labcontainer.magics import ContainerMagics
 from labcontainer.service import LabService
 
 from ..conftest import wait_until
-
-
-@pytest.fixture
-def shell(engine):
-    ip = InteractiveShell.instance()
-    ip.register_magics(ContainerMagics(ip, service=LabService(engine, nvml=RecordedReader({"unavailable": "no driver here (recorded)"}))))
-    return ip
-
-
-def line(shell, text: str):
-    return shell.run_line_magic("container", text)
+from .conftest import line
 
 
 def test_lab_guide_story(shell, test_image, unique_name, podman_cli, tmp_path, capsys):
