@@ -42,7 +42,9 @@ as_lab() {
         LABCONTAINER_TEST_IMAGE="$IMAGE" "$@"
 }
 
-as_lab labcontainer kernelspec install --image "$IMAGE" --name lc-python-container \
+# --replace: on a second start this script's own kernelspec is there already (labcontainer
+# never replaces a kernelspec it did not make, with or without --replace).
+as_lab labcontainer kernelspec install --image "$IMAGE" --name lc-python-container --replace \
     --display-name "Python (container: $(basename "$IMAGE"))" >/dev/null
 TOKEN=${LAB_TOKEN:-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}
 IP=${LAB_IP:-127.0.0.1}
