@@ -66,8 +66,17 @@ socket_answers() { # $1 = socket path, $2 = user to ask as (optional)
 }
 
 # The pid of the process listening on a unix socket (empty if none is found).
+# The pid of the `podman system service` serving socket $1, or nothing when none does (a
+# fresh machine): read from /proc, so it needs no tool, and never fails under `set -e`.
 socket_pid() {
-    ss -xlpn 2>/dev/null | awk -v s="$1" '$5 == s' | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2
+    local cmdline
+    for cmdline in /proc/[0-9]*/cmdline; do
+        if tr '\0' ' ' <"$cmdline" 2>/dev/null | grep -q -- "system service --time=0 unix://$1\( \|$\)"; then
+            basename "$(dirname "$cmdline")"
+            return 0
+        fi
+    done
+    return 0
 }
 
 # A running service reads registries.conf once, when it starts: one started without ours, or
