@@ -21,6 +21,8 @@ from pathlib import Path
 
 from tornado.websocket import websocket_connect
 
+from labcontainer.kernels import records, recovery
+
 from ..conftest import wait_until
 
 
@@ -113,15 +115,17 @@ class JupyterServer:
 
 def remove_leftovers(server: JupyterServer, podman_cli) -> None:
     """After a test that failed half-way (a server killed, a stop that timed out): remove
-    the kernel containers its records still name, so no failure leaks into the next test."""
+    the kernel containers its records still name, and forget the records with their
+    connection directories (each holds a key; no later server reads this test's state
+    directory to do it), so no failure leaks into the next test or onto the machine."""
     if server.process and server.process.poll() is None:
         server.process.kill()
         server.process.wait(10)
     state = Path(server.env["JUPYTER_RUNTIME_DIR"]) / "labcontainer-kernels"
-    for record in state.glob("*.json"):
-        name = json.loads(record.read_text()).get("container_name")
-        if name:
-            podman_cli("rm", "-f", "-t", "0", name, check=False)
+    for record in records.load_records(state):
+        if record.container_name:
+            podman_cli("rm", "-f", "-t", "0", record.container_name, check=False)
+        recovery.forget(record, state)
 
 
 async def _execute(server: JupyterServer, kernel_id: str, code: str, timeout: float) -> str:
