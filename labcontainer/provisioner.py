@@ -242,7 +242,9 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
         state = self._last_state
         if state is not None and is_active(state.state):
             return None
-        if not self.exit_report:
+        # A shutdown or restart the manager asked for ends the container too: that is no
+        # crash to report (jupyter_client sets shutting_down until the next launch).
+        if not self.exit_report and not getattr(self.parent, "shutting_down", False):
             await asyncio.to_thread(self._report_exit, state)
         return 0 if state is None else (state.exit_code or 0)
 

@@ -85,3 +85,14 @@ def test_the_side_panels_stop_restarts_the_kernel_through_jupyter(started, podma
 
     assert started.status_of("DELETE", f"/labcontainer/api/containers/{name}") in (200, 204)
     assert started.kernel_ids() == [] and kernel_containers(podman_cli, kernel_id) == []
+
+
+def test_a_restart_the_user_asked_for_is_not_reported_as_a_crash(started, podman_cli):
+    """Only a container that stopped by itself gets a reason; a restart or shutdown the
+    user asked for ends the container too, and must not read as 'the kernel stopped'."""
+    kernel_id = started.request("POST", "/api/kernels", {"name": KERNELSPEC})["id"]
+    started.request("POST", f"/api/kernels/{kernel_id}/restart")
+    (model,) = started.request("GET", "/api/kernels")
+    assert not model.get("reason"), model
+    started.request("DELETE", f"/api/kernels/{kernel_id}")
+    assert f"labcontainer: kernel {kernel_id} stopped" not in started.log
