@@ -25,7 +25,7 @@ from .core.errors import ContainerNotFound, ContainerStateError, KernelStartErro
 from .core.files import write_private_json
 from .core.models import ContainerInfo, is_active
 from .kernels import launch, records
-from .kernels.config import CONTAINER_CONNECTION_DIR, KernelContainerConfig, kernel_home
+from .kernels.config import CONTAINER_CONNECTION_DIR, KERNEL_CONTAINER_PREFIX, KernelContainerConfig, kernel_home
 from .kernels.identity import this_server
 from .service import LabService, default_service
 
@@ -165,7 +165,7 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
         env = dict(self.kernel_spec.env or {})
         env.update(launch.kept_env(launch_env))
         return config.container_spec(
-            name=f"lc-kernel-{self.kernel_id}",
+            name=f"{KERNEL_CONTAINER_PREFIX}{self.kernel_id}",
             kernel_id=self.kernel_id,
             argv=cmd,
             connection_dir=self.connection_dir,

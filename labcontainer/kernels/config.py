@@ -23,6 +23,8 @@ from ..core.specs import parse_env, parse_gpus, parse_size, parse_volume
 #: adoption select containers by them).
 RESERVED_LABEL_PREFIX = "org.labcontainer."
 TRANSPORTS = ("ipc", "tcp")
+#: A kernel's container is named after it (unique, so a restart can find the previous one).
+KERNEL_CONTAINER_PREFIX = "lc-kernel-"
 CONTAINER_CONNECTION_DIR = "/conn"
 CONTAINER_CONNECTION_FILE = f"{CONTAINER_CONNECTION_DIR}/kernel.json"
 BUNDLE_MOUNT = "/opt/labcontainer-ipykernel"

@@ -63,9 +63,8 @@ def known_servers(state_dir: Path) -> list[str]:
 
 
 def forget_server(state_dir: Path, server_id: str) -> None:
-    """Remove a dead server's lock file (once nothing refers to it any more)."""
-    if not server_alive(state_dir, server_id):
-        (servers_dir(state_dir) / f"{server_id}.lock").unlink(missing_ok=True)
+    """Remove the lock file of a server known to be dead (recovery.finished_servers)."""
+    (servers_dir(state_dir) / f"{server_id}.lock").unlink(missing_ok=True)
 
 
 _identities: dict[Path, ServerIdentity] = {}

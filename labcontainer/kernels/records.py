@@ -52,14 +52,20 @@ def save_record(record: KernelRecord, state_dir: Path | None = None) -> Path:
 
 def load_records(state_dir: Path | None = None) -> list[KernelRecord]:
     directory = state_dir or default_state_dir()
-    records = []
-    for path in sorted(directory.glob("*.json")) if directory.is_dir() else []:
-        try:
-            data = json.loads(path.read_text())
-            records.append(KernelRecord(**{k: v for k, v in data.items() if k in _FIELDS}))
-        except (OSError, ValueError, TypeError):
-            continue  # a half-written record says nothing reliable
-    return records
+    paths = sorted(directory.glob("*.json")) if directory.is_dir() else []
+    return [record for record in map(_read, paths) if record is not None]
+
+
+def load_record(kernel_id: str, state_dir: Path | None = None) -> KernelRecord | None:
+    return _read((state_dir or default_state_dir()) / f"{kernel_id}.json")
+
+
+def _read(path: Path) -> KernelRecord | None:
+    try:
+        data = json.loads(path.read_text())
+        return KernelRecord(**{k: v for k, v in data.items() if k in _FIELDS})
+    except (OSError, ValueError, TypeError):
+        return None  # missing, or half-written: says nothing reliable
 
 
 _FIELDS = {f.name for f in fields(KernelRecord)}
@@ -67,7 +73,7 @@ _FIELDS = {f.name for f in fields(KernelRecord)}
 
 def mark_for_removal(kernel_id: str, container_name: str, state_dir: Path | None = None) -> None:
     """Keep only what it takes to remove the container later; drop the connection key."""
-    old = next((r for r in load_records(state_dir) if r.kernel_id == kernel_id), None)
+    old = load_record(kernel_id, state_dir)
     save_record(
         KernelRecord(
             kernel_id=kernel_id,

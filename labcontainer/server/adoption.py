@@ -22,6 +22,7 @@ from ..core.errors import LabContainerError
 from ..kernels import identity, records, recovery
 from ..service import LabService
 from . import sessions
+from .kernel_manager import is_container_kernel
 
 
 @dataclass
@@ -67,7 +68,7 @@ def _adopt(mkm: Any, record: records.KernelRecord, log: logging.Logger) -> bool:
         km.provisioner = KernelProvisionerFactory.instance(parent=mkm).create_provisioner_instance(
             kernel_id, km.kernel_spec, parent=km
         )
-        if not hasattr(km.provisioner, "restore"):
+        if not is_container_kernel(km):
             log.warning("labcontainer: kernelspec %s is no longer a container kernel", record.kernel_name)
             return False
         km.provisioner.restore(record, adopted_by="from a server that stopped")

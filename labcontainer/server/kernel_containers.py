@@ -11,9 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.models import LABEL_KERNEL_ID, LABEL_NOTEBOOK, PURPOSE_KERNEL, ContainerInfo
-
-KERNEL_CONTAINER_PREFIX = "lc-kernel-"
-
+from ..kernels.config import KERNEL_CONTAINER_PREFIX
 
 def kernel_id_of(info: ContainerInfo) -> str | None:
     if info.purpose != PURPOSE_KERNEL:
