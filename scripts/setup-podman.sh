@@ -80,7 +80,9 @@ socket_pid() {
 }
 
 # A running service reads registries.conf once, when it starts: one started without ours, or
-# before ours last changed, must be restarted to see it. Only a podman process is restarted
+# before ours last changed, must be restarted to see it. So must one started elsewhere than
+# `/` (by an older copy of this script): conmon inherits the service's working directory and
+# refuses to start any container once that directory is deleted or unreadable. Only a podman process is restarted
 # (never, say, systemd holding a socket-activated one: that is the admin's).
 restart_if_stale() { # $1 = socket
     local sock=$1 pid started
@@ -88,10 +90,11 @@ restart_if_stale() { # $1 = socket
     [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = podman ] || return 0
     started=$(( $(date +%s) - $(ps -o etimes= -p "$pid") ))
     if tr '\0' '\n' <"/proc/$pid/environ" | grep -qxF "CONTAINERS_REGISTRIES_CONF=$REGISTRIES_CONF" &&
-        [ "$started" -ge "$(stat -c %Y "$REGISTRIES_CONF")" ]; then
+        [ "$started" -ge "$(stat -c %Y "$REGISTRIES_CONF")" ] &&
+        [ "$(readlink "/proc/$pid/cwd")" = / ]; then
         return 0
     fi
-    echo "==> restarting the podman service on $sock so that it reads $REGISTRIES_CONF"
+    echo "==> restarting the podman service on $sock so that it reads $REGISTRIES_CONF and runs from /"
     kill "$pid"
     for _ in $(seq 1 100); do
         kill -0 "$pid" 2>/dev/null || break
@@ -118,7 +121,7 @@ if ! socket_answers "$ROOTFUL_SOCK"; then
     echo "==> starting rootful podman system service on $ROOTFUL_SOCK"
     mkdir -p /run/podman
     rm -f "$ROOTFUL_SOCK"
-    CONTAINERS_CONF="$CONF" CONTAINERS_REGISTRIES_CONF="$REGISTRIES_CONF" setsid nohup podman system service --time=0 "unix://$ROOTFUL_SOCK" \
+    env --chdir=/ CONTAINERS_CONF="$CONF" CONTAINERS_REGISTRIES_CONF="$REGISTRIES_CONF" setsid nohup podman system service --time=0 "unix://$ROOTFUL_SOCK" \
         >"$STATE/podman-rootful.log" 2>&1 </dev/null &
     wait_for_socket "$ROOTFUL_SOCK"
 fi
@@ -153,7 +156,13 @@ if ! socket_answers "$ROOTLESS_SOCK"; then
     echo "==> starting rootless podman system service for $LAB_USER on $ROOTLESS_SOCK"
     runuser -u "$LAB_USER" -- mkdir -p "$LAB_RUNTIME/podman"
     rm -f "$ROOTLESS_SOCK"
-    runuser -u "$LAB_USER" -- env XDG_RUNTIME_DIR="$LAB_RUNTIME" CONTAINERS_CONF="$CONF" \
+    # Podman 4.3.1: the process that creates the user's namespace (and its pause process)
+    # answers every `commit` with "CommitFailure: runroot must be set"; processes that join
+    # an existing namespace commit fine (measured). So a throwaway `podman unshare` creates
+    # the namespace first and the service joins it.
+    runuser -u "$LAB_USER" -- env --chdir=/ XDG_RUNTIME_DIR="$LAB_RUNTIME" CONTAINERS_CONF="$CONF" \
+        HOME="$LAB_HOME" podman unshare true
+    runuser -u "$LAB_USER" -- env --chdir=/ XDG_RUNTIME_DIR="$LAB_RUNTIME" CONTAINERS_CONF="$CONF" \
         CONTAINERS_REGISTRIES_CONF="$REGISTRIES_CONF" HOME="$LAB_HOME" setsid nohup podman system service --time=0 "unix://$ROOTLESS_SOCK" \
         >"$STATE/podman-rootless.log" 2>&1 </dev/null &
     wait_for_socket "$ROOTLESS_SOCK"

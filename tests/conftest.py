@@ -63,9 +63,13 @@ class PodmanCli:
         self.binary = shutil.which("podman") or "podman"
 
     def __call__(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [self.binary, "--url", self.url, *args], capture_output=True, text=True, check=check, timeout=timeout
-        )
+        try:
+            return subprocess.run(
+                [self.binary, "--url", self.url, *args], capture_output=True, text=True, check=check, timeout=timeout
+            )
+        except subprocess.CalledProcessError as exc:
+            exc.add_note(f"podman said: {exc.stderr.strip()}")  # the why, in the test report
+            raise
 
     def state(self, name: str) -> str | None:
         """The container's state ("running", "exited"...) or None if it does not exist."""
