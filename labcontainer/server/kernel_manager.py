@@ -4,7 +4,10 @@
   container is interrupted and removed: a restart that cannot start again must not
   destroy the working kernel;
 - **clean stop** with ``c.LabContainer.keep_kernels``: container kernels are let go
-  instead of shut down, and the next server adopts them (adoption.py).
+  instead of shut down, and the next server adopts them (adoption.py);
+- **start** refuses, in words, a container kernelspec whose provisioner config is not a JSON
+  object (a hand edit): jupyter_client would fail on it with a bare TypeError before any
+  labcontainer code runs.
 
 Every other kernel, and every other path, is Jupyter's own. The extension installs this
 class only when ``ServerApp.kernel_manager_class`` is the default.
@@ -12,10 +15,14 @@ class only when ``ServerApp.kernel_manager_class`` is the default.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from tornado import web
 from traitlets import Bool
+
+from ..kernels.kernelspecs import PROVISIONER_NAME
 
 
 def is_container_kernel(km: Any) -> bool:
@@ -24,6 +31,32 @@ def is_container_kernel(km: Any) -> bool:
 
 class ContainerAwareKernelManager(AsyncMappingKernelManager):
     keep_container_kernels = Bool(False, help="Set from c.LabContainer.keep_kernels by the extension.")
+
+    async def start_kernel(self, *, kernel_id: str | None = None, path: str | None = None, **kwargs: Any) -> str:
+        if kernel_id is None or kernel_id not in self:
+            await self._refuse_unusable_config(kwargs.get("kernel_name") or self.default_kernel_name)
+        return await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
+
+    async def _refuse_unusable_config(self, kernel_name: str) -> None:
+        try:
+            spec = self.kernel_spec_manager.get_kernel_spec(kernel_name)
+            if inspect.isawaitable(spec):
+                spec = await spec
+        except (KeyError, OSError, ValueError):  # no such kernelspec (NoSuchKernel), unreadable file: Jupyter's own error follows
+            return
+        provisioner = (getattr(spec, "metadata", None) or {}).get("kernel_provisioner")
+        if not isinstance(provisioner, dict) or provisioner.get("provisioner_name") != PROVISIONER_NAME:
+            return
+        config = provisioner.get("config", {})
+        if not isinstance(config, dict):
+            where = getattr(spec, "resource_dir", "") or kernel_name
+            raise web.HTTPError(
+                400,
+                f"The container kernelspec {kernel_name!r} cannot start: its labcontainer settings "
+                f'(metadata.kernel_provisioner.config in {where}/kernel.json) are a {type(config).__name__}, '
+                "not a JSON object such as {\"image\": \"...\"}. Fix that file, or write the kernelspec "
+                "again with `labcontainer kernelspec install --replace ...`.",
+            )
 
     async def restart_kernel(self, kernel_id: str, now: bool = False) -> Any:
         km = self.get_kernel(kernel_id)

@@ -168,3 +168,19 @@ async def test_a_hand_edited_labcontainer_kernelspec_does_not_break_the_list(api
     status, listed = await api("GET", "kernelspecs")
     assert status == 200, listed
     assert [k["name"] for k in listed["kernelspecs"]] == ["lc-edited"]
+
+
+async def test_a_hand_edited_config_that_is_not_an_object_is_refused_in_words_at_start(api, jp_fetch, test_image, kernels_dir):
+    # jupyter_client itself fails on such a spec with "argument after ** must be a mapping"
+    # before any labcontainer code runs; the kernel manager catches it first.
+    status, body = await api("POST", "kernelspecs", {"image": test_image, "name": "lc-broken"})
+    assert status == 201, body
+    spec_file = kernels_dir / "lc-broken" / "kernel.json"
+    spec = json.loads(spec_file.read_text())
+    spec["metadata"]["kernel_provisioner"]["config"] = "notadict"
+    spec_file.write_text(json.dumps(spec))
+    response = await jp_fetch("api", "kernels", method="POST", body=json.dumps({"name": "lc-broken"}), raise_error=False)
+    status, body = response.code, json.loads(response.body.decode())
+    assert status == 400, body
+    assert "lc-broken" in body["message"] and "not a JSON object" in body["message"], body
+    assert "kernelspec install --replace" in body["message"] and "Traceback" not in json.dumps(body)
