@@ -11,10 +11,12 @@ kernel mapping comes from the dead server's session database (sessions.py).
 from __future__ import annotations
 
 import logging
+import queue
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.provisioning import KernelProvisionerFactory
 from jupyter_server._tz import utcnow
 
@@ -80,7 +82,7 @@ def _adopt(mkm: Any, record: records.KernelRecord, log: logging.Logger) -> bool:
     km._launch_args = dict(record.launch_args)  # restart_kernel refuses without them
     km._attempted_start = True  # lets shutdown/restart make a fresh `ready` future
     km.ready.set_result(None)  # websockets and shutdown wait on it
-    km.execution_state = "idle"
+    km.execution_state = _execution_state(km, log)
     km.reason = ""
     km.start_restarter()
     km._connect_control_socket()
@@ -91,3 +93,28 @@ def _adopt(mkm: Any, record: records.KernelRecord, log: logging.Logger) -> bool:
     km.last_activity = utcnow()
     mkm.add_restart_callback(kernel_id, lambda: mkm._handle_kernel_died(kernel_id), "dead")
     return True
+
+
+#: How long an idle kernel may take to answer kernel_info (it answers in milliseconds).
+BUSY_AFTER = 1.0
+
+
+def _execution_state(km: Any, log: logging.Logger) -> str:
+    """"busy" or "idle", asked of the kernel itself: the dead server knew, but took it along.
+
+    An idle kernel answers ``kernel_info`` at once; a busy one queues it behind the cell it
+    is running (a week-long training, say), so no answer within :data:`BUSY_AFTER` means
+    busy. When that cell ends, the kernel's own "idle" status reaches the new server's
+    activity watcher, which then shows idle; the queued request's late reply goes nowhere."""
+    client = BlockingKernelClient()
+    client.load_connection_info(km.get_connection_info())
+    try:
+        client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+        msg_id = client.kernel_info()
+        reply = client.get_shell_msg(timeout=BUSY_AFTER)
+        return "idle" if reply["parent_header"].get("msg_id") == msg_id else "busy"
+    except queue.Empty:
+        log.info("labcontainer: adopted kernel %s is busy (running a cell)", km.kernel_id)
+        return "busy"
+    finally:
+        client.stop_channels()

@@ -46,6 +46,7 @@ def assert_adopted(server: JupyterServer, kernel_id: str, podman_cli) -> None:
     assert server.kernel_ids() == [kernel_id]
     sessions = server.request("GET", "/api/sessions")
     assert [(s["path"], s["kernel"]["id"]) for s in sessions] == [("train.ipynb", kernel_id)]
+    assert server.request("GET", f"/api/kernels/{kernel_id}")["execution_state"] == "idle"  # asked, not assumed
     assert execute(server, kernel_id, "print(x)").strip() == "42"  # a new client, the same variables
     assert "adopted kernel" in server.log
 
@@ -77,6 +78,22 @@ def test_sigkilled_server_kernel_is_adopted_with_its_variables(lab, podman_cli, 
     lab.request("DELETE", f"/api/kernels/{kernel_id}")
     assert_nothing_left(lab, kernel_id, podman_cli)
     assert podman_cli.state(unlabelled_container) == "running"
+
+
+def test_a_kernel_adopted_in_the_middle_of_a_cell_shows_busy_until_the_cell_ends(lab, podman_cli):
+    lab.start()
+    kernel_id = start_notebook_with_x(lab)
+    # A cell that runs until the test lets it end (the notebook's folder is the kernel's too).
+    cell = "import os, time\nwhile not os.path.exists('go'): time.sleep(0.1)\nx = 43"
+    with pytest.raises(TimeoutError):  # the cell runs on; this client just stops waiting
+        execute(lab, kernel_id, cell, timeout=2)
+    lab.sigkill()
+    lab.start()
+    assert lab.request("GET", f"/api/kernels/{kernel_id}")["execution_state"] == "busy"
+    (lab.root / "go").touch()
+    # The cell's end reaches the new server as the kernel's own "idle" status.
+    wait_until(lambda: lab.request("GET", f"/api/kernels/{kernel_id}")["execution_state"] == "idle", timeout=30)
+    assert execute(lab, kernel_id, "print(x)").strip() == "43"
 
 
 def test_keep_kernels_keeps_them_over_a_clean_stop(lab, podman_cli):
