@@ -56,7 +56,9 @@ def normalize_key(registry: str) -> str:
     key = registry.strip()
     for scheme in ("https://", "http://"):
         key = key.removeprefix(scheme)
-    return key.rstrip("/")
+    key = key.rstrip("/")
+    # `docker login` writes Docker Hub as https://index.docker.io/v1/; Podman reads it as docker.io.
+    return "docker.io" if key in ("index.docker.io", "index.docker.io/v1", "registry-1.docker.io") else key
 
 
 def _load(path: Path) -> dict[str, Any]:

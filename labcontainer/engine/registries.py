@@ -15,9 +15,11 @@ registries.conf marks insecure, as Podman's own client does.
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
 
 import requests
+import urllib3
 from podman import PodmanClient
 
 from ..core import errors
@@ -189,8 +191,7 @@ def search_failure(term: str, text: str) -> errors.LabContainerError:
 def check_credentials(host: str, credentials: RegistryCredentials, *, insecure: bool) -> None:
     """Ask ``host`` whether it accepts these credentials, as ``podman login`` does."""
     api_host = _DOCKER_HUB.get(host, host)
-    session = requests.Session()
-    session.trust_env = False  # a proxy meant for the internet must not see a lab password
+    session = requests.Session()  # proxies from the environment are honoured, as Podman does
     try:
         response, base = _ping(session, api_host, insecure)
         if response.status_code == 200:
@@ -202,12 +203,14 @@ def check_credentials(host: str, credentials: RegistryCredentials, *, insecure: 
             )
         challenge = response.headers.get("WWW-Authenticate", "")
         auth = (credentials.username, credentials.password)
-        if challenge.lower().startswith("bearer"):
-            fields = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
-            params = {"account": credentials.username, **({"service": fields["service"]} if "service" in fields else {})}
-            answer = session.get(fields.get("realm", ""), params=params, auth=auth, timeout=LOGIN_TIMEOUT, verify=not insecure)
-        else:
-            answer = session.get(base, auth=auth, timeout=LOGIN_TIMEOUT, verify=not insecure)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+            if challenge.lower().startswith("bearer"):
+                fields = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
+                params = {"account": credentials.username, **({"service": fields["service"]} if "service" in fields else {})}
+                answer = session.get(fields.get("realm", ""), params=params, auth=auth, timeout=LOGIN_TIMEOUT, verify=not insecure)
+            else:
+                answer = session.get(base, auth=auth, timeout=LOGIN_TIMEOUT, verify=not insecure)
     except requests.RequestException as exc:
         raise RegistryUnreachable(
             f"Could not log in to {host}: the registry could not be reached from this server ({_why(exc)}).",
@@ -229,7 +232,9 @@ def _ping(session: requests.Session, host: str, insecure: bool) -> tuple[request
     """``GET /v2/`` over HTTPS; over HTTP too for an insecure registry, as Podman does."""
     try:
         url = f"https://{host}/v2/"
-        return session.get(url, timeout=LOGIN_TIMEOUT, verify=not insecure), url
+        with warnings.catch_warnings():  # the user's registries.conf said insecure: no warning in the cell
+            warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+            return session.get(url, timeout=LOGIN_TIMEOUT, verify=not insecure), url
     except requests.RequestException:
         if not insecure:
             raise

@@ -119,6 +119,18 @@ def files_containing(secret: str, folders: list[Path], *, since: float) -> list[
     return found
 
 
+def test_without_registry_auth_file_the_login_goes_to_the_runtime_dir_as_podman_does(
+    shell, registries, typed_password, podman_cli, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
+    runtime_dir = tmp_path / "runtime"
+    runtime_dir.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime_dir))
+    login(shell, registries, typed_password)
+    assert str(runtime_dir / "containers" / "auth.json") in capsys.readouterr().out
+    assert podman_login_of(podman_cli, registries.auth) == registries.user
+
+
 def test_a_wrong_password_is_one_paragraph_and_nothing_is_stored(shell, registries, auth_file, typed_password, podman_cli, record_property):
     typed_password.value = f"wrong-{registries.password}"
     started = time.monotonic()
