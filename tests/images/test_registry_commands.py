@@ -14,6 +14,7 @@ import os
 import time
 import uuid
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from IPython.core.error import UsageError
@@ -37,7 +38,7 @@ def typed_password(monkeypatch):
 
     class Typed:
         value = ""
-        prompts: list[str] = []
+        prompts: ClassVar[list[str]] = []
 
     def getpass(prompt: str = "Password: ", stream=None) -> str:
         Typed.prompts.append(prompt)
@@ -117,6 +118,41 @@ def files_containing(secret: str, folders: list[Path], *, since: float) -> list[
                 except OSError:
                     continue
     return found
+
+
+async def test_in_a_notebook_the_password_is_asked_in_a_password_box_and_stays_out_of_it(registries, auth_file, tmp_path, monkeypatch, podman_cli):
+    """The real notebook path: an ipykernel (the auth file's variable in its environment),
+    the password asked through Jupyter's stdin channel as a password, answered like a user."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    monkeypatch.chdir(tmp_path)
+    km = AsyncKernelManager(kernel_name="python3")
+    await km.start_kernel()
+    client = km.client()
+    client.start_channels()
+    asked, shown = [], []
+
+    def type_password(message):
+        asked.append(message["content"])
+        client.input(registries.password)
+
+    def collect(message):
+        shown.append(json.dumps(message["content"]))
+
+    try:
+        await client.wait_for_ready(timeout=60)
+        code = f"%load_ext labcontainer\n%container login -u {registries.user} {registries.auth}"
+        reply = await client.execute_interactive(code, allow_stdin=True, stdin_hook=type_password, output_hook=collect, timeout=60)
+        assert reply["content"]["status"] == "ok", shown
+        await client.execute_interactive("%history -n", output_hook=collect, timeout=30)
+    finally:
+        client.stop_channels()
+        await km.shutdown_kernel(now=True)
+    assert [a["password"] for a in asked] == [True]  # a password box: nothing echoes
+    assert any("Login Succeeded" in text for text in shown)
+    assert any(f"login -u {registries.user}" in text for text in shown)  # the history was printed...
+    assert not [text for text in shown if registries.password in text]  # ...without the password
+    assert podman_login_of(podman_cli, registries.auth) == registries.user
 
 
 def test_without_registry_auth_file_the_login_goes_to_the_runtime_dir_as_podman_does(
