@@ -38,6 +38,7 @@ from .core.models import (
     RegistryCredentials,
     RemovedImage,
 )
+from .core.registries import ImagePrune, RegistryEntry, RegistryLogin, SearchResult
 from .core.specs import check_container_name, check_host_folders, parse_env, parse_gpus, parse_port, parse_size, parse_volume
 from .engine import EventStream, ExecSession, PodmanEngine, TtySession  # noqa: F401 - TtySession, EventStream: for the server
 from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, build_gpu_view, default_reader
@@ -132,6 +133,26 @@ class LabService:
     def remove_image(self, image: str, *, force: bool = False) -> RemovedImage:
         """``podman rmi``; an image a container uses is refused (ImageInUse), even with ``force``."""
         return self._podman.remove_image(image, force=force)
+
+    def prune_images(self, *, all: bool = False, filters: dict[str, list[str]] | None = None, dry_run: bool = False) -> ImagePrune:
+        """``podman image prune [-a]``; never an image a container uses. ``dry_run``: removes nothing."""
+        return self._podman.prune_images(all=all, filters=filters, dry_run=dry_run)
+
+    def login(self, registry: str, credentials: RegistryCredentials) -> RegistryLogin:
+        """``podman login``: checked with the registry, stored in the user's auth file (as the CLI does)."""
+        return self._podman.login(registry, credentials)
+
+    def logout(self, registry: str | None) -> tuple[str, list[str]]:
+        """``podman logout REGISTRY`` (None: all); returns the auth file and what went."""
+        return self._podman.logout(registry)
+
+    def search(self, term: str, *, limit: int | None = None, tls_verify: bool | None = None) -> list[SearchResult]:
+        """``podman search TERM`` (v1 search API, else the registry's catalog)."""
+        return self._podman.search(term, limit=limit, tls_verify=tls_verify)
+
+    def registries(self) -> list[RegistryEntry]:
+        """The search registries, mirrors and insecure entries Podman uses, with your logins."""
+        return self._podman.registries()
 
     def disk_use(self) -> list[DiskUse]:
         """``podman system df``: images, containers, volumes; sizes and what is reclaimable."""

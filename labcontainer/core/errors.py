@@ -213,3 +213,19 @@ class KernelStartError(LabContainerError):
         if logs.strip():
             text_hint = f"{hint} Last lines from the container:\n{logs.rstrip()}".strip()
         super().__init__(message, hint=text_hint, detail=logs)
+
+
+class LoginFailed(LabContainerError):
+    """The registry did not accept the user name and password (nothing was stored)."""
+
+    http_status = 401
+
+
+class NotLoggedIn(NotFoundError):
+    """``logout`` of a registry the auth file has no login for."""
+
+
+class RegistryUnreachable(LabContainerError):
+    """A registry could not be reached (or answered in a way we cannot use)."""
+
+    http_status = 502

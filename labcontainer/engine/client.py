@@ -40,6 +40,7 @@ from .convert import (
 from .exec import ExecSession
 from .images import ImageVerbs
 from .logs import LogOptions, container_log_batches, read_through_service
+from .registries import RegistryVerbs
 from .streams import demux, split_streams
 from .translate import ServiceText, translate, translated
 
@@ -47,8 +48,8 @@ from .translate import ServiceText, translate, translated
 DEFAULT_TIMEOUT = 60
 
 
-class PodmanEngine(ImageVerbs):
-    """A connection to one Podman API service (its image verbs: engine/images.py).
+class PodmanEngine(ImageVerbs, RegistryVerbs):
+    """A connection to one Podman API service (its image and registry verbs: engine/images.py, registries.py).
 
     Args:
         url: ``unix:///path``, ``tcp://...`` or ``ssh://...``; default: discovered (see

@@ -12,6 +12,8 @@ names only; short names, and pulls with an explicit ``tls_verify``, go to libpod
 ``tlsVerify`` is sent only when the caller asks: podman-py's ``images.pull()`` sends
 ``tlsVerify=true`` by default, which overrides registries.conf and breaks every registry a
 lab marks ``insecure = true`` (its internal mirror, typically), where the CLI pulls fine.
+Without ``--creds``, the user's stored logins for the image's registry go along (why: in
+authfile.py): the service would otherwise read its own user's auth file, not ours.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from podman.api.http_utils import encode_auth_header
 
 from ..core.errors import ImageInUse, ImageNotFound, InvalidSpec, LabContainerError, PullFailed, ServiceUnavailable
 from ..core.models import DiskUse, ImageInfo, PullProgress, RegistryCredentials, RemovedImage
+from ..core.registries import ImagePrune
+from . import authfile
 from .convert import disk_use_rows, image_info, split_reference
 from .pullstream import PullTracker
 from .translate import pull_failure, translated
@@ -79,13 +83,14 @@ class ImageVerbs:
         report = on_progress or (lambda _p: None)
         tracker = PullTracker(image)
         report(tracker.step(f"Pulling {image}", fraction=0.0))
+        stored = {} if credentials is not None else authfile.logins_for(image.partition("/")[0] if fully_qualified(image) else None)
         try:
-            response = self._pull_request(image, credentials, tls_verify)
+            response = self._pull_request(image, credentials, tls_verify, authfile.auth_header(stored))
             try:
                 for line in response.iter_lines():
                     event = json.loads(line) if line else {}
                     if event.get("error"):
-                        raise _pull_failed(image, str(event["error"]), credentials)
+                        raise _pull_failed(image, str(event["error"]), credentials, stored_login=bool(stored))
                     step = tracker.read(event)
                     if step is not None:
                         report(step)
@@ -96,15 +101,19 @@ class ImageVerbs:
             report(tracker.step("Pull failed" if isinstance(exc, Exception) else "Pull interrupted", done=True))
             if isinstance(exc, (PullFailed, ServiceUnavailable)) or not isinstance(exc, LabContainerError):
                 raise
-            raise _pull_failed(image, exc.detail or str(exc), credentials) from exc
+            raise _pull_failed(image, exc.detail or str(exc), credentials, stored_login=bool(stored)) from exc
         report(tracker.summary(found))
         return found
 
-    def _pull_request(self, image: str, credentials: RegistryCredentials | None, tls_verify: bool | None) -> Any:
+    def _pull_request(
+        self, image: str, credentials: RegistryCredentials | None, tls_verify: bool | None, stored_header: str | None
+    ) -> Any:
         headers = {}
         if credentials is not None:
             auth = {"username": credentials.username, "password": credentials.password}
             headers["X-Registry-Auth"] = encode_auth_header(auth).decode()
+        elif stored_header:
+            headers["X-Registry-Auth"] = stored_header
         # No read timeout: a 20 GB layer may stream for a long time (the service has its own).
         options: dict[str, Any] = {"headers": headers, "stream": True, "timeout": (10, None)}
         with translated(image=image):
@@ -165,6 +174,39 @@ class ImageVerbs:
         names = [(entry.get("Names") or [entry.get("Id", "?")[:12]])[0] for entry in raw if entry.get("ImageID") == image_id.removeprefix("sha256:")]
         return tuple(sorted(names))
 
+    # -- prune ------------------------------------------------------------------------------
+
+    def prune_images(self, *, all: bool = False, filters: dict[str, list[str]] | None = None, dry_run: bool = False) -> ImagePrune:
+        """``podman image prune [-a] [--filter ...]``: dangling images (``all``: every unused
+        one). Podman chooses, with ``containers=false`` in its own filters: an image any
+        container uses (running or not) is never removed. ``dry_run`` lists what it would
+        remove, with the same filters, and removes nothing (Removing can leave a parent
+        image dangling in turn: Podman then removes it too, which a dry run cannot show.)
+        """
+        chosen = {k: list(v) for k, v in (filters or {}).items()}
+        listing = {**chosen, "containers": ["false"], **({} if all else {"dangling": ["true"]})}
+        with translated():
+            response = self._client.api.get("/images/json", params={"filters": json.dumps(listing)})
+            response.raise_for_status()
+            candidates = sorted((image_info(raw) for raw in response.json() or []), key=lambda i: (i.name, i.id))
+        if dry_run:
+            return ImagePrune(tuple(candidates), sum(i.size for i in candidates), dry_run=True, all=all)
+        params: dict[str, Any] = {"all": all, **({"filters": json.dumps(chosen)} if chosen else {})}
+        with translated():
+            response = self._client.api.post("/images/prune", params=params, timeout=(10, None))
+            response.raise_for_status()
+            reports = response.json() or []
+        known = {i.id.removeprefix("sha256:"): i for i in candidates}
+        removed, failures, reclaimed = [], [], 0
+        for entry in reports:
+            image_id = str(entry.get("Id", "")).removeprefix("sha256:")
+            if entry.get("Err"):
+                failures.append(f"{image_id[:12]}: {entry['Err']}")
+                continue
+            removed.append(known.get(image_id) or ImageInfo(id=image_id, tags=(), size=int(entry.get("Size") or 0)))
+            reclaimed += int(entry.get("Size") or 0)
+        return ImagePrune(tuple(removed), reclaimed, dry_run=False, all=all, failures=tuple(failures))
+
     # -- disk use ---------------------------------------------------------------------------
 
     def disk_use(self) -> list[DiskUse]:
@@ -195,10 +237,16 @@ def explanation_of_response(response: Any) -> str:
         return str(response.text)
 
 
-def _pull_failed(image: str, text: str, credentials: RegistryCredentials | None) -> PullFailed:
+def _pull_failed(image: str, text: str, credentials: RegistryCredentials | None, *, stored_login: bool = False) -> PullFailed:
     """Why a pull failed, in our words; Podman's text follows on its own line."""
     lower = text.lower()
     registry = image.partition("/")[0] if fully_qualified(image) else "docker.io"
+    if stored_login and fully_qualified(image) and ("unauthorized" in lower or "authentication required" in lower):
+        return PullFailed(
+            image, text,
+            message=f"Could not pull '{image}': the registry {registry} did not accept your stored login for it.",
+            hint=f"Log in again with `%container login {registry}` (the password may have changed), and check the image name.",
+        )
     if credentials is not None and ("unauthorized" in lower or "authentication required" in lower):
         return PullFailed(
             image, text,

@@ -180,7 +180,7 @@ def pull_failure(image: str, text: str) -> PullFailed:
         return PullFailed(
             image, text,
             message=f"Could not pull '{image}': the registry {registry} refused access.",
-            hint=f"Log in first with `podman login {registry}` in a terminal, and check the name (registries also say this for images that do not exist).",
+            hint=f"Log in first with `podman login {registry}` in a terminal or `%container login {registry}` in a notebook, and check the name (registries also say this for images that do not exist).",
         )
     return PullFailed(image, text)
 

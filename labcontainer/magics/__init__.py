@@ -20,7 +20,7 @@ from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from ..core.errors import LabContainerError
 from ..core.specs import parse_env
 from ..service import LabService, default_service
-from . import containers, images, terminal  # noqa: F401  (they register their subcommands)
+from . import containers, images, registry_commands, terminal  # noqa: F401  (they register their subcommands)
 from .containers import ExitStatus, stream_session
 from .gpus import FreeGpus, GpuReport, gpu_report
 from .registry import SUBCOMMANDS, HelpShown, MagicParser, add_exec_options, help_text, split_line, unknown_subcommand

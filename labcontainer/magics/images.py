@@ -1,5 +1,5 @@
 """``%container`` subcommands about images and the service: pull, images (image ls), rmi,
-system df, connect."""
+image prune, system df, connect."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from typing import Any
 
 from ..core.errors import InvalidSpec, LabContainerError
 from ..core.models import RegistryCredentials
+from ..core.timefmt import human_bytes
 from ..service import LabService
 from .progress import pull_progress
-from .registry import SUBCOMMANDS, subcommand
-from .render import DISK_USE_COLUMNS, IMAGE_COLUMNS, Records
+from .registry import SUBCOMMANDS, MagicParser, subcommand
+from .render import DISK_USE_COLUMNS, IMAGE_COLUMNS, PRUNE_COLUMNS, Records
 
 pull = subcommand("pull", "Pull an image from a registry (progress while it runs, a summary at the end).")
 pull.add_argument("--creds", metavar="USER[:PASSWORD]", help="log in for this pull; without :PASSWORD you are asked for it (it then stays out of the notebook)")
@@ -78,19 +79,58 @@ def do_rmi(service: LabService, args: argparse.Namespace) -> None:
         raise combined
 
 
-def _alias(name: str, summary: str, actions: dict[str, str]) -> None:
+# `image prune` has no one-word spelling in podman: its parser is reached through `image` only.
+prune = MagicParser(
+    prog="%container image prune",
+    description="Remove dangling images (-a: every image no container uses); never one a container uses. "
+    "Without -f it only shows what would be removed (in a notebook as in a terminal: nothing asks y/N).",
+)
+prune.add_argument("-a", "--all", action="store_true", help="every image no container uses, not only dangling (nameless) ones")
+prune.add_argument("-f", "--force", action="store_true", help="really remove them (without it: show what would go)")
+prune.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE", help="podman's image filters, e.g. label=team=vision or until=24h (repeatable)")
+
+
+@prune.runs
+def do_prune(service: LabService, args: argparse.Namespace) -> Any:
+    filters: dict[str, list[str]] = {}
+    for item in args.filter:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidSpec(f"--filter '{item}' is not KEY=VALUE.", hint="E.g. `--filter label=team=vision` or `--filter until=24h`.")
+        filters.setdefault(key, []).append(value)
+    result = service.prune_images(all=args.all, filters=filters, dry_run=not args.force)
+    kind = "unused" if args.all else "dangling"
+    size = human_bytes(result.reclaimed)
+    if result.dry_run:
+        again = " ".join(["%container image prune", *(["-a"] if args.all else []), *(f"--filter {f}" for f in args.filter), "-f"])
+        note = (f"Nothing was removed. These {len(result.images)} {kind} images ({size}) would be: "
+                f"to remove them, run `{again}`.")
+        return Records(result.images, PRUNE_COLUMNS, empty=f"No {kind} images to remove.", note=note if result.images else "")
+    note = f"Removed {len(result.images)} {kind} images; space reclaimed, as Podman counts it: {size}."
+    if result.failures:
+        note += " Not removed: " + "; ".join(result.failures)
+    return Records(result.images, PRUNE_COLUMNS, empty=f"No {kind} images to remove: nothing was removed.", note=note if result.images or result.failures else "")
+
+
+def _alias(name: str, summary: str, actions: dict[str, str | MagicParser]) -> None:
     """``%container NAME ACTION ...``: the podman CLI's two-word spelling of a subcommand."""
     parser = subcommand(name, summary)
-    parser.add_argument("action", choices=sorted(actions), help=", ".join(f"{a}: as `%container {t}`" for a, t in actions.items()))
+    described = [f"{a}: as `%container {t}`" if isinstance(t, str) else f"{a}: see `{t.prog} --help`" for a, t in actions.items()]
+    parser.add_argument("action", choices=sorted(actions), help=", ".join(described))
     parser.add_argument("rest", nargs=argparse.REMAINDER, help="the options and arguments of that subcommand")
 
     @parser.runs
     def run(service: LabService, args: argparse.Namespace) -> Any:
-        target = SUBCOMMANDS[actions[args.action]]
+        chosen = actions[args.action]
+        target = SUBCOMMANDS[chosen] if isinstance(chosen, str) else chosen
         return target.runner(service, target.parse_args(args.rest))  # type: ignore[misc]
 
 
-_alias("image", "Images, the guide's way: image ls, image rm, image pull.", {"ls": "images", "list": "images", "rm": "rmi", "pull": "pull"})
+_alias(
+    "image",
+    "Images, the guide's way: image ls, image rm, image pull; image prune [-a] [-f] removes dangling (-a: unused) images.",
+    {"ls": "images", "list": "images", "rm": "rmi", "pull": "pull", "prune": prune},
+)
 
 system = subcommand("system", "Podman as a whole: `system df` shows disk use.")
 system.add_argument("action", choices=["df"], help="df: images, containers and volumes, their sizes and what is reclaimable")

@@ -118,6 +118,31 @@ DISK_USE_COLUMNS: list[Column] = [
     ("reclaimable", lambda d: f"{human_bytes(d.reclaimable)} ({d.reclaimable_percent}%)"),
 ]
 
+SEARCH_COLUMNS: list[Column] = [
+    ("registry", lambda r: r.registry),
+    ("name", lambda r: r.name),
+    ("description", lambda r: r.description[:60]),
+    ("stars", lambda r: r.stars),
+    ("official", lambda r: "[OK]" if r.official else ""),
+]
+
+REGISTRY_COLUMNS: list[Column] = [
+    ("registry", lambda r: r.prefix),
+    ("location", lambda r: r.location),
+    ("search", lambda r: "yes" if r.search else ""),
+    ("insecure", lambda r: "yes" if r.insecure else ""),
+    ("blocked", lambda r: "yes" if r.blocked else ""),
+    ("mirrors", lambda r: ", ".join(r.mirrors)),
+    ("logged in as", lambda r: r.login),
+]
+
+PRUNE_COLUMNS: list[Column] = [
+    ("image id", lambda i: i.short_id),
+    ("repository:tag", lambda i: ", ".join(i.tags) or "<none>"),
+    ("created", lambda i: human_age(i.created)),
+    ("size", lambda i: human_bytes(i.size)),
+]
+
 
 @dataclass(frozen=True)
 class ExitStatus:
