@@ -20,7 +20,7 @@ from .test_side_panel import lab, page, shot  # noqa: F401  (fixtures)
 pytestmark = pytest.mark.browser
 
 
-def test_the_side_panel_shows_a_kernels_image_pull_while_it_runs(  # noqa: F811
+def test_the_side_panel_shows_a_kernels_image_pull_while_it_runs(
     lab, page, kernel_image_with_a_layer_of_its_own, slow_relay, pulled, podman_cli  # noqa: F811
 ):
     slow_relay.rate = 2e6
