@@ -124,9 +124,11 @@ class RunForm(widgets.VBox):
         self.pull_row.layout.display = "flex"
         try:
             service.pull(image, on_progress=self.show_pull)
-        except BaseException:
+        except BaseException as exc:
             self.pull_bar.bar_style = "danger"
-            self.pull_text.value = f"Could not pull {image}: see the status line"
+            # The kernel's interrupt stops the pull, and Podman keeps nothing (engine.pull says why).
+            interrupted = isinstance(exc, KeyboardInterrupt)
+            self.pull_text.value = f"pull of {image} interrupted; nothing was kept" if interrupted else f"Could not pull {image}: see the status line"
             raise
         self.pull_bar.bar_style = "success"
         if image not in self.image.options:  # offered from now on, like the other local images
