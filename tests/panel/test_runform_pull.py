@@ -45,11 +45,48 @@ def test_an_image_already_here_is_not_pulled(panel, test_image, unique_name, pod
     assert panel.form.pull_row.layout.display == "none"
 
 
-def test_a_pull_that_fails_says_why_and_creates_nothing(panel, registries, podman_cli):  # noqa: F811
-    before = podman_cli.names()
+def test_a_pull_that_fails_says_why_and_creates_nothing(panel, registries, unique_name, podman_cli):  # noqa: F811
+    name = unique_name()
     image = f"{registries.open}/lab/python:no-such-tag"
-    panel.form.fill(image=image, command="true")
+    panel.form.fill(image=image, name=name, command="true")
     panel.form.run_button.click()
     assert f"Could not pull '{image}': the registry {registries.open} has no such image or tag." in html.unescape(panel.status)
     assert panel.form.pull_bar.bar_style == "danger"
-    assert podman_cli.names() == before
+    assert not podman_cli.exists(name)
+
+
+def test_interrupting_the_run_forms_pull_keeps_nothing(panel, slow_relay, pulled, unique_name, podman_cli):  # noqa: F811
+    """The kernel's interrupt (SIGINT, as ipykernel sends it) while the form pulls: the form
+    says so, no image and no container appear."""
+    import os
+    import signal
+    import threading
+    import time
+
+    import pytest
+
+    slow_relay.rate = 2e6  # 32 MB: about 16 s, time to interrupt mid-download
+    image = pulled(f"{slow_relay.listen}/lab/pulltest:latest")
+    name = unique_name()
+    form = panel.form
+    moved = threading.Event()
+    form.pull_bar.observe(lambda change: moved.set() if 0 < change["new"] < 1 else None, names="value")
+
+    def interrupt_when_bytes_arrive() -> None:
+        if moved.wait(60):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt_when_bytes_arrive, daemon=True).start()
+    form.fill(image=image, name=name, command="sleep infinity")
+    with pytest.raises(KeyboardInterrupt):
+        form.run_button.click()
+        time.sleep(30)  # not reached when the interrupt lands during the pull
+
+    assert moved.is_set()
+    assert form.pull_text.value == f"pull of {image} interrupted; nothing was kept"
+    assert form.pull_bar.bar_style == "danger"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # a pull that went on would create it meanwhile
+        assert podman_cli("image", "exists", image, check=False).returncode != 0
+        time.sleep(0.5)
+    assert not podman_cli.exists(name)
