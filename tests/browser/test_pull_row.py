@@ -21,7 +21,8 @@ pytestmark = pytest.mark.browser
 
 
 def test_the_side_panel_shows_a_kernels_image_pull_while_it_runs(
-    lab, page, kernel_image_with_a_layer_of_its_own, slow_relay, pulled, podman_cli  # noqa: F811
+    # `pulled` first: its clean-up (rmi) then runs after the lab's, which removes the kernel's container.
+    pulled, lab, page, kernel_image_with_a_layer_of_its_own, slow_relay, podman_cli  # noqa: F811
 ):
     slow_relay.rate = 2e6
     image = pulled(f"{slow_relay.listen}/{kernel_image_with_a_layer_of_its_own}")
