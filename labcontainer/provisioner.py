@@ -23,7 +23,7 @@ from jupyter_client.provisioning.provisioner_base import KernelProvisionerBase
 
 from .core.errors import ContainerNotFound, ContainerStateError, KernelStartError, LabContainerError, ServiceUnavailable
 from .core.files import write_private_json
-from .core.models import ContainerInfo, is_active
+from .core.models import ContainerInfo, PullProgress, is_active
 from .kernels import launch, records
 from .kernels.config import CONTAINER_CONNECTION_DIR, KERNEL_CONTAINER_PREFIX, KernelContainerConfig, kernel_home
 from .kernels.identity import this_server
@@ -104,9 +104,15 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
         return kwargs
 
     def _ensure_image(self, image: str) -> None:
+        """Pull the image if it is missing. This runs before the container exists, so the
+        startup timeout (counted in _wait_until_listening) does not include the pull; while
+        it runs the service lists it, with this kernel's id, for the side panel (GET pulls)."""
         if not self.service.image_exists(image):
-            self.log.info("labcontainer: pulling %s before starting the kernel", image)
-            self.service.pull(image, on_progress=lambda p: self.log.info("labcontainer pull: %s", p.message))
+            self.log.info("labcontainer: pulling %s before starting kernel %s", image, self.kernel_id)
+            self.service.pull(image, on_progress=self._log_pull_step, kernel_id=self.kernel_id)
+
+    def _log_pull_step(self, step: PullProgress) -> None:
+        self.log.info("labcontainer pull for kernel %s: %s", self.kernel_id, step.message)
 
     def _write_container_connection_file(self) -> None:
         info = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in self.connection_info.items()}

@@ -38,6 +38,7 @@ from .core.models import (
     RegistryCredentials,
     RemovedImage,
 )
+from .core.pulls import PullsInFlight
 from .core.registries import ImagePrune, RegistryEntry, RegistryLogin, SearchResult
 from .core.specs import check_container_name, check_host_folders, parse_env, parse_gpus, parse_port, parse_size, parse_volume
 from .engine import EventStream, ExecSession, PodmanEngine, TtySession  # noqa: F401 - TtySession, EventStream: for the server
@@ -69,6 +70,7 @@ class LabService:
         self._start_service = start_service
         self._nvml = nvml or (RecordedReader(nvml_recording) if nvml_recording else None)
         self._lock = threading.Lock()
+        self.pulls = PullsInFlight()  # this service's pulls while they run (REST: GET pulls)
         self.aio = AsyncLabService(self)
 
     # -- connection -------------------------------------------------------------------------
@@ -125,10 +127,18 @@ class LabService:
         *,
         credentials: RegistryCredentials | None = None,
         tls_verify: bool | None = None,
+        kernel_id: str | None = None,
     ) -> ImageInfo:
         """Pull IMAGE, reporting progress steps and a summary last. ``tls_verify`` None
-        leaves TLS to registries.conf, as the podman CLI does."""
-        return self._podman.pull(image, on_progress, credentials=credentials, tls_verify=tls_verify)
+        leaves TLS to registries.conf, as the podman CLI does. While it runs the pull is
+        listed in ``pulls`` (with ``kernel_id``, the kernel waiting for it, if any)."""
+        with self.pulls.track(image, kernel_id) as track:
+            def report(step: PullProgress) -> None:
+                track(step)
+                if on_progress is not None:
+                    on_progress(step)
+
+            return self._podman.pull(image, report, credentials=credentials, tls_verify=tls_verify)
 
     def remove_image(self, image: str, *, force: bool = False) -> RemovedImage:
         """``podman rmi``; an image a container uses is refused (ImageInUse), even with ``force``."""

@@ -95,7 +95,10 @@ class ImageVerbs:
                     if step is not None:
                         report(step)
             finally:
-                response.close()  # an interrupted pull: the service cancels it
+                # An interrupted pull (KeyboardInterrupt): closing our stream makes the service
+                # cancel it. Measured on Podman 4.3.1, both endpoints, rootful and rootless: its
+                # registry connections close at once and no image is created.
+                response.close()
             found = self.image(tracker.image_id or image)
         except BaseException as exc:
             report(tracker.step("Pull failed" if isinstance(exc, Exception) else "Pull interrupted", done=True))

@@ -33,6 +33,28 @@ def describe(event: PullProgress) -> str:
     return f"{percent}{event.message} · {', '.join(parts)}"
 
 
+class PullInterrupted(KeyboardInterrupt):
+    """The user interrupted a pull (the kernel's interrupt, or Ctrl-C in a terminal).
+
+    Still a KeyboardInterrupt, so the cell stops as any interrupted cell does (a "Run All"
+    goes no further); IPython and ipykernel show its ``_render_traceback_``: one line,
+    no traceback."""
+
+    def __init__(self, image: str, kept: bool = False) -> None:
+        self.image = image
+        self.kept = kept
+        super().__init__(self.line())
+
+    def line(self) -> str:
+        if self.kept:
+            # Podman had finished before the interrupt arrived: say so rather than pretend.
+            return f"pull of {self.image} interrupted, but it had already finished: the image is here"
+        return f"pull of {self.image} interrupted; nothing was kept"
+
+    def _render_traceback_(self) -> list[str]:
+        return [self.line()]
+
+
 @contextmanager
 def pull_progress(image: str) -> Iterator[Callable[[PullProgress], None]]:
     """Yield a callback for engine.pull's progress steps; the last one is the summary."""
@@ -56,6 +78,8 @@ def pull_progress(image: str) -> Iterator[Callable[[PullProgress], None]]:
         last = [""]
 
         def report(event: PullProgress) -> None:
+            if event.done and event.fraction != 1.0:
+                return  # failed or interrupted: the error that follows says so, in full
             line = describe(event)
             if line != last[0]:
                 print(line, file=sys.stderr, flush=True)

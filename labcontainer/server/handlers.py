@@ -179,6 +179,15 @@ class ImagesHandler(BaseHandler):
         self.finish({"images": [dict(i.to_json(), name=i.name, short_id=i.short_id) for i in images]})
 
 
+class PullsHandler(BaseHandler):
+    """The pulls this server is making now: mostly a container kernel waiting for its image."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        labservice: LabService = self.settings["labcontainer"]  # an in-memory table: no Podman call
+        self.finish({"pulls": [pull.to_json() for pull in labservice.pulls.current()]})
+
+
 class KernelspecsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
@@ -237,6 +246,7 @@ def handler_routes(base: str) -> list[tuple[str, type]]:
         (f"{base}events", EventsHandler),
         (f"{base}gpus", GpusHandler),
         (f"{base}images", ImagesHandler),
+        (f"{base}pulls", PullsHandler),
         (f"{base}kernelspecs", KernelspecsHandler),
         (f"{base}kernelspecs/{name}", KernelspecHandler),
         (f"{base}status", StatusHandler),

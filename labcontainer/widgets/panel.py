@@ -302,6 +302,7 @@ class ContainerPanel(widgets.VBox):
 
     def run_from_form(self) -> None:
         spec = self._form.spec(self._service)
+        self._form.ensure_image(self._service, spec.image)  # a missing image: pulled, with a bar in the form
         self._form.busy(True)
         self._set_status(f"starting a container from {spec.image}…")
         try:

@@ -3,6 +3,9 @@
 Volumes and environment variables go one per line (a comma cannot separate them: Podman's
 own volume options and many values contain commas). Each line is checked by the same
 parsers as ``-v`` and ``-e`` before anything is created.
+
+The image box offers this machine's images and takes any other name: an image that is not
+here is pulled first, as ``podman run`` does, with a bar in the form (bytes, %, speed).
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from collections.abc import Sequence
 import ipywidgets as widgets
 
 from ..core.errors import InvalidSpec
-from ..core.models import ContainerSpec
+from ..core.models import ContainerSpec, PullProgress
+from ..core.timefmt import human_bytes
 from ..service import LabService
 from .layout import fit_layout, wrapping_row
 
@@ -25,7 +29,9 @@ def lines_of(text: str) -> list[str]:
 
 class RunForm(widgets.VBox):
     def __init__(self) -> None:
-        self.image = widgets.Dropdown(description="image", options=[])
+        # A combobox, not a dropdown: an image to pull is one this machine does not list yet.
+        self.image = widgets.Combobox(description="image", options=[], ensure_option=False,
+                                      placeholder="a local image, or one to pull")
         self.name = widgets.Text(description="name", placeholder="optional")
         self.gpu_choices = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
         # Hidden until there are GPUs to offer: a bare "GPUs:" says nothing (the GPU strip
@@ -40,6 +46,11 @@ class RunForm(widgets.VBox):
         self.detach = widgets.Checkbox(value=True, description="detached", indent=False, layout=fit_layout())
         self.run_button = widgets.Button(description="Run", button_style="primary", icon="rocket", layout=fit_layout())
         self.progress = widgets.FloatProgress(value=0, min=0, max=1, layout=widgets.Layout(display="none", width="200px"))
+        # Shown from the first pull on: the pull's bar, then its summary (or why it failed).
+        self.pull_bar = widgets.FloatProgress(value=0, min=0, max=1, description="pull", layout=widgets.Layout(width="260px"))
+        self.pull_text = widgets.Label()
+        self.pull_row = wrapping_row([self.pull_bar, self.pull_text])
+        self.pull_row.layout.display = "none"
         super().__init__([
             wrapping_row([self.image, self.name]),
             self.gpu_row,
@@ -47,11 +58,13 @@ class RunForm(widgets.VBox):
             self.env,
             self.command,
             wrapping_row([self.detach, self.run_button, self.progress]),
+            self.pull_row,
         ])
 
     def set_images(self, names: Sequence[str]) -> None:
+        """Offer these images; the box keeps what the user chose or typed (it may be one to pull)."""
         self.image.options = list(names)
-        if names and self.image.value not in names:
+        if names and not self.image.value:
             self.image.value = names[0]
 
     def set_gpus(self, labels: Sequence[str]) -> None:
@@ -99,3 +112,42 @@ class RunForm(widgets.VBox):
         self.progress.layout.display = "block" if running else "none"
         self.progress.bar_style = "info"
         self.progress.value = 0.3
+
+    def ensure_image(self, service: LabService, image: str) -> None:
+        """Pull IMAGE when this machine lacks it, showing the pull in the form (as ``podman
+        run`` pulls a missing image). A ``localhost/`` name is never pulled: such an image can
+        only have been built here, so the run's own "no such image" says what to do."""
+        if image.startswith("localhost/") or service.image_exists(image):
+            return
+        self.pull_bar.value, self.pull_bar.bar_style = 0.0, "info"
+        self.pull_text.value = f"Pulling {image}"
+        self.pull_row.layout.display = "flex"
+        try:
+            service.pull(image, on_progress=self.show_pull)
+        except BaseException as exc:
+            self.pull_bar.bar_style = "danger"
+            # The kernel's interrupt stops the pull, and Podman keeps nothing (engine.pull says why).
+            interrupted = isinstance(exc, KeyboardInterrupt)
+            self.pull_text.value = f"pull of {image} interrupted; nothing was kept" if interrupted else f"Could not pull {image}: see the status line"
+            raise
+        self.pull_bar.bar_style = "success"
+        if image not in self.image.options:  # offered from now on, like the other local images
+            self.image.options = [*self.image.options, image]
+
+    def show_pull(self, step: PullProgress) -> None:
+        """One progress step of the pull: the bar, and bytes, % and speed beside it."""
+        if step.fraction is not None:
+            self.pull_bar.value = step.fraction
+        self.pull_text.value = pull_words(step)
+
+
+def pull_words(step: PullProgress) -> str:
+    """``45 % · 15.1 MB of 33.6 MB · 9.1 MB/s · 4 s left`` while bytes arrive; else Podman's step."""
+    if step.done or not step.total:
+        return step.message
+    words = [f"{(step.fraction or 0) * 100:.0f} %", f"{human_bytes(step.downloaded)} of {human_bytes(step.total)}"]
+    if step.speed:
+        words.append(f"{human_bytes(int(step.speed))}/s")
+    if step.eta is not None:
+        words.append(f"{step.eta:.0f} s left")
+    return " · ".join(words)

@@ -21,6 +21,8 @@ import {
   LogsAnswer,
   LogsEnd,
   LogsStreamRecord,
+  Pull,
+  PullsAnswer,
   Status
 } from './generated/rest';
 
@@ -184,6 +186,12 @@ export async function getGpus(): Promise<GpuView> {
 export async function listImages(): Promise<Image[]> {
   const data = await request('GET', ['images']);
   return expect(data, isImagesAnswer, 'GET images', '{"images": [...]}').images;
+}
+
+/** The pulls the server is making now (a container kernel waiting for its image). */
+export async function listPulls(): Promise<Pull[]> {
+  const data = await request('GET', ['pulls']);
+  return expect(data, isPullsAnswer, 'GET pulls', '{"pulls": [...]}').pulls;
 }
 
 export async function listKernelspecs(): Promise<Kernelspec[]> {
@@ -353,6 +361,9 @@ const isContainersAnswer = shaped<ContainersAnswer>({ containers: isNamedRecords
 const isContainerAnswer = shaped<ContainerAnswer>({ container: isNamedRecord });
 const isImagesAnswer = shaped<ImagesAnswer>({ images: isNamedRecords });
 const isKernelspecsAnswer = shaped<KernelspecsAnswer>({ kernelspecs: isNamedRecords });
+const isPullsAnswer = shaped<PullsAnswer>({
+  pulls: value => Array.isArray(value) && value.every(pull => isObject(pull) && isString(pull.image))
+});
 const isKernelspecAnswer = shaped<KernelspecAnswer>({
   kernelspec: isNamedRecord,
   note: value => value === undefined || isString(value)

@@ -19,6 +19,7 @@ import { showFailure } from './views/dialogs';
 import { HelpWidget } from './views/help';
 import { terminalOfferFactory } from './views/terminalOffer';
 import { LogsWidget } from './views/logs';
+import { watchKernelStarts } from './views/pulls';
 
 const containerIconSvg = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
   <g class="jp-icon3" fill="#616161">
@@ -78,6 +79,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     if (restorer) {
       restorer.add(panel, 'labcontainer-panel');
     }
+    // A starting kernel may first pull its image: the panel shows that pull while it runs.
+    watchKernelStarts(app.shell, panel.pulls);
     // Why a container kernel restarted by itself (exit code, last lines), once per reason.
     watchKernelReasons(app.serviceManager.kernels, message => {
       Notification.warning(message, { autoClose: false });

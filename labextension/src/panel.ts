@@ -12,6 +12,7 @@ import { confirmDanger, showFailure } from './views/dialogs';
 import { find } from './views/dom';
 import { GpusView } from './views/gpus';
 import { KernelFormView, KernelspecsView } from './views/kernelspecs';
+import { attachPulls, PullsWatcher } from './views/pulls';
 import { ErrorView, StatusView } from './views/status';
 
 const TEMPLATE = `
@@ -68,6 +69,7 @@ export class ContainersPanel extends Widget {
 
     this._status = new StatusView(find(this.node, '.lc-Status'));
     this._error = new ErrorView(find(this.node, '.lc-Error'));
+    this.pulls = attachPulls(find(this.node, '.lc-Error'));
     this._containers = new ContainersView(find(this.node, '.lc-Containers'), {
       onAction: (name, action) => void this._act(name, action)
     });
@@ -100,6 +102,7 @@ export class ContainersPanel extends Widget {
       return;
     }
     this.model.dispose();
+    this.pulls.dispose();
     super.dispose();
   }
 
@@ -107,6 +110,7 @@ export class ContainersPanel extends Widget {
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
     void this.model.refresh();
+    this.pulls.check();
   }
 
   /**
@@ -197,6 +201,8 @@ export class ContainersPanel extends Widget {
     }
   }
 
+  /** Pulls the server is making (views/pulls.ts); index.ts tells it when kernels start. */
+  readonly pulls: PullsWatcher;
   private readonly _onShowLogs: (name: string) => void;
   private readonly _onOpenTerminal: (name: string) => void;
   private _focusForm = false;

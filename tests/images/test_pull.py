@@ -4,8 +4,13 @@ one clear paragraph (then Podman's own words) when it cannot work."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 import re
 import time
+import urllib.request
+import uuid
 
 import pytest
 from jupyter_client.manager import AsyncKernelManager
@@ -14,6 +19,7 @@ from labcontainer.core.errors import PullFailed
 from labcontainer.core.models import PullProgress, RegistryCredentials
 from labcontainer.service import LabService
 
+from ..conftest import PodmanCli
 from .conftest import line
 
 SUMMARY = re.compile(r"^Pulled (\S+): image ([0-9a-f]{12}), [\d.]+ [KMGT]?B(, [\d.]+ [KMGT]?B downloaded)?, in [\d.]+ s$")
@@ -167,4 +173,84 @@ async def test_a_kernel_whose_image_is_only_in_the_registry_pulls_it_and_runs(ke
     finally:
         client.stop_channels()
         await km.shutdown_kernel(now=True)
+    assert podman_cli("image", "exists", image, check=False).returncode == 0
+
+
+@pytest.fixture(scope="session")
+def kernel_image_with_a_layer_of_its_own(registries, podman_cli: PodmanCli, test_image: str, tmp_path_factory) -> str:
+    """``lab/kernel-pulltest:<kernel image id>`` in the lab registry: the kernel image plus
+    32 MB of random bytes, so that pulling it downloads (the kernel image's own layers are on
+    this machine already). Built and pushed once per kernel image; not kept locally."""
+    base_id = podman_cli("image", "inspect", "--format", "{{.Id}}", test_image).stdout.strip()[:12]
+    reference = f"lab/kernel-pulltest:{base_id}"
+    manifest = f"http://{registries.open}/v2/{reference.replace(':', '/manifests/')}"
+    request = urllib.request.Request(manifest, method="HEAD", headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+    try:
+        with urllib.request.urlopen(request, timeout=5):
+            return reference
+    except OSError:
+        pass  # not there yet: build and push it
+    blob = tmp_path_factory.mktemp("pulltest") / "blob"
+    blob.write_bytes(os.urandom(32 * 2**20))  # random: it does not compress
+    local = f"localhost/lct-kernel-pulltest:{base_id}"
+    source = f"lct-kernel-pulltest-{uuid.uuid4().hex[:8]}"
+    podman_cli("create", "--name", source, test_image)
+    try:
+        podman_cli("cp", str(blob), f"{source}:/opt/pulltest.bin")
+        podman_cli("commit", "-q", source, local)
+    finally:
+        podman_cli("rm", "-f", source, check=False)
+    try:
+        podman_cli("push", "--tls-verify=false", local, f"{registries.open}/{reference}", timeout=300)
+    finally:
+        podman_cli("rmi", local, check=False)  # its only name: the layer leaves this machine
+    return reference
+
+
+@pytest.fixture
+def jp_server_config():
+    return {"ServerApp": {"jpserver_extensions": {"labcontainer": True}, "allow_unauthenticated_access": False}}
+
+
+async def test_while_a_kernel_pulls_its_image_the_server_reports_the_pull(
+    jp_serverapp, jp_fetch, kernel_image_with_a_layer_of_its_own, slow_relay, pulled, podman_cli
+):
+    """The side panel's view of a kernel start that has to pull: GET pulls names the image and
+    the kernel, with bytes growing; the kernel's startup timeout (shorter than the pull here)
+    counts only once the container exists, so the kernel then starts and runs code."""
+    from labcontainer.kernels.kernelspecs import install_kernelspec
+
+    slow_relay.rate = 2e6  # 32 MB: about 16 s, several progress reports
+    image = pulled(f"{slow_relay.listen}/{kernel_image_with_a_layer_of_its_own}")
+    install_kernelspec(image, name="lc-pulling", startup_timeout=10)
+    kernels = jp_serverapp.kernel_manager
+    start = asyncio.ensure_future(kernels.start_kernel(kernel_name="lc-pulling"))
+    seen: list[dict] = []
+    try:
+        while not start.done():
+            response = await jp_fetch("labcontainer", "api", "pulls")
+            seen += json.loads(response.body)["pulls"]
+            await asyncio.wait([start], timeout=0.25)
+        kernel_id = start.result()
+    except BaseException:
+        start.cancel()
+        raise
+    try:
+        ours = [p for p in seen if p["image"] == image and p["kernel_id"] == kernel_id]
+        assert ours, seen
+        assert any(p["fraction"] and p["fraction"] > 0 and p["downloaded"] > 0 for p in ours), ours
+        downloaded = [p["downloaded"] for p in ours]
+        assert downloaded == sorted(downloaded)  # it only grows
+        response = await jp_fetch("labcontainer", "api", "pulls")
+        assert json.loads(response.body) == {"pulls": []}  # done: the row went
+        client = kernels.get_kernel(kernel_id).client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=60)
+            reply = await client.execute_interactive("print(6 * 7)", timeout=30)
+            assert reply["content"]["status"] == "ok"
+        finally:
+            client.stop_channels()
+    finally:
+        await kernels.shutdown_kernel(kernel_id, now=True)
     assert podman_cli("image", "exists", image, check=False).returncode == 0

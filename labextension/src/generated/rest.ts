@@ -304,6 +304,48 @@ export interface ImagesAnswer {
   images: Image[];
 }
 /**
+ * A pull this server is making now (a container kernel whose image is missing pulls it before it starts).
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "Pull".
+ */
+export interface Pull {
+  image: string;
+  /**
+   * The kernel waiting for this image; null for a pull no kernel asked for.
+   */
+  kernel_id: string | null;
+  /**
+   * Podman's last step, e.g. "Downloading 5f6d9f26578c: 4.1 MB of 33.6 MB".
+   */
+  message: string;
+  /**
+   * Bytes so far, all layers.
+   */
+  downloaded: number;
+  /**
+   * Bytes of the layers whose size Podman has reported (it grows; 0 when Podman reports no byte counts).
+   */
+  total: number;
+  /**
+   * 0..1 of the bytes known so far; null before any byte count.
+   */
+  fraction: number | null;
+  /**
+   * Seconds since the pull began.
+   */
+  elapsed: number;
+}
+/**
+ * The answer of GET pulls: the pulls running now, oldest first (usually none).
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "PullsAnswer".
+ */
+export interface PullsAnswer {
+  pulls: Pull[];
+}
+/**
  * The answer of GET kernelspecs (labcontainer's only).
  *
  * This interface was referenced by `LabcontainerRest`'s JSON-Schema

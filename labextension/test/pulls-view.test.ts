@@ -1,0 +1,120 @@
+import { Signal } from '@lumino/signaling';
+
+import type { Pull } from '../src/generated/rest';
+import { attachPulls, pullLine, PullsView, PullsWatcher, watchKernelStarts } from '../src/views/pulls';
+
+function pull(fields: Partial<Pull> = {}): Pull {
+  return {
+    image: '127.0.0.1:5100/lab/torch:2',
+    kernel_id: '1a2b3c4d-5e6f',
+    message: 'Downloading 5f6d9f26578c: 15.1 MB of 33.6 MB',
+    downloaded: 15_100_000,
+    total: 33_600_000,
+    fraction: 0.45,
+    elapsed: 7.5,
+    ...fields
+  };
+}
+
+/** Let the watcher's awaited fetch settle. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    await Promise.resolve();
+  }
+}
+
+describe('pullLine', () => {
+  it('names the image, the kernel and how far the pull is', () => {
+    expect(pullLine(pull())).toBe('pulling 127.0.0.1:5100/lab/torch:2 for kernel 1a2b3c4d: 45 % (15.1 MB of 33.6 MB)');
+    expect(pullLine(pull({ kernel_id: null, fraction: null, total: 0, downloaded: 0 }))).toBe(
+      'pulling 127.0.0.1:5100/lab/torch:2'
+    );
+  });
+});
+
+describe('PullsView', () => {
+  it('shows a row per pull, updates it in place, and hides when no pull runs', () => {
+    const host = document.createElement('div');
+    const view = new PullsView(host);
+    expect(host.hidden).toBe(true);
+    view.update([pull()]);
+    const row = host.querySelector<HTMLElement>('.lc-Pull')!;
+    expect(host.hidden).toBe(false);
+    expect(row.textContent).toContain('for kernel 1a2b3c4d: 45 %');
+    expect(row.querySelector('progress')!.value).toBeCloseTo(0.45);
+    view.update([pull({ fraction: 0.9, downloaded: 30_240_000 })]);
+    expect(host.querySelector('.lc-Pull')).toBe(row); // the same row
+    expect(row.textContent).toContain(': 90 %');
+    view.update([]);
+    expect(host.querySelectorAll('.lc-Pull')).toHaveLength(0);
+    expect(host.hidden).toBe(true);
+  });
+});
+
+describe('PullsWatcher', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('looks every second only while a pull is in flight or a kernel is starting', async () => {
+    const answers: Pull[][] = [[], [pull({ fraction: 0.1 })], [pull({ fraction: 0.6 })], []];
+    let calls = 0;
+    const shown: Pull[][] = [];
+    const watcher = new PullsWatcher({ fetch: () => Promise.resolve(answers[Math.min(calls++, answers.length - 1)]), onChange: p => shown.push(p) });
+
+    watcher.check(); // the panel was shown: one look, nothing pulls, no polling
+    await settle();
+    expect(calls).toBe(1);
+    expect(watcher.active).toBe(false);
+    jest.advanceTimersByTime(5000);
+    expect(calls).toBe(1);
+
+    const kernel = {};
+    watcher.starting(kernel, true); // a notebook's kernel starts: look now and every second
+    await settle();
+    expect(calls).toBe(2);
+    jest.advanceTimersByTime(1000);
+    await settle();
+    expect(calls).toBe(3);
+    watcher.starting(kernel, false); // it is up; the pull is over at the next look
+    jest.advanceTimersByTime(1000);
+    await settle();
+    expect(calls).toBe(4);
+    expect(watcher.active).toBe(false);
+    jest.advanceTimersByTime(5000);
+    expect(calls).toBe(4);
+    expect(shown.map(p => p.map(x => x.fraction))).toEqual([[0.1], [0.6], []]);
+    watcher.dispose();
+  });
+});
+
+describe('watchKernelStarts', () => {
+  it('follows the session context of the current notebook', () => {
+    const owner = {};
+    const currentChanged = new Signal<unknown, { newValue: unknown }>(owner);
+    const statusChanged = new Signal<unknown, string>(owner);
+    const calls: [object, boolean][] = [];
+    const watcher = { starting: (kernel: object, on: boolean) => calls.push([kernel, on]) } as unknown as PullsWatcher;
+    watchKernelStarts({ currentChanged }, watcher);
+    const sessionContext = { statusChanged, kernelDisplayStatus: 'initializing' };
+    currentChanged.emit({ newValue: { sessionContext } });
+    currentChanged.emit({ newValue: { sessionContext } }); // followed once
+    statusChanged.emit('starting');
+    statusChanged.emit('idle');
+    expect(calls).toEqual([
+      [sessionContext, true],
+      [sessionContext, true],
+      [sessionContext, false]
+    ]);
+  });
+});
+
+describe('attachPulls', () => {
+  it('puts the pulls section right after the error box', () => {
+    const panel = document.createElement('div');
+    const error = document.createElement('div');
+    panel.append(error, document.createElement('p'));
+    const watcher = attachPulls(error, () => Promise.resolve([]));
+    expect(error.nextElementSibling?.className).toBe('lc-Pulls');
+    watcher.dispose();
+  });
+});
