@@ -29,21 +29,16 @@ from .core.models import (
     ContainerInfo,
     ContainerSpec,
     ContainerStats,
-    DiskUse,
     EngineInfo,
     ExecResult,
     GpuView,
-    ImageInfo,
-    PullProgress,
-    RegistryCredentials,
-    RemovedImage,
 )
 from .core.pulls import PullsInFlight
-from .core.registries import ImagePrune, RegistryEntry, RegistryLogin, SearchResult
 from .core.specs import check_container_name, check_host_folders, parse_env, parse_gpus, parse_port, parse_size, parse_volume
 from .engine import EventStream, ExecSession, PodmanEngine, TtySession  # noqa: F401 - TtySession, EventStream: for the server
 from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, build_gpu_view, default_reader
 from .service_aio import AsyncLabService
+from .service_images import ImageDoor
 
 #: Which containers a listing shows: labcontainer's own (by this owner), or everything this
 #: user's service holds ("all of mine": a rootless service only holds the user's own).
@@ -53,7 +48,7 @@ ContainerAction = Literal["start", "stop", "restart"]
 CONTAINER_ACTIONS: tuple[ContainerAction, ...] = ("start", "stop", "restart")
 
 
-class LabService:
+class LabService(ImageDoor):
     def __init__(
         self,
         engine: PodmanEngine | None = None,
@@ -111,62 +106,6 @@ class LabService:
     @property
     def rootless(self) -> bool:
         return self._podman.info().rootless
-
-    # -- images -----------------------------------------------------------------------------
-
-    def images(self) -> list[ImageInfo]:
-        return self._podman.images()
-
-    def image_exists(self, image: str) -> bool:
-        return self._podman.image_exists(image)
-
-    def pull(
-        self,
-        image: str,
-        on_progress: Callable[[PullProgress], None] | None = None,
-        *,
-        credentials: RegistryCredentials | None = None,
-        tls_verify: bool | None = None,
-        kernel_id: str | None = None,
-    ) -> ImageInfo:
-        """Pull IMAGE, reporting progress steps and a summary last. ``tls_verify`` None
-        leaves TLS to registries.conf, as the podman CLI does. While it runs the pull is
-        listed in ``pulls`` (with ``kernel_id``, the kernel waiting for it, if any)."""
-        with self.pulls.track(image, kernel_id) as track:
-            def report(step: PullProgress) -> None:
-                track(step)
-                if on_progress is not None:
-                    on_progress(step)
-
-            return self._podman.pull(image, report, credentials=credentials, tls_verify=tls_verify)
-
-    def remove_image(self, image: str, *, force: bool = False) -> RemovedImage:
-        """``podman rmi``; an image a container uses is refused (ImageInUse), even with ``force``."""
-        return self._podman.remove_image(image, force=force)
-
-    def prune_images(self, *, all: bool = False, filters: dict[str, list[str]] | None = None, dry_run: bool = False) -> ImagePrune:
-        """``podman image prune [-a]``; never an image a container uses. ``dry_run``: removes nothing."""
-        return self._podman.prune_images(all=all, filters=filters, dry_run=dry_run)
-
-    def login(self, registry: str, credentials: RegistryCredentials) -> RegistryLogin:
-        """``podman login``: checked with the registry, stored in the user's auth file (as the CLI does)."""
-        return self._podman.login(registry, credentials)
-
-    def logout(self, registry: str | None) -> tuple[str, list[str]]:
-        """``podman logout REGISTRY`` (None: all); returns the auth file and what went."""
-        return self._podman.logout(registry)
-
-    def search(self, term: str, *, limit: int | None = None, tls_verify: bool | None = None) -> list[SearchResult]:
-        """``podman search TERM`` (v1 search API, else the registry's catalog)."""
-        return self._podman.search(term, limit=limit, tls_verify=tls_verify)
-
-    def registries(self) -> list[RegistryEntry]:
-        """The search registries, mirrors and insecure entries Podman uses, with your logins."""
-        return self._podman.registries()
-
-    def disk_use(self) -> list[DiskUse]:
-        """``podman system df``: images, containers, volumes; sizes and what is reclaimable."""
-        return self._podman.disk_use()
 
     # -- containers -------------------------------------------------------------------------
 
