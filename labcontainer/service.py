@@ -118,6 +118,10 @@ class LabService:
     def image_exists(self, image: str) -> bool:
         return self._podman.image_exists(image)
 
+    def image(self, image: str) -> ImageInfo:
+        """One local image (its id: what a per-image cache is keyed by); ImageNotFound if absent."""
+        return self._podman.image(image)
+
     def pull(
         self,
         image: str,
