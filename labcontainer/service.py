@@ -119,8 +119,7 @@ class LabService:
         return self._podman.image_exists(image)
 
     def image(self, image: str) -> ImageInfo:
-        """One local image (its id: what a per-image cache is keyed by); ImageNotFound if absent."""
-        return self._podman.image(image)
+        return self._podman.image(image)  # its id keys per-image caches; ImageNotFound if absent
 
     def pull(
         self,
