@@ -3,6 +3,7 @@
     labcontainer kernelspec install --image IMG [--name N] [--display-name D] [--gpus SPEC] [--volume H:C]... [--replace]
     labcontainer kernelspec list
     labcontainer kernelspec remove NAME
+    labcontainer bundle --python 3.13 [--glibc 2.17 | --musl] [--machine aarch64]
 
 The install options are generated from KernelContainerConfig's fields, so the CLI, the
 kernelspec file and the REST API accept the same settings.
@@ -12,9 +13,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import platform
+import re
 import sys
 
 from .core.errors import InvalidSpec, LabContainerError
+from .kernels.bundle import GLIBC_TIERS, PythonTarget, ensure_bundle
 from .kernels.config import KernelContainerConfig
 from .kernels.kernelspecs import install_kernelspec, list_kernelspecs, remove_kernelspec
 from .service import default_service
@@ -73,13 +77,33 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_parser("list", help="list labcontainer's kernelspecs")
     remove = actions.add_parser("remove", help="remove a labcontainer kernelspec")
     remove.add_argument("name")
+
+    # An offline server cannot download the ipykernel an image without one needs: this
+    # prepares it beforehand (or on a machine with PyPI, sharing the cache folder).
+    bundle = commands.add_parser("bundle", help="prepare the ipykernel mounted into images without one (needs PyPI)")
+    bundle.add_argument("--python", required=True, help="the image's Python version, e.g. 3.13")
+    libc = bundle.add_mutually_exclusive_group()
+    libc.add_argument("--glibc", default=f"2.{GLIBC_TIERS[0]}", help="the oldest glibc the images have (default: %(default)s)")
+    libc.add_argument("--musl", action="store_true", help="for musl images (Alpine)")
+    bundle.add_argument("--machine", default=platform.machine(), help="the images' machine (default: %(default)s)")
     return parser
+
+
+def _bundle(args: argparse.Namespace) -> None:
+    if not re.fullmatch(r"3\.\d{1,2}", args.python):
+        raise InvalidSpec(f"'{args.python}' is not a Python version.", hint="Give major.minor, e.g. --python 3.13.")
+    libc = "musl" if args.musl else "glibc"
+    target = PythonTarget(python=args.python, libc=libc, libc_version="" if args.musl else args.glibc, machine=args.machine)
+    print(f"Building the ipykernel bundle for Python {target.python} ({target.family}, {target.machine}) with pip...", flush=True)
+    print(f"Ready: {ensure_bundle(target)}")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.action == "install":
+        if args.command == "bundle":
+            _bundle(args)
+        elif args.action == "install":
             settings = {name: getattr(args, name) for name in KernelContainerConfig.field_names() if hasattr(args, name)}
             settings["labels"] = _labels(settings.get("labels", []))
             config = KernelContainerConfig.from_mapping(settings, where="the command line")

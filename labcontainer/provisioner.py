@@ -24,7 +24,7 @@ from jupyter_client.provisioning.provisioner_base import KernelProvisionerBase
 from .core.errors import ContainerNotFound, ContainerStateError, KernelStartError, LabContainerError, ServiceUnavailable
 from .core.files import write_private_json
 from .core.models import ContainerInfo, PullProgress, is_active
-from .kernels import launch, records
+from .kernels import bundle, launch, records
 from .kernels.config import CONTAINER_CONNECTION_DIR, KERNEL_CONTAINER_PREFIX, KernelContainerConfig, kernel_home
 from .kernels.identity import this_server
 from .service import LabService, default_service
@@ -170,6 +170,12 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
         workdir = cwd or getattr(manager, "root_dir", None) or os.getcwd()
         env = dict(self.kernel_spec.env or {})
         env.update(launch.kept_env(launch_env))
+        if config.inject_ipykernel:  # the older way, kept for kernelspecs that ask for it
+            ipykernel_bundle: str | None = launch.ipykernel_bundle_dir()
+        else:
+            # Probed once per image id (cached on disk): an image with ipykernel costs one
+            # image lookup here; one without gets a bundle for its Python mounted.
+            ipykernel_bundle = bundle.bundle_for_image(self.service, config.image)
         return config.container_spec(
             name=f"{KERNEL_CONTAINER_PREFIX}{self.kernel_id}",
             kernel_id=self.kernel_id,
@@ -183,7 +189,7 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
             rootless=self.service.rootless,
             uid=os.getuid(),
             gid=os.getgid(),
-            ipykernel_bundle=launch.ipykernel_bundle_dir() if config.inject_ipykernel else None,
+            ipykernel_bundle=ipykernel_bundle,
             notebook=launch_env.get("JPY_SESSION_NAME"),
         )
 

@@ -27,6 +27,9 @@ class ImageDoor:
     def image_exists(self, image: str) -> bool:
         return self._podman.image_exists(image)
 
+    def image(self, image: str) -> ImageInfo:
+        return self._podman.image(image)  # its id keys per-image caches; ImageNotFound if absent
+
     def pull(
         self,
         image: str,

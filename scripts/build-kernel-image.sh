@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build labcontainer's kernel image without any container registry: a minimal Debian
 # root file system (mmdebstrap) with python3 from Debian and ipykernel from PyPI,
-# imported into Podman, rootful and rootless. A second, python-only image (no ipykernel) serves the "any python image"
-# path of the kernel provisioner.
+# imported into Podman, rootful and rootless. Two python-only images (no ipykernel) serve the "any python image"
+# path of the kernel provisioner: one with the host's Python (bookworm, 3.11), one with another
+# version (trixie, 3.13), which gets an ipykernel bundle built for its Python.
 #
 # The root file systems are cached as tarballs in $LABCONTAINER_CACHE so that a local
 # re-run only re-imports (seconds). CI starts from an empty cache.
@@ -16,16 +17,17 @@ source "$STATE/env"
 source "$(dirname "$0")/lib.sh"
 KERNEL_IMAGE=${LABCONTAINER_TEST_IMAGE:-localhost/labcontainer-kernel:latest}
 PYTHON_IMAGE=${LABCONTAINER_PYTHON_IMAGE:-localhost/labcontainer-python:latest}
+PYTHON313_IMAGE=${LABCONTAINER_PYTHON313_IMAGE:-localhost/labcontainer-python313:latest}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 mkdir -p "$CACHE"
 
-build_rootfs() { # $1 = tarball, $2 = Debian packages, $3 = optional folder copied into site-packages
-    local tarball=$1 packages=$2 site=${3:-}
+build_rootfs() { # $1 = tarball, $2 = Debian suite, $3 = Debian packages, $4 = optional folder copied into site-packages
+    local tarball=$1 suite=$2 packages=$3 site=${4:-}
     if [ -s "$tarball" ]; then
         echo "==> using cached root file system $tarball"
         return
     fi
-    echo "==> building root file system with $packages${site:+ + pip packages} (about a minute)"
+    echo "==> building $suite root file system with $packages${site:+ + pip packages} (about a minute)"
     local t0=$SECONDS hooks=()
     if [ -n "$site" ]; then
         # mmdebstrap clamps file dates, so timestamp-checked .pyc files would look stale and
@@ -39,7 +41,7 @@ build_rootfs() { # $1 = tarball, $2 = Debian packages, $3 = optional folder copi
         "${hooks[@]}" \
         --customize-hook='chroot "$1" apt-get clean' \
         --customize-hook='rm -rf "$1"/var/lib/apt/lists/*' \
-        --format=tar bookworm "$tarball.part" "$MIRROR" >"$tarball.log" 2>&1 \
+        --format=tar "$suite" "$tarball.part" "$MIRROR" >"$tarball.log" 2>&1 \
         || { tail -20 "$tarball.log" >&2; exit 1; }
     mv "$tarball.part" "$tarball"
     echo "    built in $((SECONDS - t0)) s: $(du -h "$tarball" | cut -f1)"
@@ -88,8 +90,11 @@ import_image() { # $1 = tarball, $2 = image name, $3 = CMD json; imports rootful
 }
 
 PYTHON=/usr/bin/python3
-build_rootfs "$CACHE/kernel-rootfs-pip.tar" "python3,procps" "$(pip_site)"
+build_rootfs "$CACHE/kernel-rootfs-pip.tar" bookworm "python3,procps" "$(pip_site)"
 import_image "$CACHE/kernel-rootfs-pip.tar" "$KERNEL_IMAGE" '["python3","-m","ipykernel_launcher"]'
-build_rootfs "$CACHE/python-rootfs.tar" "python3"
+build_rootfs "$CACHE/python-rootfs.tar" bookworm "python3"
 import_image "$CACHE/python-rootfs.tar" "$PYTHON_IMAGE" '["python3"]'
-echo "==> images ready: $KERNEL_IMAGE, $PYTHON_IMAGE"
+# Python 3.13, a minor version the server (3.11) cannot lend its own ipykernel to.
+build_rootfs "$CACHE/python313-rootfs.tar" trixie "python3"
+import_image "$CACHE/python313-rootfs.tar" "$PYTHON313_IMAGE" '["python3"]'
+echo "==> images ready: $KERNEL_IMAGE, $PYTHON_IMAGE, $PYTHON313_IMAGE"

@@ -106,6 +106,28 @@ def python_image(podman_cli: PodmanCli) -> str:
     return image
 
 
+@pytest.fixture(scope="session", autouse=True)
+def labcontainer_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Image probes and ipykernel bundles (kernels/bundle.py) go to a folder of this run, not
+    to the user's ~/.cache: no run depends on what an earlier one left."""
+    if not os.environ.get("LABCONTAINER_CACHE_DIR"):
+        os.environ["LABCONTAINER_CACHE_DIR"] = str(tmp_path_factory.mktemp("labcontainer-cache"))
+    return Path(os.environ["LABCONTAINER_CACHE_DIR"])
+
+
+@pytest.fixture(scope="session")
+def no_python_image(podman_cli: PodmanCli, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An image with no python3 at all (a single text file in it), removed after the run."""
+    image = f"localhost/lct-no-python-{uuid.uuid4().hex[:8]}:latest"
+    folder = tmp_path_factory.mktemp("no-python")
+    (folder / "README").write_text("no python here\n")
+    tarball = folder / "rootfs.tar"
+    subprocess.run(["tar", "-C", str(folder), "-cf", str(tarball), "README"], check=True)
+    podman_cli("import", str(tarball), image)
+    yield image
+    podman_cli("rmi", "-f", image, check=False)
+
+
 @pytest.fixture
 def unique_name(request: pytest.FixtureRequest, podman_cli: PodmanCli) -> Iterator:
     """A factory of container names unique to this test; those containers are removed after it."""

@@ -28,6 +28,9 @@ KERNEL_CONTAINER_PREFIX = "lc-kernel-"
 CONTAINER_CONNECTION_DIR = "/conn"
 CONTAINER_CONNECTION_FILE = f"{CONTAINER_CONNECTION_DIR}/kernel.json"
 BUNDLE_MOUNT = "/opt/labcontainer-ipykernel"
+#: Under the kernel's HOME: where Python keeps the .pyc files of a mounted (read-only)
+#: ipykernel. Without it every start compiles ipykernel again (measured: 0.85 s against 0.24 s).
+PYCACHE_IN_HOME = ".cache/labcontainer-pycache"
 
 
 def _field(default: Any, help: str, **metadata: Any) -> Any:
@@ -49,7 +52,10 @@ class KernelContainerConfig:
     labels: Mapping[str, str] = _field({}, "extra KEY=VALUE labels on the kernel container", flag="--label")
     transport: str = _field("ipc", "ipc (no TCP port at all) or tcp (127.0.0.1 only)")
     mount_workdir: bool = _field(True, "mount the notebook's folder at the same path")
-    inject_ipykernel: bool = _field(False, "mount this server's ipykernel into an image that lacks it")
+    inject_ipykernel: bool = _field(
+        False, "mount this server's own ipykernel (same Python minor version only; no longer needed: "
+        "an image without ipykernel gets one built for its Python)"
+    )
     startup_timeout: float = _field(60.0, "seconds the kernel may take to open its sockets (after any pull)")
 
     @classmethod
@@ -145,6 +151,10 @@ class KernelContainerConfig:
         if ipykernel_bundle:
             volumes.append(VolumeSpec(ipykernel_bundle, BUNDLE_MOUNT, read_only=True))
             environment["PYTHONPATH"] = BUNDLE_MOUNT
+            if home is not None:
+                # The bundle is read-only and its .pyc files could not be made on the host
+                # (another Python): the kernel writes them once into its persistent HOME.
+                environment["PYTHONPYCACHEPREFIX"] = str(home / PYCACHE_IN_HOME)
         environment.update(_parse_env_strictly(self.env))
         return ContainerSpec(
             image=self.image,

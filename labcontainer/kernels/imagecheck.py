@@ -1,80 +1,85 @@
-"""Does an image have ipykernel? Asked once, when a kernelspec is written, not at every start.
+"""One throwaway container that asks an image's Python a question (bundle.py asks which
+Python it is and whether ipykernel imports).
 
-A kernelspec for an image without ipykernel looks fine in the launcher and only fails when
-someone opens a notebook with it. When the image is already on this machine, one throwaway
-container (``python3 -c "import ipykernel"``, no network, about half a second) answers the
-question while the user is still looking at the form. An image that is not here is not
-pulled just to check: the first kernel start pulls it and explains a missing ipykernel then.
+Run when a kernelspec is written and, once per image id, when a kernel first starts in an
+image: no network, about half a second, removed at once. An image whose entry point ignores
+the command is given up on after PROBE_TIMEOUT rather than waited on forever.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 
 from ..core.errors import InvalidSpec, LabContainerError, ServiceUnavailable
 from ..core.models import ContainerSpec
 from ..service import LabService
 
-PROBE_COMMAND = ("python3", "-c", "import ipykernel")
+#: Probe containers are named so; tests (and users reading `podman ps -a`) recognise them.
+PROBE_PREFIX = "lc-ipykernel-check-"
 #: States of a probe container that has not finished yet.
 _UNFINISHED = ("created", "configured", "initialized", "running", "stopping", "unknown")
-#: An image whose entry point ignores the command could run forever: stop waiting then.
 PROBE_TIMEOUT = 30.0
 
 
 class ImageLacksIpykernel(InvalidSpec):
-    """The image cannot serve as a kernel: python3 or ipykernel is missing in it."""
+    """The image cannot serve as a kernel: it has no python3 (an image with Python but no
+    ipykernel gets an ipykernel bundle mounted instead, see bundle.py)."""
 
-    def __init__(self, image: str, *, python_missing: bool, output: str = "") -> None:
+    def __init__(self, image: str, *, python_missing: bool = True, output: str = "", at_start: bool = False) -> None:
         self.image = image
         what = "no python3" if python_missing else "Python but no ipykernel"
+        outcome = "the kernel was not started" if at_start else "no kernelspec was written"
         cure = (
-            "Use an image with Python 3 and ipykernel."
+            "Use an image with Python 3 in it (any Python 3 image works: an ipykernel is mounted into it when it has none)."
             if python_missing
-            else "Install ipykernel in the image (pip install ipykernel), or let labcontainer mount this "
-            "server's ipykernel into it: `labcontainer kernelspec install --inject-ipykernel ...` "
-            '(REST: "inject_ipykernel": true; the image\'s Python must have the same minor version as the server\'s).'
+            else "Install ipykernel in the image (pip install ipykernel)."
         )
         hint = cure + (f"\n{output.strip()}" if output.strip() else "")
         super().__init__(
-            f"The image {image} has {what}, so a container kernel could not start in it; no kernelspec was written.",
+            f"The image {image} has {what}, so a container kernel cannot run in it; {outcome}.",
             hint=hint,
             detail=output,
         )
 
 
-def check_ipykernel(service: LabService, image: str) -> str:
-    """Raise ImageLacksIpykernel when a local ``image`` cannot import ipykernel.
+class ProbeInconclusive(Exception):
+    """The probe did not answer (Podman away, image stuck, odd output): ``reason`` says why,
+    in words that finish the sentence "The image X could not be checked (...)"."""
 
-    Returns a note for the user when nothing could be checked (image not here, Podman not
-    answering, the probe not finishing), else an empty string. Never pulls."""
-    deferred = "whether it has ipykernel will be checked when the kernel first starts."
-    try:
-        if not service.image_exists(image):
-            return f"The image {image} is not on this machine yet: it will be pulled, and {deferred}"
-    except ServiceUnavailable:
-        return f"Podman did not answer, so the image {image} was not checked now; {deferred}"
-    name = f"lc-ipykernel-check-{uuid.uuid4().hex[:10]}"
-    spec = ContainerSpec(image=image, command=PROBE_COMMAND, name=name, network="none")
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+def run_probe(service: LabService, image: str, command: Sequence[str]) -> str:
+    """Run ``command`` in a throwaway, network-less container of a local ``image``; return
+    its output. Raises ImageLacksIpykernel when the image has no such program (python3),
+    ProbeInconclusive when it could not find out. Never pulls, never leaves the container."""
+    name = f"{PROBE_PREFIX}{uuid.uuid4().hex[:10]}"
+    spec = ContainerSpec(image=image, command=tuple(command), name=name, network="none")
     try:
         service.run(spec)
     except ServiceUnavailable:
-        return f"Podman did not answer, so the image {image} was not checked now; {deferred}"
+        raise ProbeInconclusive("Podman did not answer") from None
     except LabContainerError as exc:
         text = f"{exc} {exc.detail}".lower()
         if "executable file not found" in text or "no such file or directory" in text:
             raise ImageLacksIpykernel(image, python_missing=True, output=exc.detail or str(exc)) from None
-        return f"The image {image} could not be checked for ipykernel ({exc.message}); {deferred}"
+        raise ProbeInconclusive(exc.message) from None
     try:
         exit_code = _wait_for_exit(service, name)
         if exit_code is None:
-            return f"The image {image} could not be checked for ipykernel within {PROBE_TIMEOUT:.0f} s; {deferred}"
+            raise ProbeInconclusive(f"its probe did not finish within {PROBE_TIMEOUT:.0f} s")
+        lines = [line for line in service.logs(name) if line.strip()]
+        if exit_code == 127:
+            raise ImageLacksIpykernel(image, python_missing=True, output=lines[-1] if lines else "")
         if exit_code != 0:
-            lines = [line for line in service.logs(name, tail=5) if line.strip()]
-            output = lines[-1] if lines else ""  # e.g. ModuleNotFoundError: No module named 'ipykernel'
-            raise ImageLacksIpykernel(image, python_missing=exit_code == 127, output=output)
-        return ""
+            raise ProbeInconclusive(f"its python3 exited with code {exit_code}: {lines[-1] if lines else 'no output'}")
+        return "\n".join(lines)
+    except ServiceUnavailable:
+        raise ProbeInconclusive("Podman stopped answering") from None
     finally:
         try:
             service.remove(name, force=True)

@@ -27,8 +27,8 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_core.paths import jupyter_data_dir
 
 from ..core.errors import InvalidSpec, LabContainerError, NotFoundError
+from .bundle import check_ipykernel
 from .config import KernelContainerConfig
-from .imagecheck import check_ipykernel
 
 if TYPE_CHECKING:
     from ..service import LabService
@@ -160,8 +160,9 @@ def install_kernelspec(
     the other settings as keywords (``install_kernelspec("IMG", gpus="0")``), read the way
     a kernelspec is. A kernelspec of the same name is never replaced when it is not
     labcontainer's (ForeignKernelspec), and a labcontainer one only with ``replace=True``
-    (else KernelspecExists). With a ``service``, an image on this machine is checked for
-    ipykernel first (unless ``inject_ipykernel``): ImageLacksIpykernel if it has none."""
+    (else KernelspecExists). With a ``service``, an image on this machine is probed first
+    (unless ``inject_ipykernel``): ImageLacksIpykernel if it has no python3; an image with
+    Python but no ipykernel is accepted with a note (its kernels get an ipykernel bundle)."""
     config = _as_config(config, settings)
     # Lower case, as jupyter_client stores kernelspec names.
     name = check_kernelspec_name(name or default_name(config.image, config.gpus)).lower()

@@ -42,7 +42,8 @@ def socket_base_dir() -> str:
 
 
 def ipykernel_bundle_dir() -> str:
-    """The site-packages holding this server's ipykernel and its dependencies."""
+    """The site-packages holding this server's ipykernel and its dependencies (what
+    ``inject_ipykernel`` mounts; other images get bundle.ensure_bundle's)."""
     import ipykernel
 
     return str(Path(ipykernel.__file__).resolve().parent.parent)
@@ -63,9 +64,8 @@ def stopped_during_start(config: KernelContainerConfig, state: ContainerInfo | N
         return KernelStartError(
             f"The image {config.image} has Python but no ipykernel, so it cannot serve as a kernel.",
             hint=(
-                "Install ipykernel in the image (pip install ipykernel), or recreate the kernelspec with "
-                "`labcontainer kernelspec install --inject-ipykernel ...` to mount this server's ipykernel "
-                "(the image's Python must have the same minor version)."
+                "Install ipykernel in the image (pip install ipykernel). labcontainer mounts an ipykernel into "
+                "images without one when it can ask their Python which version it is first, and this time it could not."
             ),
             logs=last_lines,
         )

@@ -44,18 +44,23 @@ def kernel_containers(podman_cli, kernel_id: str) -> list[str]:
     return out.split()
 
 
-async def test_image_without_ipykernel_is_explained_and_can_be_injected(data_dir, python_image, podman_cli):
+async def test_image_without_ipykernel_gets_one_and_can_still_be_injected(data_dir, python_image, podman_cli):
+    # No flag: the image's Python (3.11 here) gets an ipykernel bundle built for it, mounted.
     install_kernelspec(python_image, name="lc-plain-python")
-    km = AsyncKernelManager(kernel_name="lc-plain-python")
-    with pytest.raises(errors.KernelStartError) as caught:
-        await km.start_kernel()
-    message = str(caught.value)
-    assert "no ipykernel" in message and "--inject-ipykernel" in message
-    assert "No module named ipykernel" in caught.value.logs  # the container's own last words
+    km = await start("lc-plain-python")
+    client = km.client()
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=60)
+        reply = await client.execute_interactive("import ipykernel; assert ipykernel.__file__.startswith('/opt/labcontainer-ipykernel/')", timeout=30)
+        assert reply["content"]["status"] == "ok"
+    finally:
+        client.stop_channels()
+        await km.shutdown_kernel(now=True)
     assert kernel_containers(podman_cli, km.kernel_id) == []  # nothing left behind
     assert left_on_host(km.kernel_id) == []
 
-    # The offered way out: mount this server's ipykernel (same Python minor version here).
+    # The older way still works: mount this server's ipykernel (same Python minor version here).
     install_kernelspec(python_image, name="lc-plain-python-injected", inject_ipykernel=True)
     km = await start("lc-plain-python-injected")
     client = km.client()

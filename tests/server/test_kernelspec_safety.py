@@ -2,7 +2,7 @@
 
 A lab member's other kernels are never replaced or hidden; labcontainer's own are replaced
 only when asked; every setting is checked before anything is written, with a message that
-names it; an image that cannot serve as a kernel is refused while the form is still open.
+names it; an image that cannot serve as a kernel (no python3) is refused while the form is still open.
 """
 
 from __future__ import annotations
@@ -131,18 +131,22 @@ async def test_every_kernel_setting_can_be_given_over_rest(api, test_image, kern
     assert written_config(kernels_dir, "lc-all-settings") == expected
 
 
-async def test_an_image_without_ipykernel_is_refused_while_the_form_is_open(api, python_image, test_image, kernels_dir, podman_cli):
-    status, body = await api("POST", "kernelspecs", {"image": python_image, "name": "lc-plain"})
+async def test_an_image_without_python_is_refused_while_the_form_is_open(api, python_image, no_python_image, test_image, kernels_dir, podman_cli):
+    status, body = await api("POST", "kernelspecs", {"image": no_python_image, "name": "lc-nothing"})
     assert status == 400, body
     assert body["error"]["kind"] == "ImageLacksIpykernel"
     first, _, own_words = body["error"]["message"].partition("\n")
-    assert python_image in first and "no ipykernel" in first and "--inject-ipykernel" in first and "pip install ipykernel" in first
-    assert own_words == "ModuleNotFoundError: No module named 'ipykernel'"  # the container's own words, on their own line
-    assert not (kernels_dir / "lc-plain").exists()
+    assert no_python_image in first and "no python3" in first and "Python 3" in first
+    assert "executable file" in own_words and "\n" not in own_words  # Podman's own words, on their own line
+    assert not (kernels_dir / "lc-nothing").exists()
     assert probe_containers(podman_cli) == set()  # the check left nothing behind
 
-    # The offered way out is accepted without a check; a kernel image passes it.
-    status, body = await api("POST", "kernelspecs", {"image": python_image, "name": "lc-plain", "inject_ipykernel": True})
+    # Python without ipykernel is accepted with a one-line note (its kernels get a bundle);
+    # the older inject_ipykernel is accepted without a check; a kernel image passes it.
+    status, body = await api("POST", "kernelspecs", {"image": python_image, "name": "lc-plain"})
+    assert status == 201 and "bundle for Python 3.11" in body["note"] and "\n" not in body["note"], body
+    assert written_config(kernels_dir, "lc-plain") == {"image": python_image}
+    status, body = await api("POST", "kernelspecs", {"image": python_image, "name": "lc-injected", "inject_ipykernel": True})
     assert status == 201 and "note" not in body, body
     status, body = await api("POST", "kernelspecs", {"image": test_image, "name": "lc-kernel"})
     assert status == 201 and "note" not in body, body
