@@ -292,13 +292,23 @@ export class ContainersModel {
   }
 
   private _onNotice(_source: IEventsSource, message: EventsMessage): void {
-    if (message.kind === 'hello') {
-      this._podmanFollowed = message.connected !== false;
-    } else if (message.kind === 'podman') {
-      this._podmanFollowed = message.connected;
-      this._scheduleRefresh(); // lost: show it; regained: changes meanwhile were not announced
-    } else {
-      this._scheduleRefresh();
+    switch (message.kind) {
+      case 'hello':
+        this._podmanFollowed = message.connected !== false;
+        break;
+      case 'podman':
+        this._podmanFollowed = message.connected;
+        this._scheduleRefresh(); // lost: show it; regained: changes meanwhile were not announced
+        break;
+      // A container row, the kernel form's image list, or a kernel row's "ours"/notebook
+      // changed: one refresh reloads them all (and a burst of notices is one refresh).
+      case 'containers':
+      case 'images':
+      case 'kernels':
+        this._scheduleRefresh();
+        break;
+      default:
+        return; // a kind this version does not know (a newer server): the heartbeat still runs
     }
     // While the server cannot follow Podman, nothing is pushed: poll as without a socket.
     this._setPushed(this._events?.isOpen === true && this._podmanFollowed);
