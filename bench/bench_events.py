@@ -3,8 +3,9 @@
 One Jupyter server (labcontainer, as installed) in a subprocess; one client on
 `/labcontainer/api/events`, as the side panel opens it. Each sample: start a container with the
 CLI, then time from launching `podman stop -t 0` to the `{"kind": "containers", "status":
-"died"}` notice for it. This is the server's part of `side_panel_update_latency_s` (the browser
-then asks the REST API again, after a 100 ms coalescing pause; not measured here, no Chromium).
+"died"}` notice for it. This is the server's part of `side_panel_update_latency_s`, which
+bench_side_panel.py measures in Chromium (the browser then asks the REST API again, after a
+100 ms coalescing pause, and redraws the row).
 The median is reported against the issue's 1 s budget, so the ratio is in seconds.
 """
 
@@ -67,7 +68,7 @@ def run(quick: bool = False) -> list[dict]:
             server.stop()
     median = statistics.median(samples)
     return [
-        result("side_panel_update_latency_s", median, BUDGET_S, "the issue's budget (1 s), so ratio = seconds",
+        result("events_notice_latency_s", median, BUDGET_S, "the issue's budget (1 s), so ratio = seconds",
                target="<= 1.0", samples=len(samples), median_ms=round(median * 1000, 1),
                max_ms=round(max(samples) * 1000, 1), measured="podman CLI stop -> notice on the events websocket (no browser)"),
     ]

@@ -181,11 +181,19 @@ export class ContainersModel {
 
   /**
    * Reload every section now. Never rejects: a failure is kept in `error`. When refreshes
-   * overlap, only the last one started is applied.
+   * overlap, an answer is applied unless a newer refresh's answer already was: never an
+   * older state over a newer one, and a steady stream of notices (others' containers
+   * changing every moment) cannot starve the panel by superseding each refresh before it ends.
    */
   async refresh(): Promise<void> {
     const ticket = ++this._ticket;
-    const current = () => ticket === this._ticket && !this.isDisposed;
+    const current = () => {
+      if (ticket < this._applied || this.isDisposed) {
+        return false;
+      }
+      this._applied = ticket;
+      return true;
+    };
     try {
       const status = await this._client.getStatus();
       if (!current()) {
@@ -357,6 +365,8 @@ export class ContainersModel {
   private _podmanFollowed = true;
   private _scope: Scope = 'mine';
   private _ticket = 0;
+  /** The newest refresh whose answer was applied (see refresh). */
+  private _applied = 0;
   private readonly _data: ISnapshot = {
     status: null,
     containers: [],
