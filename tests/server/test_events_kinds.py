@@ -63,6 +63,10 @@ class TestContainerKernels:
             first = await client.wait_for(kind="kernels")
             assert first == {"kind": "kernels", "kernel_id": kernel_id, "name": container, "action": "start"}, client.seen
             assert podman_cli.state(container) == "running"
+            # Announced once Jupyter has done it: the refresh the notice causes sees the kernel as this server's.
+            _, body = await api("GET", "containers")
+            row = next(c for c in body["containers"] if c["name"] == container)
+            assert row["kernel"]["id"] == kernel_id and row["kernel"]["ours"] is True, row
 
             await jp_fetch("api", "kernels", kernel_id, "restart", method="POST", body=b"")
             await client.wait_for(kind="kernels", kernel_id=kernel_id, action="restart")
