@@ -5,7 +5,8 @@
 
 Each ``bench/bench_*.py`` exposes ``run(quick: bool = False) -> list[dict]``; a dict holds
 ``name``, ``ratio`` (ours / baseline: below 1 means faster than the baseline, unless the
-benchmark says otherwise), ``ours_s``, ``baseline_s``, ``baseline`` and ``details``. Every
+benchmark says otherwise), ``ours_s``, ``baseline_s``, ``baseline``, ``details`` and, for a
+figure that is not in seconds, ``unit`` (e.g. "req/min"). Every
 baseline is measured in the same run, on the same machine. ``--readme`` rewrites the
 section between the benchmark markers in README.md with this run's table, date and machine.
 """
@@ -62,11 +63,16 @@ def machine_description() -> str:
     return f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), {memory}, Python {platform.python_version()}, Podman {mode}"
 
 
+def _figure(r: dict, key: str) -> str:
+    """A measured figure in its unit: seconds unless the result names another ("unit")."""
+    value = r.get(key)
+    return f"{value:.3f} {r.get('unit', 's')}" if isinstance(value, (int, float)) else "-"
+
+
 def format_table(results: list[dict]) -> str:
     rows = [("benchmark", "ours", "baseline", "ratio", "baseline is")]
     for r in results:
-        ours = f"{r['ours_s']:.3f} s" if isinstance(r.get("ours_s"), (int, float)) else "-"
-        base = f"{r['baseline_s']:.3f} s" if isinstance(r.get("baseline_s"), (int, float)) else "-"
+        ours, base = _figure(r, "ours_s"), _figure(r, "baseline_s")
         ratio = f"{r['ratio']:.2f}" if isinstance(r.get("ratio"), (int, float)) else "-"
         rows.append((r["name"], ours, base, ratio, str(r.get("baseline", ""))))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -90,8 +96,7 @@ def details_text(details: dict) -> str:
 def markdown_table(results: list[dict]) -> str:
     lines = ["| benchmark | ours | baseline | ratio | baseline is | details |", "|---|---|---|---|---|---|"]
     for r in results:
-        ours = f"{r['ours_s']:.3f} s" if isinstance(r.get("ours_s"), (int, float)) else "-"
-        base = f"{r['baseline_s']:.3f} s" if isinstance(r.get("baseline_s"), (int, float)) else "-"
+        ours, base = _figure(r, "ours_s"), _figure(r, "baseline_s")
         ratio = f"{r['ratio']:.2f}" if isinstance(r.get("ratio"), (int, float)) else "-"
         lines.append(f"| {r['name']} | {ours} | {base} | {ratio} | {r.get('baseline', '')} | {details_text(r.get('details') or {})} |")
     return "\n".join(lines)

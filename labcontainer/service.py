@@ -258,10 +258,11 @@ class LabService(ImageDoor):
     def stats(self, name: str | None = None) -> list[ContainerStats]:
         return self._podman.stats(name)
 
-    def events(self, *, since: datetime | None = None) -> EventStream:
-        """Podman's container events as they happen (blocks between events); raises at once
-        when no service answers. ``close()`` on the stream, from any thread, ends a wait."""
-        return self._podman.events(since=since)
+    def events(self, *, since: datetime | None = None, types: Sequence[str] = ("container",)) -> EventStream:
+        """Podman's events of these ``types`` ("container", "image", ...) as they happen
+        (blocks between events); raises at once when no service answers. ``close()`` on the
+        stream, from any thread, ends a wait."""
+        return self._podman.events(since=since, filters={"type": list(types)})
 
     # -- kernel containers ------------------------------------------------------------------
 

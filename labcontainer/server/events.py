@@ -6,10 +6,21 @@ polling. Messages (rest_schema.json: EventsMessage), server → client only:
 
     {"kind": "hello", "connected": true|false|null}   once, on connect (null: not known yet)
     {"kind": "containers", "name": "...", "status": "died"}   a container changed
+    {"kind": "images", "name": "...", "action": "pull"}       an image changed (pull, remove, tag, untag)
+    {"kind": "kernels", "kernel_id": "...", "name": "lc-kernel-...", "action": "start"}
+                                                       a container kernel changed (below)
     {"kind": "podman", "connected": false|true}        the follower lost / regained Podman
 
 A notice says *what changed*, not the new state: the client asks the REST API again. After
 ``connected: true`` events may have been missed while Podman was away, so clients refresh then.
+
+Kernel notices come from two places, because neither sees everything. Podman's events of a
+kernel's container (``lc-kernel-<id>``) are pushed as container notices like any other, and
+its ``died`` also as a kernel notice: Jupyter's restarter only notices a dead kernel seconds
+later. Start, restart and shutdown are announced from Jupyter's own kernel-action events
+(:func:`listen_to_kernel_actions`) once Jupyter has *finished* them: the container events come
+earlier, while Jupyter does not list the kernel yet, so a row refreshed on them alone could
+say "not this server's kernel" until the next heartbeat.
 
 The follower runs only while at least one socket is open (no thread, no request to Podman
 while nobody listens); the last socket to close stops it, and so does the server's stop
@@ -36,6 +47,9 @@ from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..core.errors import LabContainerError
+from ..core.models import LABEL_KERNEL_ID, LABEL_PURPOSE, PURPOSE_KERNEL
+from ..kernels.config import KERNEL_CONTAINER_PREFIX
+from ..kernels.kernelspecs import is_labcontainer_spec
 from ..service import EventStream, LabService
 
 #: Name prefix of the follower thread (tests look for it to prove none is left).
@@ -45,17 +59,25 @@ SETTINGS_KEY = "labcontainer_event_hub"
 #: Reconnection delays (seconds): the first retry is quick (a restart), then up to this.
 FIRST_BACKOFF = 0.25
 MAX_BACKOFF = 5.0
+#: Podman's event types the follower asks for.
+EVENT_TYPES = ("container", "image")
+#: Jupyter's kernel-action events (jupyter_server's event schema).
+KERNEL_ACTIONS_SCHEMA = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 
 
-def notice(event: dict[str, Any]) -> dict[str, Any]:
-    """Podman's event → our change notice (the container's name and what happened to it)."""
+def notices(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """Podman's event → our change notices (what changed and what happened to it)."""
     actor = event.get("Actor") or {}
     attributes = actor.get("Attributes") or {}
-    return {
-        "kind": "containers",
-        "name": attributes.get("name") or event.get("name") or "",
-        "status": event.get("Action") or event.get("status") or "",
-    }
+    name = attributes.get("name") or event.get("name") or ""
+    action = event.get("Action") or event.get("status") or ""
+    if event.get("Type") == "image":
+        return [{"kind": "images", "name": name, "action": action}]
+    found = [{"kind": "containers", "name": name, "status": action}]
+    if action == "died" and name.startswith(KERNEL_CONTAINER_PREFIX) and attributes.get(LABEL_PURPOSE) == PURPOSE_KERNEL:
+        kernel_id = attributes.get(LABEL_KERNEL_ID) or name.removeprefix(KERNEL_CONTAINER_PREFIX)
+        found.append({"kind": "kernels", "kernel_id": kernel_id, "name": name, "action": "died"})
+    return found
 
 
 class EventHub:
@@ -117,7 +139,7 @@ class EventHub:
         delay = FIRST_BACKOFF
         while not stopping.is_set():
             try:
-                stream = self._service.events()
+                stream = self._service.events(types=EVENT_TYPES)
             except LabContainerError as exc:
                 if stopping.is_set():
                     return
@@ -136,7 +158,8 @@ class EventHub:
                     for event in stream:
                         if stopping.is_set():
                             return
-                        self._publish(notice(event))
+                        for message in notices(event):
+                            self._publish(message)
                 except LabContainerError as exc:
                     reason = str(exc)
                 except Exception as exc:  # noqa: BLE001 - a broken stream is a lost Podman, never a dead follower
@@ -178,6 +201,10 @@ class EventHub:
     def _fan_out(self, text: str) -> None:
         for client in list(self._clients):
             client.send(text)
+
+    def announce(self, message: dict[str, Any]) -> None:
+        """Send a notice made on the event loop (not by the follower) to every open socket."""
+        self._fan_out(json.dumps(message))
 
 
 def hub_of(settings: dict[str, Any], log: Any) -> EventHub:
@@ -229,6 +256,36 @@ def _ignore_closed(future: asyncio.Future) -> None:
         future.exception()  # retrieved, so asyncio does not log it as lost
 
 
+# -- Jupyter's kernel actions -----------------------------------------------------------------
+
+def listen_to_kernel_actions(serverapp: Any) -> None:
+    """Announce container kernels' start, restart and shutdown once Jupyter has done them."""
+    settings = serverapp.web_app.settings
+    spec_manager = serverapp.kernel_spec_manager
+    ours: dict[str, bool] = {}  # kernelspec name -> a container kernel's? (read once per name)
+
+    def is_container_kernelspec(kernel_name: str) -> bool:
+        if kernel_name not in ours:
+            try:
+                spec = spec_manager.get_kernel_spec(kernel_name)
+                ours[kernel_name] = is_labcontainer_spec({"metadata": spec.metadata})
+            except Exception:  # noqa: BLE001 - a spec gone or unreadable: not one to announce
+                return False
+        return ours[kernel_name]
+
+    # jupyter_events calls listeners with these keywords; a listener that cannot be called
+    # would fail the kernel action itself, so the signature is exactly theirs.
+    async def on_kernel_action(logger: Any, schema_id: str, data: dict[str, Any]) -> None:
+        hub = settings.get(SETTINGS_KEY)
+        action, kernel_id = data.get("action"), data.get("kernel_id")
+        if hub is None or data.get("status") != "success" or action not in ("start", "restart", "shutdown") or not kernel_id:
+            return  # nobody listens, or nothing changed
+        if is_container_kernelspec(data.get("kernel_name") or ""):
+            hub.announce({"kind": "kernels", "kernel_id": kernel_id, "name": f"{KERNEL_CONTAINER_PREFIX}{kernel_id}", "action": action})
+
+    serverapp.event_logger.add_listener(schema_id=KERNEL_ACTIONS_SCHEMA, listener=on_kernel_action)
+
+
 # -- the server's stop -----------------------------------------------------------------------
 
 class EventsExtension(ExtensionApp):
@@ -237,6 +294,11 @@ class EventsExtension(ExtensionApp):
 
     name = "labcontainer_events"
     load_other_extensions = False
+
+    def initialize_settings(self) -> None:
+        """Listen to Jupyter's kernel actions (container kernels' notices)."""
+        if self.serverapp is not None:
+            listen_to_kernel_actions(self.serverapp)
 
     async def stop_extension(self) -> None:
         """Close the sockets and end the follower: no thread is left after the server."""

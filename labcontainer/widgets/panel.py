@@ -1,38 +1,54 @@
 """ContainerPanel: buttons instead of typing, live in the notebook output.
 
 A VBox with private children wired in ``__init__``; the logic lives in pure helpers
-(model.py). Handlers never raise into the notebook: errors go to the status line. A
-watcher thread refreshes on Podman events and falls back to polling; while Podman is
-unreachable a banner says so, and the same panel recovers when it is back.
+(model.py). Handlers never raise into the notebook: errors go to the status line. Once
+displayed, the panel follows Podman's events (follower.py: refreshes when something changed,
+otherwise only a slow heartbeat) until it is closed; while Podman is unreachable a banner
+says so, and the same panel recovers when it is back.
 """
 
 from __future__ import annotations
 
 import html
 import threading
+from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as widgets
 
 from ..core.errors import LabContainerError, ServiceUnavailable
 from ..core.models import GpuView
 from ..service import ContainerAction, LabService
+from .follower import (
+    EVENT_CONTAINER,
+    EVENT_IMAGE,
+    HEARTBEAT,
+    HEARTBEAT_SECONDS,
+    RECONNECTED,
+    PanelFollower,
+)
 from .layout import fit_layout, wrapping_row
 from .logview import LogView
 from .model import LogBuffer, Row, gpu_bars, rows_from
 from .runform import RunForm
 
 FILTERS = {"labcontainer only": "labcontainer", "all of mine": "mine"}
-POLL_SECONDS = 5.0
 
 
 class ContainerPanel(widgets.VBox):
-    def __init__(self, service: LabService, *, auto_refresh: bool = True, log_limit: int = 500) -> None:
+    def __init__(self, service: LabService, *, auto_refresh: bool = True, log_limit: int = 500,
+                 heartbeat: float = HEARTBEAT_SECONDS) -> None:
+        """``auto_refresh``: follow Podman's events once displayed (False: only the Refresh
+        button and the panel's own actions refresh); ``heartbeat``: seconds between
+        refreshes while nothing happens."""
         self._service = service
         self._closed = threading.Event()
         self._refresh_lock = threading.Lock()
         self.rows: list[Row] = []
         self.refresh_count = 0
+        #: Refreshes the follower made, by why ("event", "heartbeat", "reconnected", "unreachable").
+        self.refresh_reasons: Counter[str] = Counter()
         self._pending_removal: str | None = None
         self._row_cache: dict[str, tuple[Row, widgets.HBox]] = {}
 
@@ -67,10 +83,38 @@ class ContainerPanel(widgets.VBox):
         )
         self._safely(self.refresh)
         self._safely(self.refresh_images)
-        self._watcher: threading.Thread | None = None
-        if auto_refresh:
-            self._watcher = threading.Thread(target=self._watch, name="labcontainer-panel", daemon=True)
-            self._watcher.start()
+        self._follower = PanelFollower(service, self._on_change, heartbeat=heartbeat) if auto_refresh else None
+
+    # -- following Podman's events ------------------------------------------------------------
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """Shown in a notebook: start following (a panel nobody sees asks Podman nothing)."""
+        self.follow()
+        return super()._repr_mimebundle_(**kwargs)
+
+    def follow(self) -> None:
+        """Follow Podman's events until :meth:`close` (done when the panel is displayed)."""
+        if self._follower is not None and not self._closed.is_set():
+            self._follower.start()
+
+    @property
+    def follower_threads(self) -> list[threading.Thread]:
+        """The follower's threads still alive (none before display and after close)."""
+        return self._follower.threads if self._follower is not None else []
+
+    def _on_change(self, reasons: set[str]) -> None:
+        """The follower's callback: refresh what changed."""
+        if self._closed.is_set():
+            return
+        if reasons & {EVENT_CONTAINER, EVENT_IMAGE}:
+            kind = "event"
+        else:
+            kind = HEARTBEAT if HEARTBEAT in reasons else min(reasons)
+        if reasons - {EVENT_IMAGE}:  # a container, a reconnection, the heartbeat: rows and GPUs
+            self._safely(self.refresh)
+        if reasons & {EVENT_IMAGE, RECONNECTED, HEARTBEAT}:  # the Run form's image list
+            self._safely(self.refresh_images)
+        self.refresh_reasons[kind] += 1  # counted once done: what it shows is up to date
 
     # -- refreshing -------------------------------------------------------------------------
 
@@ -97,10 +141,11 @@ class ContainerPanel(widgets.VBox):
                 return
             self._hide_banner()
             self.refresh_count += 1
-            self.rows = rows_from(containers)
-            self._rows_box.children = [self._cached_row_widget(row) for row in self.rows] or [
+            rows = rows_from(containers)
+            self._rows_box.children = [self._cached_row_widget(row) for row in rows] or [
                 widgets.HTML("<i>No containers. Use the form below or <code>%container run -d IMAGE</code>.</i>")
             ]
+            self.rows = rows  # after the widgets: whoever reads rows from another thread finds them drawn
             self._render_gpus(self._service.gpu_view([c for c in containers if c.running]))
 
     def refresh_images(self) -> None:
@@ -121,25 +166,11 @@ class ContainerPanel(widgets.VBox):
     def _hide_banner(self) -> None:
         self._banner.layout.display = "none"
 
-    def _watch(self) -> None:
-        """Refresh on Podman events; poll while events are unavailable; retry when Podman is down."""
-        while not self._closed.is_set():
-            try:
-                events = self._service.events()
-                self._safely(self.refresh)
-                for _event in events:
-                    if self._closed.is_set():
-                        return
-                    self._safely(self.refresh)
-            except LabContainerError:
-                pass
-            except Exception:  # a broken stream: fall back to polling
-                pass
-            self._safely(self.refresh)
-            self._closed.wait(POLL_SECONDS)
-
     def close(self) -> None:
+        """Close the panel: its follower and log threads end, and it asks Podman nothing more."""
         self._closed.set()
+        if self._follower is not None:
+            self._follower.stop()
         self._log.stop()
         super().close()
 

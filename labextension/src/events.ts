@@ -82,13 +82,16 @@ export class EventsSocket implements IEventsSource {
       this._setOpen(true);
     };
     socket.onmessage = (event: MessageEvent) => {
-      let message: EventsMessage;
+      let message: unknown;
       try {
-        message = JSON.parse(String(event.data)) as EventsMessage;
+        message = JSON.parse(String(event.data));
       } catch {
         return; // not ours to understand: the model still has its heartbeat
       }
-      this._received.emit(message);
+      // Only objects that say their kind reach the model; which kinds it acts on is its choice.
+      if (typeof message === 'object' && message !== null && typeof (message as { kind?: unknown }).kind === 'string') {
+        this._received.emit(message as EventsMessage);
+      }
     };
     socket.onclose = () => {
       this._socket = null;

@@ -181,11 +181,19 @@ export class ContainersModel {
 
   /**
    * Reload every section now. Never rejects: a failure is kept in `error`. When refreshes
-   * overlap, only the last one started is applied.
+   * overlap, an answer is applied unless a newer refresh's answer already was: never an
+   * older state over a newer one, and a steady stream of notices (others' containers
+   * changing every moment) cannot starve the panel by superseding each refresh before it ends.
    */
   async refresh(): Promise<void> {
     const ticket = ++this._ticket;
-    const current = () => ticket === this._ticket && !this.isDisposed;
+    const current = () => {
+      if (ticket < this._applied || this.isDisposed) {
+        return false;
+      }
+      this._applied = ticket;
+      return true;
+    };
     try {
       const status = await this._client.getStatus();
       if (!current()) {
@@ -292,13 +300,23 @@ export class ContainersModel {
   }
 
   private _onNotice(_source: IEventsSource, message: EventsMessage): void {
-    if (message.kind === 'hello') {
-      this._podmanFollowed = message.connected !== false;
-    } else if (message.kind === 'podman') {
-      this._podmanFollowed = message.connected;
-      this._scheduleRefresh(); // lost: show it; regained: changes meanwhile were not announced
-    } else {
-      this._scheduleRefresh();
+    switch (message.kind) {
+      case 'hello':
+        this._podmanFollowed = message.connected !== false;
+        break;
+      case 'podman':
+        this._podmanFollowed = message.connected;
+        this._scheduleRefresh(); // lost: show it; regained: changes meanwhile were not announced
+        break;
+      // A container row, the kernel form's image list, or a kernel row's "ours"/notebook
+      // changed: one refresh reloads them all (and a burst of notices is one refresh).
+      case 'containers':
+      case 'images':
+      case 'kernels':
+        this._scheduleRefresh();
+        break;
+      default:
+        return; // a kind this version does not know (a newer server): the heartbeat still runs
     }
     // While the server cannot follow Podman, nothing is pushed: poll as without a socket.
     this._setPushed(this._events?.isOpen === true && this._podmanFollowed);
@@ -347,6 +365,8 @@ export class ContainersModel {
   private _podmanFollowed = true;
   private _scope: Scope = 'mine';
   private _ticket = 0;
+  /** The newest refresh whose answer was applied (see refresh). */
+  private _applied = 0;
   private readonly _data: ISnapshot = {
     status: null,
     containers: [],

@@ -59,6 +59,37 @@ describe('ContainersModel with pushed notices', () => {
     expect(model.container(client.containers[0].name)?.state).toBe('exited');
   });
 
+  it('refreshes the kernel form\'s image list when an image notice comes', async () => {
+    events.open();
+    await settle(60);
+    client.listImages.mockClear();
+    client.images = [...client.images, { ...client.images[0], id: 'f'.repeat(64), name: 'localhost/new:1' }];
+    events.send({ kind: 'images', name: 'localhost/new:1', action: 'tag' });
+    await settle(60);
+    expect(client.listImages).toHaveBeenCalledTimes(1);
+    expect(model.images.map(image => image.name)).toContain('localhost/new:1');
+  });
+
+  it('refreshes the container rows when a kernel notice comes', async () => {
+    events.open();
+    await settle(60);
+    client.getStatus.mockClear();
+    client.listContainers.mockClear();
+    events.send({ kind: 'kernels', kernel_id: 'k1', name: 'lc-kernel-k1', action: 'start' });
+    await settle(60);
+    expect(client.listContainers).toHaveBeenCalledTimes(1);
+  });
+
+  it('ignores a notice of a kind it does not know, and messages without a kind', async () => {
+    events.open();
+    await settle(60);
+    client.getStatus.mockClear();
+    events.send({ kind: 'volumes', name: 'data' } as unknown as EventsMessage);
+    await settle(60);
+    expect(client.getStatus).not.toHaveBeenCalled();
+    expect(model.pollInterval).toBe(60000);
+  });
+
   it('polls only as a heartbeat while the socket is open, every 5 s again once it closes', () => {
     expect(model.pollInterval).toBe(5000);
     events.open();
@@ -125,7 +156,14 @@ describe('EventsSocket', () => {
     expect(socket.isOpen).toBe(true);
     ws.onmessage?.({ data: JSON.stringify({ kind: 'containers', name: 'train', status: 'died' }) });
     ws.onmessage?.({ data: 'not json' });
-    expect(seen).toEqual([{ kind: 'containers', name: 'train', status: 'died' }]);
+    ws.onmessage?.({ data: '[1, 2]' });
+    ws.onmessage?.({ data: 'null' });
+    ws.onmessage?.({ data: JSON.stringify({ name: 'no kind' }) });
+    ws.onmessage?.({ data: JSON.stringify({ kind: 'images', name: 'localhost/x:1', action: 'pull' }) });
+    expect(seen).toEqual([
+      { kind: 'containers', name: 'train', status: 'died' },
+      { kind: 'images', name: 'localhost/x:1', action: 'pull' }
+    ]);
     socket.dispose();
     expect(ws.closed).toBe(true);
   });

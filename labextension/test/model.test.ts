@@ -105,6 +105,24 @@ describe('ContainersModel', () => {
     expect(model.status?.version).toBe('4.9.3');
   });
 
+  it('applies an overlapped refresh when no newer answer has come yet', async () => {
+    const releases: Array<() => void> = [];
+    for (const version of ['first', 'second']) {
+      client.getStatus.mockImplementationOnce(
+        () => new Promise(resolve => releases.push(() => resolve({ ...client.status, version })))
+      );
+    }
+    const first = model.refresh();
+    const second = model.refresh(); // a notice came while the first was on its way
+    releases[0]();
+    await first;
+    expect(model.status?.version).toBe('first'); // not held back until the second ends
+    expect(model.containers.length).toBeGreaterThan(0);
+    releases[1]();
+    await second;
+    expect(model.status?.version).toBe('second');
+  });
+
   it('lists the chosen scope', async () => {
     model.scope = 'labcontainer';
     await model.refresh();

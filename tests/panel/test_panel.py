@@ -135,6 +135,7 @@ def test_no_driver_shows_the_reason(engine):
 def test_panel_survives_a_podman_restart(private_service, test_image, unique_name, podman_cli):
     service = LabService(PodmanEngine(private_service.url), nvml=RecordedReader({"gpus": []}))
     panel = ContainerPanel(service, auto_refresh=True)
+    panel._repr_mimebundle_()  # displayed, as in a notebook: the panel follows Podman's events from now on
     try:
         name = unique_name()
         service.run(ContainerSpec(image=test_image, name=name, command=("sleep", "infinity"), init=True))

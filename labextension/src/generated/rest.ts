@@ -61,12 +61,13 @@ export type ErrorKind =
  */
 export type LogsStreamRecord = LogsAnswer | LogsEnd | ErrorBody;
 /**
- * Any message on the events websocket (server to client only; the server ignores what clients send). One follower of Podman's events per server feeds every socket; it runs only while a socket is open.
+ * Any message on the events websocket (server to client only; the server ignores what clients send). One follower of Podman's events per server feeds every socket; it runs only while a socket is open. Clients ignore a `kind` they do not know (a newer server may send more).
  *
  * This interface was referenced by `LabcontainerRest`'s JSON-Schema
  * via the `definition` "EventsMessage".
  */
-export type EventsMessage = EventsHello | EventsContainerNotice | EventsPodmanNotice;
+export type EventsMessage =
+  EventsHello | EventsContainerNotice | EventsImageNotice | EventsKernelNotice | EventsPodmanNotice;
 
 /**
  * One container as `podman ps` shows it.
@@ -405,6 +406,29 @@ export interface EventsContainerNotice {
   kind: 'containers';
   name: string;
   status: string;
+}
+/**
+ * An image changed (Podman's event, e.g. a `podman pull`, `podman rmi` or `podman tag` in a terminal): `name` is the image as Podman names it, `action` Podman's word (pull, remove, tag, untag, ...; Podman also reports a `pull` when a container is created from a local image). It says what changed, not the new state: ask GET images again.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "EventsImageNotice".
+ */
+export interface EventsImageNotice {
+  kind: 'images';
+  name: string;
+  action: string;
+}
+/**
+ * A container kernel changed: Jupyter started, restarted or shut it down (`start`, `restart`, `shutdown`, announced once Jupyter has done it), or its container died (`died`, from Podman's event, before Jupyter's restarter notices). `name` is its container (lc-kernel-<kernel_id>). Ask GET containers again: the row's `kernel` field (ours, notebook) may have changed even when the container did not.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "EventsKernelNotice".
+ */
+export interface EventsKernelNotice {
+  kind: 'kernels';
+  kernel_id: string;
+  name: string;
+  action: 'start' | 'restart' | 'shutdown' | 'died';
 }
 /**
  * The server's follower lost (false) or regained (true) Podman's event stream, e.g. when the service restarts. Changes while it was away were not announced: refresh on true.
