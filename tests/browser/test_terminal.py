@@ -173,7 +173,7 @@ def test_terminal_in_a_container_kernels_container(lab, page, test_image, podman
 def open_python_notebook(lab, page):  # noqa: F811
     """A notebook on the server's own Python kernel, idle and connected."""
     page.goto(f"{lab.url}/lab?reset&token={lab.token}")
-    page.locator(".jp-LauncherCard[data-category='Notebook']").first.click()
+    page.locator(".jp-LauncherCard[data-category='Notebook'][title^='Python 3']").first.click()
 
     def idle():
         kernels = [k for k in lab.api("/api/kernels") or [] if k["execution_state"] == "idle" and k["connections"] > 0]
@@ -195,6 +195,8 @@ def test_open_terminal_button_of_exec_it_in_a_notebook(lab, page, test_image, un
     podman_cli("run", "-d", "--name", name, test_image, "sleep", "infinity")
     hostname = podman_cli("inspect", "--format", "{{.Config.Hostname}}", name).stdout.strip()
     readable_terminals(lab)
+    display_name = "Offer test kernel"  # a container kernel to change to, later
+    lab.api("/labcontainer/api/kernelspecs", "POST", {"image": test_image, "display_name": display_name})
     open_python_notebook(lab, page)
 
     # not a container kernel: the notebook's toolbar has no terminal button
@@ -215,6 +217,15 @@ def test_open_terminal_button_of_exec_it_in_a_notebook(lab, page, test_image, un
     type_line(page, tab, "hostname")
     wait_row(tab, hostname)
     assert "bash" in podman_cli("top", name, "args").stdout  # the command of the offer: bash
+
+    # the notebook changes to a container kernel: its toolbar gets the terminal button
+    page.locator(".lm-TabBar-tab", has_text="Untitled").first.click()
+    page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").click()
+    page.locator(".lm-Menu-itemLabel", has_text="Change Kernel").click()
+    page.locator(".jp-Dialog select").select_option(label=display_name)
+    page.locator(".jp-Dialog button", has_text="Select").click()
+    page.locator(".jp-NotebookPanel-toolbar .lc-KernelTerminalButton:visible").wait_for(timeout=90000)
+    shot(page, "27-toolbar-button-after-kernel-change")
 
 
 def test_a_terminal_tab_comes_back_after_a_page_reload_with_its_shell(lab, page, test_image, unique_name, podman_cli):  # noqa: F811
