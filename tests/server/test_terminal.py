@@ -20,6 +20,8 @@ import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
+from labcontainer.server.terminal_sessions import SCROLLBACK, TerminalSessions
+
 #: A bound on waiting for output, so a broken terminal fails the test instead of hanging it
 #: (not a timing assertion: the things awaited take well under a second here).
 PATIENCE = 30.0
@@ -259,6 +261,19 @@ async def test_two_pages_share_one_terminal(open_terminal, running_container, ke
     await first.type("exit 5\r")
     for page in (first, second):
         assert (await page.until_closed())[-1] == ["disconnect", 5]
+
+
+def test_the_replay_is_the_last_64_kib_of_output():
+    """(No Podman needed: only the scrollback of a kept terminal.)"""
+    terminal = TerminalSessions(keep_alive=60).keep(tty=None)  # type: ignore[arg-type]
+    for i in range(100):
+        terminal.remember(f"line {i:03d} " + "x" * 1000 + "\r\n")
+    terminal.remember("y" * (SCROLLBACK // 2))
+    replay = "".join(terminal._scrollback)
+    assert len(replay) <= SCROLLBACK and replay.endswith("y" * (SCROLLBACK // 2))
+    assert "line 099" in replay and "line 000" not in replay  # the oldest output went first
+    terminal.remember("z" * (SCROLLBACK + 10))  # one chunk longer than the whole scrollback
+    assert "".join(terminal._scrollback) == "z" * SCROLLBACK
 
 
 async def test_the_default_shell_is_bash_when_there_else_sh(open_terminal, running_container, podman_cli, python_image):
