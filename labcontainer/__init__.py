@@ -22,10 +22,16 @@ def panel(*args, **kwargs):
 
 
 def _jupyter_server_extension_points() -> list[dict]:
-    # The events websocket is a point of its own only for its stop hook (ends the follower).
+    # The events websocket is a point of its own only for its stop hook (ends the follower);
+    # so are the kept terminals (their shells end with the server).
     from .server.events import EventsExtension
+    from .server.terminal_sessions import TerminalsExtension
 
-    return [{"module": "labcontainer.server"}, {"module": "labcontainer.server.events", "app": EventsExtension}]
+    return [
+        {"module": "labcontainer.server"},
+        {"module": "labcontainer.server.events", "app": EventsExtension},
+        {"module": "labcontainer.server.terminal_sessions", "app": TerminalsExtension},
+    ]
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

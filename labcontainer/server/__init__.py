@@ -11,7 +11,7 @@ import threading
 from typing import Any
 
 from jupyter_server.utils import url_path_join
-from traitlets import Bool, Unicode
+from traitlets import Bool, Float, Unicode
 from traitlets.config import Config, Configurable
 
 from ..core.errors import LabContainerError
@@ -22,6 +22,7 @@ from . import sessions
 from .adoption import adopt_orphans
 from .handlers import handler_routes
 from .kernel_manager import ContainerAwareKernelManager
+from .terminal_sessions import TerminalSessions
 
 #: Seconds between two attempts to remove containers of kernels shut down during a Podman outage.
 PENDING_RETRY_INTERVAL = 5.0
@@ -50,6 +51,11 @@ class LabContainer(Configurable):
         False, config=True,
         help="On a clean stop, leave container kernels running for the next server to adopt "
         "(default: shut them down, as Jupyter does with every kernel).",
+    )
+    terminal_keep_alive = Float(
+        60.0, config=True,
+        help="Seconds a container terminal whose page went away (a reload, a lost connection) keeps its "
+        "shell for the page to reconnect; then the shell is ended. Closing the tab ends it at once.",
     )
 
 
@@ -87,6 +93,7 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     set_default_service(service)
     web_app = serverapp.web_app
     web_app.settings["labcontainer"] = service
+    web_app.settings["labcontainer_kept_terminals"] = TerminalSessions(settings.terminal_keep_alive, serverapp.log)
     base = url_path_join(web_app.settings["base_url"], "labcontainer", "api") + "/"
     web_app.add_handlers(".*$", handler_routes(base))
     if isinstance(serverapp.kernel_manager, ContainerAwareKernelManager):

@@ -4,11 +4,16 @@
         ?mode=exec (default; ``podman exec -it``) or mode=attach (``podman attach``)
         &cmd=...  (exec only: the command, split like a shell would; default bash, else sh)
         &user=... &workdir=...  (exec only)
+        or ?session=ID: back to a kept terminal (after a page reload)
 
 It speaks terminado's JSON messages, so JupyterLab's own terminal widget can show it:
-client → server ``["stdin", text]`` and ``["set_size", rows, cols, ...]``; server → client
-``["setup", {}]`` once, then ``["stdout", text]``, and ``["disconnect", code]`` when the
-terminal ends (``code``: its exit code, 1 when unknown), after which the socket closes.
+client → server ``["stdin", text]``, ``["set_size", rows, cols, ...]`` and ``["close"]``
+(the user closed the tab: end the process now); server → client ``["setup", {"session": ID}]``
+once, the output it missed (on a reconnect), then ``["stdout", text]``, and
+``["disconnect", code]`` when the terminal ends (``code``: its exit code, 1 when unknown),
+after which the socket closes. A socket closed without ``close`` keeps the terminal for
+``c.LabContainer.terminal_keep_alive`` seconds (terminal_sessions.py); a ``session`` that is
+no longer kept is answered with setup, a paragraph saying so, ``["session_gone", ID]``.
 
 A terminal that cannot open (no such container, not running, bad parameters) answers the
 same way: setup, one ``stdout`` paragraph saying what to do, ``["disconnect", 1]``. In
@@ -19,14 +24,12 @@ the status or body of a refused upgrade: the user would only see a terminal that
 Authentication, authorization and the origin check are Jupyter's own, as for its kernel
 and terminal websockets: ``@ws_authenticated``, the authorizer ("execute" on "terminals":
 whoever may open a Jupyter terminal may open this one), and WebSocketMixin.check_origin, so
-a page from another site cannot drive a shell with the user's cookie. Closing the socket
-ends the exec session (no process is left in the container) or detaches from the container.
+a page from another site cannot drive a shell with the user's cookie. Ending a terminal ends
+the exec session (no process is left in the container) or detaches from the container.
 """
 
 from __future__ import annotations
 
-import asyncio
-import codecs
 import json
 import shlex
 from typing import Any
@@ -40,6 +43,12 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..core.errors import InvalidSpec, LabContainerError
 from ..service import LabService, TtySession
+from .terminal_sessions import (
+    KeptTerminal,
+    TerminalSessions,
+    failure_text,
+    terminal_text,
+)
 
 MODES = ("exec", "attach")
 NO_INPUT_NOTE = (
@@ -48,24 +57,17 @@ NO_INPUT_NOTE = (
 )
 
 
-def terminal_text(text: str) -> str:
-    """Plain text for a terminal: every line break a carriage return + line feed."""
-    return text.replace("\r\n", "\n").replace("\n", "\r\n") + "\r\n"
-
-
-def failure_text(exc: LabContainerError) -> str:
-    """Our paragraph, then Podman's own words (if any) on their own line."""
-    return terminal_text(str(exc) + (f"\n{exc.detail.strip()}" if exc.detail.strip() else ""))
-
-
 class TerminalHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
     auth_resource = "terminals"
-    session: TtySession | None = None
-    _pump: asyncio.Task | None = None
+    terminal: KeptTerminal | None = None
     _gone = False
 
     def set_default_headers(self) -> None:
         """None: JupyterHandler's page headers make no sense on a websocket (as Jupyter's own)."""
+
+    @property
+    def terminals(self) -> TerminalSessions:
+        return self.settings["labcontainer_kept_terminals"]
 
     @ws_authenticated
     async def get(self, name: str) -> None:
@@ -76,23 +78,43 @@ class TerminalHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
 
     async def open(self, name: str) -> None:  # type: ignore[override]
         super().open()  # WebSocketMixin: pings keep the socket alive through proxies
+        if session_id := self.get_argument("session", ""):
+            await self._rejoin(name, session_id)
+            return
         try:
             session = await self._open_session(name)
         except LabContainerError as exc:
             self.log.info("labcontainer: no terminal into %s: %s: %s", name, exc.kind, exc)
             for message in (["setup", {}], ["stdout", failure_text(exc)], ["disconnect", 1]):
-                await self._send(message)
+                await self.send(message)
             self.close()
             return
-        if self._gone:  # the browser left while the session was opening
-            await session.close()
+        terminal = self.terminals.keep(session)
+        if self._gone:  # the browser left while the session was opening: nobody knows its id
+            await self.terminals.end(terminal)
             return
-        self.session = session
         self.log.info("labcontainer: terminal (%s) into %s opened", session.kind, name)
-        await self._send(["setup", {}])
         if not session.accepts_input:
-            await self._send(["stdout", terminal_text(NO_INPUT_NOTE)])
-        self._pump = asyncio.ensure_future(self._forward_output(session))
+            terminal.remember(terminal_text(NO_INPUT_NOTE))
+        self.terminal = terminal
+        await terminal.join(self)
+
+    async def _rejoin(self, name: str, session_id: str) -> None:
+        """A page that reloaded (or lost its connection) comes back to its terminal."""
+        terminal = self.terminals.find(session_id, name)
+        if terminal is None or self._gone:
+            keep_alive = f"{self.terminals.keep_alive:g}"
+            gone = (
+                f"This terminal's shell in {name} is no longer there: it ended, or its page stayed away "
+                f"longer than {keep_alive} s, or the Jupyter server restarted since. Open a new terminal for a new shell."
+            )
+            for message in (["setup", {}], ["stdout", terminal_text(gone)], ["session_gone", session_id]):
+                await self.send(message)
+            self.close()
+            return
+        self.log.info("labcontainer: terminal (%s) into %s reconnected", terminal.tty.kind, name)
+        self.terminal = terminal
+        await terminal.join(self)
 
     async def _open_session(self, name: str) -> TtySession:
         labservice: LabService = self.settings["labcontainer"]
@@ -110,67 +132,39 @@ class TerminalHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
             raise InvalidSpec(f"Cannot read the command `{command}`: {exc}.", hint="Check its quotes.") from None
         return await labservice.aio.terminal(name, argv, user=user or None, workdir=workdir or None)
 
-    async def _forward_output(self, session: TtySession) -> None:
-        """The terminal's bytes as ``stdout`` messages until it ends, then ``disconnect``."""
-        # A character can be split across two reads: decode incrementally, never per read.
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        try:
-            while data := await session.read():
-                # Awaiting each write is the back-pressure: a flood of output waits for the
-                # browser instead of piling up in the server's memory.
-                if (text := decoder.decode(data)) and not await self._send(["stdout", text]):
-                    return
-            if rest := decoder.decode(b"", final=True):
-                await self._send(["stdout", rest])
-            code = await session.exit_code()
-        except LabContainerError as exc:  # the service went away while the terminal was open
-            await self._send(["stdout", failure_text(exc)])
-            code = None
-        await self._send(["disconnect", 1 if code is None else code])
-        self.close()
-
     async def on_message(self, message: str | bytes) -> None:
-        session = self.session
+        terminal = self.terminal
         try:
             command: Any = json.loads(message)
             kind = command[0]
         except (ValueError, TypeError, IndexError, KeyError):
             return  # not terminado's format: nothing to do with it
-        if session is None:
+        if terminal is None:
             return
         if kind == "stdin" and len(command) > 1 and isinstance(command[1], str):
-            await session.write(command[1].encode("utf-8", errors="replace"))
+            await terminal.write(command[1].encode("utf-8", errors="replace"))
         elif kind == "set_size":
             try:
-                await session.resize(int(command[1]), int(command[2]))
+                await terminal.resize(int(command[1]), int(command[2]))
             except (ValueError, TypeError, IndexError, LabContainerError) as exc:
-                self.log.debug("labcontainer: resize of a terminal into %s ignored: %s", session.container, exc)
+                self.log.debug("labcontainer: resize of a terminal into %s ignored: %s", terminal.container, exc)
+        elif kind == "close":  # the user closed the tab: end the process now, no grace period
+            self.terminal = None
+            await self.terminals.end(terminal)
+            self.close()
 
     def on_close(self) -> None:
+        # A socket closed without "close" (a reload, a lost network): the terminal is kept
+        # for keep_alive seconds, then its process is ended.
         self._gone = True
-        session, self.session = self.session, None
-        if self._pump is not None:
-            self._pump.cancel()
-        if session is not None:
-            _closing.add(task := asyncio.ensure_future(self._end(session)))
-            task.add_done_callback(_closing.discard)
+        terminal, self.terminal = self.terminal, None
+        if terminal is not None:
+            terminal.leave(self)
 
-    async def _end(self, session: TtySession) -> None:
-        try:
-            await session.close()
-        except LabContainerError as exc:  # e.g. Podman went away meanwhile: say so in the log
-            self.log.warning("labcontainer: the terminal into %s may have left its shell running: %s", session.container, exc)
-            return
-        self.log.info("labcontainer: terminal (%s) into %s closed", session.kind, session.container)
-
-    async def _send(self, message: list[Any]) -> bool:
+    async def send(self, message: list[Any]) -> bool:
         """Send one message; False once the socket is closed."""
         try:
             await self.write_message(json.dumps(message))
             return True
         except WebSocketClosedError:
             return False
-
-
-#: Terminals being closed after their socket went away (kept so the tasks are not collected).
-_closing: set[asyncio.Task] = set()

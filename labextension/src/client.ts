@@ -227,6 +227,8 @@ export interface ITerminalQuery {
   cmd?: string;
   user?: string;
   workdir?: string;
+  /** Back to a terminal the server keeps (after a page reload); the rest is then ignored. */
+  session?: string;
 }
 
 /**

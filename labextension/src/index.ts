@@ -3,18 +3,22 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, InputDialog, Notification } from '@jupyterlab/apputils';
+import { ICommandPalette, InputDialog, MainAreaWidget, Notification, WidgetTracker } from '@jupyterlab/apputils';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import type { Kernel } from '@jupyterlab/services';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import type { Terminal } from '@jupyterlab/terminal';
 import { LabIcon } from '@jupyterlab/ui-components';
 
 import * as client from './client';
 import type { ITerminalQuery } from './client';
 import { watchKernelReasons } from './kernelNotices';
+import { isContainerKernel } from './containerKernel';
+import { addKernelTerminalButton } from './kernelTerminalButton';
 import { LogsModel } from './logs';
 import { ContainersModel } from './model';
 import { ContainersPanel } from './panel';
-import { createTerminalTab, hasSession, terminalOptions } from './terminalTab';
+import { connectionOf, createTerminalTab, hasSession, restoreArgs, tabKey, terminalOptions } from './terminalTab';
 import { showFailure } from './views/dialogs';
 import { HelpWidget } from './views/help';
 import { terminalOfferFactory } from './views/terminalOffer';
@@ -41,9 +45,6 @@ export const COMMANDS = {
 } as const;
 
 const CATEGORY = 'Labcontainer';
-
-/** The provisioner of labcontainer's kernelspecs (labcontainer/kernels/kernelspecs.py). */
-const PROVISIONER = 'labcontainer-podman';
 
 /**
  * The labcontainer side panel: containers, GPUs and container kernels; a Logs tab per
@@ -102,11 +103,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
       void widget.model.follow();
     };
 
-    // Not restored with the layout: a terminal's process ends with its socket.
-    const openTerminal = async (name: string, query: ITerminalQuery = {}) => {
-      const widget = createTerminalTab(name, await terminalOptions(settings), query);
+    // Terminal tabs are restored with the layout after a reload, reconnecting to the shell
+    // the server keeps (JupyterLab's own terminals do the same): the tracker saves each tab's
+    // container, query and session id, and the restorer reopens it through openTerminal.
+    const terminals = new WidgetTracker<MainAreaWidget<Terminal>>({ namespace: 'labcontainer-terminal' });
+    if (restorer) {
+      void restorer.restore(terminals, {
+        command: COMMANDS.openTerminal,
+        args: widget => ({ ...restoreArgs(widget) }),
+        name: widget => tabKey(widget)
+      });
+    }
+    const openTerminal = async (name: string, query: ITerminalQuery = {}, session?: string, key?: string) => {
+      const widget = createTerminalTab(name, await terminalOptions(settings), query, session, key);
       widget.title.icon = containerIcon;
+      connectionOf(widget).sessionChanged.connect(() => void terminals.save(widget));
       app.shell.add(widget, 'main');
+      await terminals.add(widget);
       app.shell.activateById(widget.id);
     };
     // `%container exec -it` etc. in a notebook offer a terminal: an "Open terminal" button.
@@ -116,13 +129,36 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const containerKernel = () => {
       const current = app.shell.currentWidget;
       const kernel = hasSession(current) ? current.sessionContext.session?.kernel : null;
-      const spec = kernel ? app.serviceManager.kernelspecs.specs?.kernelspecs[kernel.name] : undefined;
-      const provisioner = spec?.metadata?.kernel_provisioner;
-      const ours =
-        typeof provisioner === 'object' && provisioner !== null && !Array.isArray(provisioner) &&
-        provisioner.provisioner_name === PROVISIONER;
-      return kernel && ours ? kernel : null;
+      return kernel && isContainerKernel(app.serviceManager.kernelspecs.specs, kernel.name) ? kernel : null;
     };
+
+    /** A terminal tab in the container this kernel runs in (or a dialog saying why not). */
+    const openKernelTerminal = async (kernel: Kernel.IKernelConnection) => {
+      try {
+        const containers = await client.listContainers();
+        const found = containers.find(container => container.kernel?.id === kernel.id);
+        if (!found || found.state !== 'running') {
+          await showFailure(
+            'The kernel’s container is not running',
+            `No running container serves the kernel ${kernel.id} right now. Wait until the kernel is idle ` +
+              '(it may be restarting), or restart it from the Kernel menu, then try again.'
+          );
+          return;
+        }
+        await openTerminal(found.name);
+      } catch (error) {
+        await showFailure('Could not open a terminal in the kernel’s container', error);
+      }
+    };
+    // The same, from a button on the toolbar of notebooks whose kernel is a container kernel.
+    app.docRegistry.addWidgetExtension('Notebook', {
+      createNew: panel =>
+        addKernelTerminalButton(panel as unknown as Parameters<typeof addKernelTerminalButton>[0], {
+          specs: () => app.serviceManager.kernelspecs.specs,
+          specsChanged: app.serviceManager.kernelspecs.specsChanged,
+          open: kernel => void openKernelTerminal(kernel)
+        })
+    });
 
     let help: HelpWidget | null = null;
     const openHelp = () => {
@@ -169,7 +205,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: async args => {
         const name = typeof args.name === 'string' ? args.name : await pickContainer(model, TERMINAL_PICK);
         if (name) {
-          await openTerminal(name);
+          // A restored tab also has how it was opened and the server's id of its terminal.
+          const query = typeof args.query === 'object' && args.query !== null ? (args.query as ITerminalQuery) : {};
+          const session = typeof args.session === 'string' ? args.session : undefined;
+          await openTerminal(name, query, session, typeof args.key === 'string' ? args.key : undefined);
         }
       }
     });
@@ -180,23 +219,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       isVisible: () => containerKernel() !== null,
       execute: async () => {
         const kernel = containerKernel();
-        if (!kernel) {
-          return;
-        }
-        try {
-          const containers = await client.listContainers();
-          const found = containers.find(container => container.kernel?.id === kernel.id);
-          if (!found || found.state !== 'running') {
-            await showFailure(
-              'The kernel’s container is not running',
-              `No running container serves the kernel ${kernel.id} right now. Wait until the kernel is idle ` +
-                '(it may be restarting), or restart it from the Kernel menu, then try again.'
-            );
-            return;
-          }
-          await openTerminal(found.name);
-        } catch (error) {
-          await showFailure('Could not open a terminal in the kernel’s container', error);
+        if (kernel) {
+          await openKernelTerminal(kernel);
         }
       }
     });

@@ -3,10 +3,11 @@
  * `Terminal.ITerminalConnection` backed by labcontainer's terminal websocket, which speaks
  * terminado's JSON messages like Jupyter's terminals (docs/rest-api.md, Terminal).
  *
- * Unlike a Jupyter terminal, the process lives only as long as the socket: there is no
- * named server-side session to reconnect to. So when the process ends this connection is
- * not disposed (that would close the tab); it writes how the process ended and stays,
- * readable, in the 'disconnected' state.
+ * The server keeps each terminal under a session id (sent in `setup`) for a while after its
+ * socket closes, so a page reload reconnects to the same shell (`session` option) and gets
+ * what it missed. Closing the tab (shutdown/dispose) says `close`: the process ends at once.
+ * When the process ends this connection is not disposed (that would close the tab); it
+ * writes how the process ended and stays, readable, in the 'disconnected' state.
  */
 import { ServerConnection, Terminal } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -24,6 +25,8 @@ export namespace ContainerTerminalConnection {
     query?: ITerminalQuery;
     /** Whose websocket URL, token and WebSocket class to use (default: this page's). */
     serverSettings?: ServerConnection.ISettings;
+    /** Reconnect to this kept terminal (a restored tab) instead of starting a new one. */
+    session?: string;
   }
 }
 
@@ -34,14 +37,20 @@ export function exitLine(code: number): string {
 
 /** What the user sees when the socket closed without the server saying the process ended. */
 export const LOST_LINE =
-  '\r\n[the connection to the Jupyter server was lost; the process got SIGHUP. Close this tab and open a new terminal.]\r\n';
+  '\r\n[the connection to the Jupyter server was lost. Press Enter to reconnect to this shell (kept for a minute), or close this tab.]\r\n';
+
+/** What the user sees when the server no longer keeps this tab's terminal. */
+export function goneLine(container: string): string {
+  return `\r\n[Press Enter for a new shell in ${container}.]\r\n`;
+}
 
 export class ContainerTerminalConnection implements Terminal.ITerminalConnection {
   constructor(options: ContainerTerminalConnection.IOptions) {
     this.container = options.container;
     this.query = options.query ?? {};
     this.serverSettings = options.serverSettings ?? ServerConnection.makeSettings();
-    this._open();
+    this._session = options.session ?? null;
+    this._open(this._session);
   }
 
   /** The container this terminal is in. */
@@ -56,6 +65,21 @@ export class ContainerTerminalConnection implements Terminal.ITerminalConnection
 
   get model(): Terminal.IModel {
     return { name: this.container };
+  }
+
+  /** The server's id of this terminal (from setup; null before, or when it could not open). */
+  get session(): string | null {
+    return this._session;
+  }
+
+  /** The session id arrived or changed (a restorer saves it, to reconnect after a reload). */
+  get sessionChanged(): ISignal<this, string | null> {
+    return this._sessionChanged;
+  }
+
+  /** The server no longer keeps this terminal (ended, or not reconnected in time). */
+  get isGone(): boolean {
+    return this._ended === 'gone';
   }
 
   /** The exit code once the process has ended (null while it runs or when unknown). */
@@ -85,8 +109,9 @@ export class ContainerTerminalConnection implements Terminal.ITerminalConnection
 
   /**
    * Send stdin or set_size. Before the server's `setup` only the latest size is kept (sent
-   * with each setup: the widget sends its size once, but a reconnect starts a new process);
-   * once the terminal has ended, nothing is sent.
+   * with each setup); once the terminal has ended, nothing is sent, except that Enter after
+   * a lost connection reconnects, and Enter once the server no longer keeps the terminal
+   * starts a new shell (what the tab offers).
    */
   send(message: Terminal.IMessage): void {
     const content = message.content ?? [];
@@ -95,19 +120,25 @@ export class ContainerTerminalConnection implements Terminal.ITerminalConnection
     }
     if (this._status === 'connected' && this._socket?.readyState === OPEN) {
       this._socket.send(JSON.stringify([message.type, ...content]));
+    } else if (message.type === 'stdin' && String(content[0]).includes('\r') && (this._ended === 'lost' || this._ended === 'gone')) {
+      void this.reconnect();
     }
   }
 
   /**
-   * A fresh terminal in the same container (the Terminal widget's refresh): the old
-   * process is hung up, a new one starts.
+   * Connect again (the Terminal widget's refresh): to the same shell while the server keeps
+   * it, else to a new shell in the same container.
    */
   reconnect(): Promise<void> {
-    this._open();
+    const keep = this._ended === 'exited' || this._ended === 'gone' ? null : this._session;
+    if (!keep) {
+      this._closeSession(); // (a live terminal without an id: its process ends)
+    }
+    this._open(keep);
     return Promise.resolve();
   }
 
-  /** End the terminal: closing the socket hangs up an exec's process. */
+  /** End the terminal: the server ends its process at once (an attach just detaches). */
   shutdown(): Promise<void> {
     this.dispose();
     return Promise.resolve();
@@ -118,17 +149,27 @@ export class ContainerTerminalConnection implements Terminal.ITerminalConnection
       return;
     }
     this._isDisposed = true;
+    this._closeSession();
     this._close();
     this._setStatus('disconnected');
     this._disposed.emit();
     Signal.clearData(this);
   }
 
-  private _open(): void {
+  /** Tell the server this terminal is done with (not a reload): it ends the process now. */
+  private _closeSession(): void {
+    if (this._ended === null && this._socket?.readyState === OPEN) {
+      this._socket.send(JSON.stringify(['close']));
+    }
+  }
+
+  private _open(session: string | null): void {
     this._close();
     this._exitCode = null;
+    this._ended = null;
     this._setStatus('connecting');
-    const socket = new this.serverSettings.WebSocket(terminalUrl(this.container, this.query, this.serverSettings));
+    const query: ITerminalQuery = session ? { session } : this.query;
+    const socket = new this.serverSettings.WebSocket(terminalUrl(this.container, query, this.serverSettings));
     socket.onmessage = event => this._onMessage(socket, event);
     socket.onclose = () => this._onClose(socket);
     socket.onerror = () => this._onClose(socket);
@@ -159,6 +200,11 @@ export class ContainerTerminalConnection implements Terminal.ITerminalConnection
     }
     const [type, ...content] = data as [string, ...unknown[]];
     if (type === 'setup') {
+      const setup = content[0] as { session?: unknown } | undefined;
+      if (typeof setup?.session === 'string' && setup.session !== this._session) {
+        this._session = setup.session;
+        this._sessionChanged.emit(this._session);
+      }
       this._setStatus('connected');
       if (this._size) {
         this.send({ type: 'set_size', content: this._size });
@@ -169,7 +215,11 @@ export class ContainerTerminalConnection implements Terminal.ITerminalConnection
       // Not passed on: the widget would only say "[Finished… Term Session]".
       this._exitCode = typeof content[0] === 'number' ? content[0] : 1;
       this._emit(exitLine(this._exitCode));
-      this._end();
+      this._end('exited');
+    } else if (type === 'session_gone') {
+      // The server said why (stdout before this); the tab offers a new shell.
+      this._emit(goneLine(this.container));
+      this._end('gone');
     }
   }
 
@@ -178,11 +228,12 @@ export class ContainerTerminalConnection implements Terminal.ITerminalConnection
       return;
     }
     this._emit(LOST_LINE);
-    this._end();
+    this._end('lost');
   }
 
-  /** The terminal is over: keep what it showed, stop listening. */
-  private _end(): void {
+  /** The terminal is over (or out of reach): keep what it showed, stop listening. */
+  private _end(how: 'exited' | 'gone' | 'lost'): void {
+    this._ended = how;
     this._close();
     this._setStatus('disconnected');
   }
@@ -202,8 +253,12 @@ export class ContainerTerminalConnection implements Terminal.ITerminalConnection
   private _status: Terminal.ConnectionStatus = 'connecting';
   private _exitCode: number | null = null;
   private _size: Terminal.IMessage['content'] | null = null;
+  private _session: string | null;
+  /** Why nothing is connected any more (null while connecting or connected). */
+  private _ended: 'exited' | 'gone' | 'lost' | null = null;
   private _isDisposed = false;
   private readonly _messageReceived = new Signal<this, Terminal.IMessage>(this);
   private readonly _statusChanged = new Signal<this, Terminal.ConnectionStatus>(this);
   private readonly _disposed = new Signal<this, void>(this);
+  private readonly _sessionChanged = new Signal<this, string | null>(this);
 }

@@ -45,24 +45,34 @@ export async function terminalOptions(settings: ISettingRegistry | null): Promis
   return {
     ...(options as Partial<ITerminal.IOptions>),
     // The tab outlives its process, so the user can read how it ended; closing the tab
-    // closes the socket, which hangs up the process.
+    // tells the server to end the process (a reload does not: it reconnects).
     closeOnExit: false,
     shutdownOnClose: true
   };
 }
 
-let counter = 0;
+/** A tab's key for the layout: its own, random (ids made after a reload must not meet the restored ones). */
+function newKey(): string {
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
 
-/** A new terminal tab into a container (several per container are fine: distinct ids). */
+/**
+ * A terminal tab into a container (several per container are fine: distinct ids); with
+ * `session` and `key`, a restored tab (after a page reload) back on the terminal the server kept.
+ */
 export function createTerminalTab(
   name: string,
   options: Partial<ITerminal.IOptions>,
-  query: ITerminalQuery = {}
+  query: ITerminalQuery = {},
+  session?: string,
+  key: string = newKey()
 ): MainAreaWidget<Terminal> {
-  const connection = new ContainerTerminalConnection({ container: name, query });
+  const connection = new ContainerTerminalConnection({ container: name, query, session });
   const content = new Terminal(connection, options);
   const widget = new MainAreaWidget({ content });
-  widget.id = `labcontainer-terminal-${++counter}`;
+  // Known from the start, so the layout saved when the tab opens already holds it.
+  widget.id = `labcontainer-terminal-${key}`;
+  widget.node.dataset.key = key;
   widget.addClass('lc-TerminalTab');
   widget.node.dataset.container = name;
   widget.title.closable = true;
@@ -70,6 +80,13 @@ export function createTerminalTab(
   // shell sets as title; the caption always says which container it is in.
   content.title.label = `Terminal ${name}`;
   widget.title.caption = `A terminal in the container ${name}`;
+  const showSession = () => {
+    if (connection.session) {
+      widget.node.dataset.session = connection.session;
+    }
+  };
+  showSession();
+  connection.sessionChanged.connect(showSession);
   connection.connectionStatusChanged.connect((_, status) => {
     if (status === 'disconnected') {
       widget.addClass('lc-ended');
@@ -78,6 +95,27 @@ export function createTerminalTab(
     }
   });
   return widget;
+}
+
+/** The connection of a container terminal tab. */
+export function connectionOf(widget: MainAreaWidget<Terminal>): ContainerTerminalConnection {
+  return widget.content.session as ContainerTerminalConnection;
+}
+
+/** What restores a tab after a reload: its container, how it was opened, its session id. */
+export function restoreArgs(widget: MainAreaWidget<Terminal>): {
+  name: string;
+  session: string | null;
+  key: string;
+  query: { [key: string]: string | undefined };
+} {
+  const connection = connectionOf(widget);
+  return { name: connection.container, session: connection.session, key: tabKey(widget), query: { ...connection.query } };
+}
+
+/** The tab's key in the layout (stays the same across reloads). */
+export function tabKey(widget: MainAreaWidget<Terminal>): string {
+  return widget.node.dataset.key ?? widget.id;
 }
 
 /** A widget with a kernel session (a notebook or a console panel). */

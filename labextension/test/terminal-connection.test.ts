@@ -1,7 +1,8 @@
 import type { ServerConnection, Terminal } from '@jupyterlab/services';
 
 import { terminalUrl } from '../src/client';
-import { ContainerTerminalConnection, exitLine, LOST_LINE } from '../src/terminal';
+import { isContainerKernel } from '../src/containerKernel';
+import { ContainerTerminalConnection, exitLine, goneLine, LOST_LINE } from '../src/terminal';
 
 /** A WebSocket stand-in: records what is sent; the test plays the server. */
 class FakeSocket {
@@ -52,9 +53,9 @@ function settings(token = 'secret'): ServerConnection.ISettings {
   return fields as ServerConnection.ISettings;
 }
 
-function open(query = {}): { connection: ContainerTerminalConnection; socket: FakeSocket; stdout: string[]; statuses: string[] } {
+function open(query = {}, session?: string): { connection: ContainerTerminalConnection; socket: FakeSocket; stdout: string[]; statuses: string[] } {
   FakeSocket.made = [];
-  const connection = new ContainerTerminalConnection({ container: 'train', query, serverSettings: settings() });
+  const connection = new ContainerTerminalConnection({ container: 'train', query, session, serverSettings: settings() });
   const stdout: string[] = [];
   const statuses: string[] = [];
   connection.messageReceived.connect((_, message: Terminal.IMessage) => {
@@ -197,5 +198,94 @@ describe('ContainerTerminalConnection', () => {
     expect(disposed).toHaveBeenCalledTimes(1);
     connection.dispose();
     expect(disposed).toHaveBeenCalledTimes(1);
+  });
+
+  it('shutdown tells the server to end the process now (closing the tab), then closes', async () => {
+    const { connection, socket } = open();
+    socket.receive('setup', { session: 'abc' });
+    await connection.shutdown();
+    expect(socket.sent).toEqual([['close']]);
+    expect(socket.closed).toBe(true);
+  });
+});
+
+describe('ContainerTerminalConnection across page reloads', () => {
+  it('learns its session id from setup and says so (the restorer saves it)', () => {
+    const { connection, socket } = open();
+    const ids: (string | null)[] = [];
+    connection.sessionChanged.connect((_, id) => ids.push(id));
+    expect(connection.session).toBeNull();
+    socket.receive('setup', { session: 'abc' });
+    expect(connection.session).toBe('abc');
+    expect(ids).toEqual(['abc']);
+  });
+
+  it('a restored tab reconnects with its session id, not a new command', () => {
+    const { connection, socket, stdout } = open({ mode: 'exec', cmd: 'python3' }, 'abc');
+    expect(socket.url).toBe('ws://lab.test/base/labcontainer/api/containers/train/terminal?session=abc&token=secret');
+    socket.receive('setup', { session: 'abc' });
+    socket.receive('stdout', 'what it showed before the reload');
+    expect(stdout).toEqual(['what it showed before the reload']);
+    expect(connection.connectionStatus).toBe('connected');
+  });
+
+  it('when the server no longer keeps it: says so, and Enter starts a new shell with the same query', () => {
+    const { connection, socket, stdout } = open({ mode: 'exec', cmd: 'python3' }, 'abc');
+    socket.receive('setup', {});
+    socket.receive('stdout', 'This terminal’s shell in train is no longer there.\r\n');
+    socket.receive('session_gone', 'abc');
+    expect(stdout.join('')).toBe('This terminal’s shell in train is no longer there.\r\n' + goneLine('train'));
+    expect(connection.isGone).toBe(true);
+    expect(connection.connectionStatus).toBe('disconnected');
+    connection.send({ type: 'stdin', content: ['x'] }); // only Enter
+    expect(FakeSocket.made).toHaveLength(1);
+    connection.send({ type: 'stdin', content: ['\r'] });
+    expect(FakeSocket.made).toHaveLength(2);
+    expect(FakeSocket.made[1].url).toBe('ws://lab.test/base/labcontainer/api/containers/train/terminal?mode=exec&cmd=python3&token=secret');
+    FakeSocket.made[1].receive('setup', { session: 'new' });
+    expect(connection.session).toBe('new');
+    expect(connection.isGone).toBe(false);
+  });
+
+  it('after a lost connection, Enter reconnects to the same shell', () => {
+    const { connection, socket } = open();
+    socket.receive('setup', { session: 'abc' });
+    socket.drop();
+    connection.send({ type: 'stdin', content: ['\r'] });
+    expect(FakeSocket.made).toHaveLength(2);
+    expect(FakeSocket.made[1].url).toContain('terminal?session=abc&');
+  });
+
+  it('refresh of a live terminal reconnects to the same shell and does not end it', () => {
+    const { connection, socket } = open();
+    socket.receive('setup', { session: 'abc' });
+    void connection.reconnect();
+    expect(socket.sent).toEqual([]);
+    expect(FakeSocket.made[1].url).toContain('terminal?session=abc&');
+  });
+});
+
+describe('isContainerKernel', () => {
+  const specs = {
+    default: 'python3',
+    kernelspecs: {
+      python3: { name: 'python3', display_name: 'Python 3', language: 'python', argv: [], resources: {} },
+      'lc-train': {
+        name: 'lc-train',
+        display_name: 'Train',
+        language: 'python',
+        argv: [],
+        resources: {},
+        metadata: { kernel_provisioner: { provisioner_name: 'labcontainer-podman', config: {} } }
+      }
+    }
+  };
+
+  it('is true for kernelspecs with labcontainer’s provisioner only', () => {
+    expect(isContainerKernel(specs, 'lc-train')).toBe(true);
+    expect(isContainerKernel(specs, 'python3')).toBe(false);
+    expect(isContainerKernel(specs, 'unknown')).toBe(false);
+    expect(isContainerKernel(null, 'lc-train')).toBe(false);
+    expect(isContainerKernel(specs, undefined)).toBe(false);
   });
 });

@@ -1,5 +1,7 @@
-"""Terminal tabs into containers in JupyterLab: from the side panel's row and from a container
-kernel's notebook (Kernel menu), typed into like a user would.
+"""Terminal tabs into containers in JupyterLab: from the side panel's row, from a container
+kernel's notebook (Kernel menu and toolbar button), from the "Open terminal" button of
+`%container exec -it` in a notebook; and a tab that survives a page reload with its shell.
+Typed into like a user would.
 
 xterm.js draws on a canvas; with the user's terminal setting ``screenReaderMode`` on (written
 here like a user would in Settings) it also keeps each terminal row as text in
@@ -154,3 +156,115 @@ def test_terminal_in_a_container_kernels_container(lab, page, test_image, podman
     assert witness and witness[0]["Names"] == [container], witness
     assert f"host-{witness[0]['Id'][:12]}" in found, (found, witness)
     shot(page, "23-terminal-in-kernel-container")
+
+    # the notebook's toolbar has the same thing as a button (shown: the kernel is a container kernel)
+    page.locator(".lm-TabBar-tab", has_text="Untitled").first.click()  # back to the notebook
+    button = page.locator(".jp-NotebookPanel-toolbar .lc-KernelTerminalButton:visible")
+    button.click()
+    wait_until(lambda: tab.count() == 2, message="a second terminal tab in the kernel's container, from the toolbar")
+    second = page.locator(f"[id='{tab.nth(1).get_attribute('id')}']")
+    second.locator(".xterm-accessibility-tree").wait_for(timeout=30000)
+    wait_row(second, lambda row: row.endswith(("#", "$")))
+    type_line(page, second, "echo toolbar-$(cat /etc/hostname)")
+    wait_row(second, f"toolbar-{witness[0]['Id'][:12]}")
+    shot(page, "24-terminal-from-notebook-toolbar")
+
+
+def open_python_notebook(lab, page):  # noqa: F811
+    """A notebook on the server's own Python kernel, idle and connected."""
+    page.goto(f"{lab.url}/lab?reset&token={lab.token}")
+    page.locator(".jp-LauncherCard[data-category='Notebook'][title^='Python 3']").first.click()
+
+    def idle():
+        kernels = [k for k in lab.api("/api/kernels") or [] if k["execution_state"] == "idle" and k["connections"] > 0]
+        return kernels[0] if kernels else None
+
+    kernel = wait_until(idle, timeout=90, message="the notebook's kernel to be idle")
+    time.sleep(1)  # the notebook's session connects after the kernel reports idle
+    return kernel
+
+
+def run_cell(page, code: str) -> None:  # noqa: F811
+    page.locator(".jp-Notebook .jp-Cell .cm-content").last.click()
+    page.keyboard.type(code)
+    page.keyboard.press("Shift+Enter")
+
+
+def test_open_terminal_button_of_exec_it_in_a_notebook(lab, page, test_image, unique_name, podman_cli):  # noqa: F811
+    name = unique_name("offer")
+    podman_cli("run", "-d", "--name", name, test_image, "sleep", "infinity")
+    hostname = podman_cli("inspect", "--format", "{{.Config.Hostname}}", name).stdout.strip()
+    readable_terminals(lab)
+    display_name = "Offer test kernel"  # a container kernel to change to, later
+    lab.api("/labcontainer/api/kernelspecs", "POST", {"image": test_image, "display_name": display_name})
+    open_python_notebook(lab, page)
+
+    # not a container kernel: the notebook's toolbar has no terminal button
+    page.locator(".jp-NotebookPanel-toolbar").first.wait_for(timeout=30000)
+    assert page.locator(".jp-NotebookPanel-toolbar .lc-KernelTerminalButton:visible").count() == 0
+
+    run_cell(page, f"%load_ext labcontainer\n%container exec -it {name} bash")
+    offer = page.locator(".jp-OutputArea-output .lc-OpenTerminal")
+    try:
+        offer.wait_for(timeout=60000)
+    finally:
+        shot(page, "25-open-terminal-offer")
+    offer.click()
+
+    tab = page.locator(f".lc-TerminalTab[data-container='{name}']")
+    tab.locator(".xterm-accessibility-tree").wait_for(timeout=30000)
+    wait_row(tab, lambda row: row.endswith(("#", "$")))
+    type_line(page, tab, "hostname")
+    wait_row(tab, hostname)
+    assert "bash" in podman_cli("top", name, "args").stdout  # the command of the offer: bash
+
+    # the notebook changes to a container kernel: its toolbar gets the terminal button
+    page.locator(".lm-TabBar-tab", has_text="Untitled").first.click()
+    page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").click()
+    page.locator(".lm-Menu-itemLabel", has_text="Change Kernel").click()
+    page.locator(".jp-Dialog select").select_option(label=display_name)
+    page.locator(".jp-Dialog button", has_text="Select").click()
+    page.locator(".jp-NotebookPanel-toolbar .lc-KernelTerminalButton:visible").wait_for(timeout=90000)
+    shot(page, "27-toolbar-button-after-kernel-change")
+
+
+def test_a_terminal_tab_comes_back_after_a_page_reload_with_its_shell(lab, page, test_image, unique_name, podman_cli):  # noqa: F811
+    name = unique_name("reload")
+    podman_cli("run", "-d", "--name", name, test_image, "sleep", "infinity")
+    readable_terminals(lab)
+
+    page.goto(f"{lab.url}/lab?reset&token={lab.token}")
+    page.locator(".lm-TabBar-tab[data-id='labcontainer-panel']").click()
+    row = page.locator(f"#labcontainer-panel .lc-Row[data-name='{name}']")
+    row.locator("button[data-action='terminal']:not([disabled])").wait_for(timeout=30000)
+    row.locator("button[data-action='terminal']").click()
+    tab = page.locator(f".lc-TerminalTab[data-container='{name}']")
+    tab.locator(".xterm-accessibility-tree").wait_for(timeout=30000)
+    wait_row(tab, lambda row: row.endswith(("#", "$")))
+    type_line(page, tab, "export X=42")
+    wait_until(lambda: tab.get_attribute("data-session"), message="the tab to know its terminal's session id")
+    session = tab.get_attribute("data-session")
+    shell = podman_cli("top", name, "pid,args").stdout
+
+    # the layout (with the tab, its session id) is saved on the server before the reload
+    def saved():
+        data = lab.api("/lab/api/workspaces/default")["data"]
+        ours = [key for key, value in data.items() if key.startswith("labcontainer-terminal:") and value["data"]["session"] == session]
+        return ours and ours[0] in json.dumps(data["layout-restorer:data"]["main"])
+
+    wait_until(saved, timeout=30, message="the workspace to hold the terminal tab")
+    page.goto(f"{lab.url}/lab?token={lab.token}")  # a reload, without ?reset
+
+    tab = page.locator(f".lc-TerminalTab[data-container='{name}']")
+    tab.locator(".xterm-accessibility-tree").wait_for(timeout=30000)
+    assert tab.get_attribute("data-session") == session
+    wait_row(tab, lambda row: row.endswith("export X=42"))  # what it showed came back too
+    type_line(page, tab, "echo x-$X")
+    wait_row(tab, "x-42")
+    shot(page, "26-terminal-after-reload")
+    assert podman_cli("top", name, "pid,args").stdout == shell  # the same shell, no second one
+
+    # closing the restored tab ends the shell at once (the grace period is a minute)
+    page.locator(f".lm-TabBar-tab[data-id='{tab.get_attribute('id')}'] .lm-TabBar-tabCloseIcon").click()
+    wait_until(lambda: "bash" not in podman_cli("top", name, "args").stdout, timeout=15,
+               message="the closed terminal's shell to end")

@@ -3,6 +3,11 @@ speaks to it (terminado's JSON messages), against a real Jupyter server and real
 
 The podman CLI is the witness: `podman top` says which processes a container has before,
 during and after a terminal, `podman inspect` what its hostname is and whether it runs.
+
+A terminal whose socket closes without ``["close"]`` (a page reload) is kept for
+``c.LabContainer.terminal_keep_alive`` seconds: 1 s here, so a test that lets a socket go
+sees its shell end soon; tests that reconnect or close explicitly set it far longer
+(``keep_alive``), so only what they test can explain what they see.
 """
 
 from __future__ import annotations
@@ -15,9 +20,29 @@ import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
+from labcontainer.server.terminal_sessions import SCROLLBACK, TerminalSessions
+
 #: A bound on waiting for output, so a broken terminal fails the test instead of hanging it
 #: (not a timing assertion: the things awaited take well under a second here).
 PATIENCE = 30.0
+
+
+@pytest.fixture
+def jp_server_config():
+    return {
+        "ServerApp": {"jpserver_extensions": {"labcontainer": True}, "allow_unauthenticated_access": False},
+        "LabContainer": {"terminal_keep_alive": 1.0},
+    }
+
+
+@pytest.fixture
+def keep_alive(jp_serverapp):
+    """Set how long a terminal without a client is kept (the server's registry of terminals)."""
+
+    def set_to(seconds: float) -> None:
+        jp_serverapp.web_app.settings["labcontainer_kept_terminals"].keep_alive = seconds
+
+    return set_to
 
 
 class TerminalClient:
@@ -28,6 +53,8 @@ class TerminalClient:
         self.output = ""
         self.messages: list[list] = []
         self.closed = False
+        #: The terminal's id on the server (from setup), to reconnect with.
+        self.session: str | None = None
 
     async def send(self, *message: object) -> None:
         await self.connection.write_message(json.dumps(list(message)))
@@ -86,7 +113,8 @@ def open_terminal(jp_serverapp, terminal_url):
         client = TerminalClient(await websocket_connect(request))
         clients.append(client)
         setup = await client._next()
-        assert setup == ["setup", {}]
+        assert setup is not None and setup[0] == "setup", setup
+        client.session = setup[1].get("session")
         return client
 
     yield connect
@@ -164,6 +192,88 @@ async def test_closing_the_terminal_ends_its_shell_and_what_runs_in_it(open_term
 
     await eventually(lambda: _only(podman_cli, name, before), "the shell and its sleep to be gone")
     assert podman_cli.state(name) == "running"
+
+
+async def test_a_reloaded_page_gets_its_shell_back_with_what_it_missed(open_terminal, running_container, podman_cli, keep_alive):
+    keep_alive(600)  # far beyond the test: only the reconnect can explain what follows
+    name = running_container()
+    term = await open_terminal(name)
+    assert term.session
+    await term.type("export X=42; echo set-$((40+2))\r")
+    await term.wait_for("set-42\r\n")
+    shell = await processes(podman_cli, name)
+
+    await term.type("sleep 1; echo away-$((20+22))\r")
+    term.connection.close()  # the page reloads: no "close" was sent
+    await eventually(lambda: _has_not(podman_cli, name, "sleep 1"), "the sleep to end while no page is connected")
+
+    again = await open_terminal(name, session=term.session)
+    assert again.messages[0] == ["setup", {"session": term.session}]
+    replay = await again._next()  # what the terminal showed, including what came while away
+    assert replay[0] == "stdout" and "set-42\r\n" in replay[1] and "away-42\r\n" in replay[1], replay
+    await again.type('echo "X=$X"\r')
+    await again.wait_for("X=42\r\n")
+    assert await processes(podman_cli, name) == shell  # the same shell, no new one
+
+
+async def test_a_page_that_does_not_come_back_leaves_no_shell_behind(open_terminal, running_container, podman_cli):
+    # keep_alive is 1 s here (jp_server_config): were it ignored (60 s), this test would time out
+    name = running_container()
+    before = await processes(podman_cli, name)
+    term = await open_terminal(name)
+    await term.type("sleep 300\r")
+    await eventually(lambda: _has(podman_cli, name, "sleep 300"), "sleep 300 to run in the container")
+
+    term.connection.close()  # the page went away and stays away
+
+    await eventually(lambda: _only(podman_cli, name, before), "the shell and its sleep to be gone")
+    late = await open_terminal(name, session=term.session)
+    messages = await late.until_closed()
+    assert messages[-1] == ["session_gone", term.session]
+    assert f"This terminal's shell in {name} is no longer there" in late.output
+    assert await processes(podman_cli, name) == before  # and coming back starts nothing
+
+
+async def test_closing_the_tab_ends_the_shell_at_once(open_terminal, running_container, podman_cli, keep_alive):
+    keep_alive(600)  # the grace period cannot be what ends it within the test's patience
+    name = running_container()
+    before = await processes(podman_cli, name)
+    term = await open_terminal(name)
+    await term.type("sleep 300\r")
+    await eventually(lambda: _has(podman_cli, name, "sleep 300"), "sleep 300 to run in the container")
+
+    await term.send("close")
+
+    await term.until_closed()
+    await eventually(lambda: _only(podman_cli, name, before), "the shell and its sleep to be gone")
+    late = await open_terminal(name, session=term.session)
+    assert (await late.until_closed())[-1] == ["session_gone", term.session]
+
+
+async def test_two_pages_share_one_terminal(open_terminal, running_container, keep_alive):
+    keep_alive(600)
+    name = running_container()
+    first = await open_terminal(name)
+    second = await open_terminal(name, session=first.session)
+    await second.type("echo both-$((3*4))\r")
+    await first.wait_for("both-12\r\n")
+    await second.wait_for("both-12\r\n")
+    await first.type("exit 5\r")
+    for page in (first, second):
+        assert (await page.until_closed())[-1] == ["disconnect", 5]
+
+
+def test_the_replay_is_the_last_64_kib_of_output():
+    """(No Podman needed: only the scrollback of a kept terminal.)"""
+    terminal = TerminalSessions(keep_alive=60).keep(tty=None)  # type: ignore[arg-type]
+    for i in range(100):
+        terminal.remember(f"line {i:03d} " + "x" * 1000 + "\r\n")
+    terminal.remember("y" * (SCROLLBACK // 2))
+    replay = "".join(terminal._scrollback)
+    assert len(replay) <= SCROLLBACK and replay.endswith("y" * (SCROLLBACK // 2))
+    assert "line 099" in replay and "line 000" not in replay  # the oldest output went first
+    terminal.remember("z" * (SCROLLBACK + 10))  # one chunk longer than the whole scrollback
+    assert "".join(terminal._scrollback) == "z" * SCROLLBACK
 
 
 async def test_the_default_shell_is_bash_when_there_else_sh(open_terminal, running_container, podman_cli, python_image):
@@ -261,7 +371,7 @@ async def test_another_sites_page_cannot_use_the_users_login(jp_serverapp, jp_ht
     own = await websocket_connect(
         HTTPRequest(terminal_url(name), headers={"Cookie": cookie, "Origin": f"http://localhost:{jp_http_port}"})
     )
-    assert json.loads(await own.read_message()) == ["setup", {}]
+    assert json.loads(await own.read_message())[0] == "setup"
     own.close()
 
 
@@ -280,6 +390,10 @@ async def _login_cookie(jp_serverapp, port: int, terminal_url) -> str:
 
 async def _has(podman_cli, name: str, command: str) -> bool:
     return command in (await processes(podman_cli, name)).values()
+
+
+async def _has_not(podman_cli, name: str, command: str) -> bool:
+    return not await _has(podman_cli, name, command)
 
 
 async def _only(podman_cli, name: str, before: dict[str, str]) -> bool:

@@ -66,7 +66,9 @@ export function terminalOfferFactory(open: OpenTerminal): IRenderMime.IRendererF
   return {
     safe: true,
     mimeTypes: [TERMINAL_MIME_TYPE],
-    defaultRank: 50,
+    // Lower ranks win: the bundle's text/html fallback has JupyterLab's HTML renderer, rank 50
+    // (a tie went to the renderer added first: the fallback showed instead of the button).
+    defaultRank: 20,
     createRenderer: () => new TerminalOfferRenderer(open)
   };
 }
