@@ -18,6 +18,7 @@ import { addKernelTerminalButton } from './kernelTerminalButton';
 import { LogsModel } from './logs';
 import { ContainersModel } from './model';
 import { ContainersPanel } from './panel';
+import { KernelPullNotices } from './pullNotices';
 import { connectionOf, createTerminalTab, hasSession, restoreArgs, tabKey, terminalOptions } from './terminalTab';
 import { showFailure } from './views/dialogs';
 import { HelpWidget } from './views/help';
@@ -82,6 +83,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
     // A starting kernel may first pull its image: the panel shows that pull while it runs.
     watchKernelStarts(app.shell, panel.pulls);
+    // ...and says so where the user waits, the notebook's window, not only in the panel.
+    const pullNotices = new KernelPullNotices({
+      show: (message, progress) => Notification.emit(message, 'in-progress', { autoClose: false, progress }),
+      update: (id, message, progress) => void Notification.update({ id, message, progress }),
+      dismiss: id => Notification.dismiss(id)
+    });
+    panel.pulls.changed.connect((_, pulls) => pullNotices.update(pulls));
     // Why a container kernel restarted by itself (exit code, last lines), once per reason.
     watchKernelReasons(app.serviceManager.kernels, message => {
       Notification.warning(message, { autoClose: false });

@@ -50,9 +50,13 @@ def test_the_side_panel_shows_a_kernels_image_pull_while_it_runs(
     shot(page, "20-panel-kernel-pulling")
     kernel_id = row.get_attribute("data-kernel")
     assert kernel_id and percent.match(row.inner_text()), row.inner_text()
+    # The notebook's window says it too: an in-progress notice, not only the panel's row.
+    toast = page.locator(".Toastify__toast", has_text=f"pulling {image} for kernel {kernel_id[:8]}")
+    toast.wait_for(timeout=15000)
 
-    # The pull ends, the row goes, and the notebook runs code in the kernel that waited for it.
+    # The pull ends, the row and the notice go, and the notebook runs code in the kernel that waited for it.
     row.wait_for(state="detached", timeout=120000)
+    toast.wait_for(state="detached", timeout=15000)
     wait_until(lambda: any(k["id"] == kernel_id and k["execution_state"] == "idle" for k in lab.api("/api/kernels") or []),
                timeout=90, message="the kernel to be idle")
     wait_until(lambda: podman_cli.state(f"lc-kernel-{kernel_id}") == "running", timeout=30, message="the kernel's container")

@@ -6,7 +6,7 @@
  * GET pulls is asked every second only while a pull is in flight or a kernel is starting
  * (and once when the panel is shown): nothing is polled otherwise.
  */
-import type { ISignal } from '@lumino/signaling';
+import { type ISignal, Signal } from '@lumino/signaling';
 
 import { listPulls } from '../client';
 import type { Pull } from '../generated/rest';
@@ -97,6 +97,11 @@ export class PullsWatcher {
     }
   }
 
+  /** Each answer that differs from the last one, for listeners besides the panel's rows. */
+  get changed(): ISignal<this, Pull[]> {
+    return this._changed;
+  }
+
   /** Whether the watcher is polling now (a look is scheduled or under way). */
   get active(): boolean {
     return this._timer !== undefined || this._looking;
@@ -125,12 +130,14 @@ export class PullsWatcher {
     if (JSON.stringify(pulls) !== JSON.stringify(this._last)) {
       this._last = pulls;
       this._options.onChange(pulls);
+      this._changed.emit(pulls);
     }
     if (pulls.length > 0 || this._starting.size > 0) {
       this._timer = setTimeout(() => void this._look(), this._options.interval ?? 1000);
     }
   }
 
+  private readonly _changed = new Signal<this, Pull[]>(this);
   private _last: Pull[] = [];
   private _looking = false;
   private _disposed = false;
