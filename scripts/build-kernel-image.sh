@@ -2,7 +2,8 @@
 # Build labcontainer's kernel image without any container registry: a minimal Debian
 # root file system (mmdebstrap) with python3 from Debian and ipykernel from PyPI,
 # imported into Podman, rootful and rootless. A second, python-only image (no ipykernel) serves the "any python image"
-# path of the kernel provisioner.
+# path of the kernel provisioner; a third, Debian's python3-ipykernel untouched, is the
+# ordinary image the cold-start benchmark measures.
 #
 # The root file systems are cached as tarballs in $LABCONTAINER_CACHE so that a local
 # re-run only re-imports (seconds). CI starts from an empty cache.
@@ -16,6 +17,7 @@ source "$STATE/env"
 source "$(dirname "$0")/lib.sh"
 KERNEL_IMAGE=${LABCONTAINER_TEST_IMAGE:-localhost/labcontainer-kernel:latest}
 PYTHON_IMAGE=${LABCONTAINER_PYTHON_IMAGE:-localhost/labcontainer-python:latest}
+PLAIN_IMAGE=${LABCONTAINER_PLAIN_IMAGE:-localhost/labcontainer-debian-ipykernel:latest}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 mkdir -p "$CACHE"
 
@@ -92,4 +94,8 @@ build_rootfs "$CACHE/kernel-rootfs-pip.tar" "python3,procps" "$(pip_site)"
 import_image "$CACHE/kernel-rootfs-pip.tar" "$KERNEL_IMAGE" '["python3","-m","ipykernel_launcher"]'
 build_rootfs "$CACHE/python-rootfs.tar" "python3"
 import_image "$CACHE/python-rootfs.tar" "$PYTHON_IMAGE" '["python3"]'
-echo "==> images ready: $KERNEL_IMAGE, $PYTHON_IMAGE"
+# An ordinary image, nothing tuned: Debian's own python3-ipykernel, as a user's image would
+# have it. The benchmark measures cold start on it beside the tuned image above.
+build_rootfs "$CACHE/debian-ipykernel-rootfs.tar" "python3-ipykernel"
+import_image "$CACHE/debian-ipykernel-rootfs.tar" "$PLAIN_IMAGE" '["python3","-m","ipykernel_launcher"]'
+echo "==> images ready: $KERNEL_IMAGE, $PYTHON_IMAGE, $PLAIN_IMAGE"
