@@ -21,14 +21,7 @@ from typing import Any
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning.provisioner_base import KernelProvisionerBase
 
-from .core.errors import (
-    ContainerNotFound,
-    ContainerStateError,
-    KernelStartError,
-    LabContainerError,
-    NameInUse,
-    ServiceUnavailable,
-)
+from .core.errors import ContainerNotFound, ContainerStateError, KernelStartError, LabContainerError, NameInUse, ServiceUnavailable
 from .core.files import write_private_json
 from .core.models import ContainerInfo, is_active
 from .kernels import launch, records

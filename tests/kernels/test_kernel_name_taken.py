@@ -14,7 +14,12 @@ import pytest
 from jupyter_client.manager import AsyncKernelManager
 
 from labcontainer.core import errors
-from labcontainer.core.models import LABEL_KERNEL_ID, LABEL_MANAGED, LABEL_PURPOSE, PURPOSE_KERNEL
+from labcontainer.core.models import (
+    LABEL_KERNEL_ID,
+    LABEL_MANAGED,
+    LABEL_PURPOSE,
+    PURPOSE_KERNEL,
+)
 from labcontainer.kernels.config import KERNEL_CONTAINER_PREFIX
 from labcontainer.kernels.kernelspecs import install_kernelspec
 
