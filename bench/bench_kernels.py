@@ -1,7 +1,9 @@
 """Container kernel start-up against a local ipykernel and a bare `podman run`.
 
 * cold start: provisioner start → first kernel_info reply, median of N, against (a) a local
-  ipykernel started by jupyter_client and (b) `podman run --rm IMAGE true`, same image.
+  ipykernel started by jupyter_client and (b) `podman run --rm IMAGE true`, same image;
+  and the same cold start on an ordinary image (Debian's python3-ipykernel, nothing tuned:
+  PLAIN_IMAGE, built by scripts/build-kernel-image.sh) against the same local samples.
 * 10 kernels started at once through a Jupyter server: total time against 10 × one start,
   and the server's memory growth per kernel.
 """
@@ -23,8 +25,12 @@ from pathlib import Path
 
 from common import IMAGE, median_seconds, podman, print_results, result
 
+PLAIN_IMAGE = os.environ.get("LABCONTAINER_PLAIN_IMAGE", "localhost/labcontainer-debian-ipykernel:latest")
 
-async def _time_to_ready(kernel_name: str) -> float:
+
+async def _time_to_ready(kernel_name: str, cpu: dict[str, list[float]] | None = None) -> float:
+    """Seconds from start_kernel to the first kernel_info reply; with ``cpu``, also the CPU
+    seconds the kernel's processes used until then (appended under ``kernel_name``)."""
     from jupyter_client.manager import AsyncKernelManager
 
     km = AsyncKernelManager(kernel_name=kernel_name)
@@ -34,10 +40,29 @@ async def _time_to_ready(kernel_name: str) -> float:
     client.start_channels()
     try:
         await client.wait_for_ready(timeout=120)
-        return time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        if cpu is not None:
+            cpu.setdefault(kernel_name, []).append(_kernel_cpu_seconds(km))
+        return elapsed
     finally:
         client.stop_channels()
         await km.shutdown_kernel(now=True)
+
+
+def _kernel_cpu_seconds(km) -> float:
+    """CPU (user + system) of the kernel's process, or of the container's init and its
+    children: unlike wall time, hardly moved by other load on a shared machine."""
+    name = getattr(km.provisioner, "container_name", None)
+    if name is None:
+        pids = [km.provisioner.process.pid]
+    else:
+        init = int(podman("inspect", "--format", "{{.State.Pid}}", name).stdout.strip())
+        pids = [init, *map(int, Path(f"/proc/{init}/task/{init}/children").read_text().split())]
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _rss_kib(pid: int) -> int:
@@ -105,16 +130,30 @@ def run(quick: bool = False) -> list[dict]:
         os.environ["JUPYTER_DATA_DIR"] = str(base / "data")
         os.environ["JUPYTER_RUNTIME_DIR"] = str(base / "runtime")
         install_kernelspec(IMAGE, name="lc-bench")
-        asyncio.run(_time_to_ready("lc-bench"))  # warm the page cache once, for every contender alike
-        asyncio.run(_time_to_ready("python3"))
-        container = [asyncio.run(_time_to_ready("lc-bench")) for _ in range(repeat)]
-        local = [asyncio.run(_time_to_ready("python3")) for _ in range(repeat)]
+        install_kernelspec(PLAIN_IMAGE, name="lc-bench-plain")
+        contenders = ("lc-bench", "lc-bench-plain", "python3")
+        for name in contenders:  # warm the page cache once, for every contender alike
+            asyncio.run(_time_to_ready(name))
+        # One sample of each per round: on a shared machine the load drifts, and every
+        # contender should see the same drift.
+        samples: dict[str, list[float]] = {name: [] for name in contenders}
+        cpu: dict[str, list[float]] = {}
+        for _ in range(repeat):
+            for name in contenders:
+                samples[name].append(asyncio.run(_time_to_ready(name, cpu)))
+        container, plain, local = (samples[name] for name in contenders)
         bare = median_seconds(lambda: podman("run", "--rm", IMAGE, "true"), repeat)
         many = _concurrent_through_server(concurrent, base)
     ours = statistics.median(container)
+    kernel_cpu = {name: round(statistics.median(cpu[name]), 3) for name in contenders}
     return [
         result("kernel_cold_start_vs_local_ipykernel", ours, statistics.median(local), "local ipykernel via jupyter_client",
-               target="<= 1.5", samples=[round(s, 3) for s in container]),
+               target="<= 1.5", samples=[round(s, 3) for s in container],
+               kernel_cpu_s={"ours": kernel_cpu["lc-bench"], "local": kernel_cpu["python3"]}),
+        result("kernel_cold_start_plain_image_vs_local_ipykernel", statistics.median(plain), statistics.median(local),
+               f"local ipykernel via jupyter_client; image {PLAIN_IMAGE} (Debian's python3-ipykernel)",
+               target="<= 1.0", samples=[round(s, 3) for s in plain],
+               kernel_cpu_s={"ours": kernel_cpu["lc-bench-plain"], "local": kernel_cpu["python3"]}),
         result("kernel_cold_start_vs_podman_run_true", ours, bare, f"podman run --rm {IMAGE} true (CLI)"),
         result(f"kernels_{concurrent}_concurrent_vs_{concurrent}x_one", many["total_s"], concurrent * many["single_s"],
                f"{concurrent} x one start through the same server",

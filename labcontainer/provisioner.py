@@ -21,7 +21,7 @@ from typing import Any
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning.provisioner_base import KernelProvisionerBase
 
-from .core.errors import ContainerNotFound, ContainerStateError, KernelStartError, LabContainerError, ServiceUnavailable
+from .core.errors import ContainerNotFound, ContainerStateError, KernelStartError, LabContainerError, NameInUse, ServiceUnavailable
 from .core.files import write_private_json
 from .core.models import ContainerInfo, PullProgress, is_active
 from .kernels import bundle, launch, records
@@ -136,8 +136,14 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
         spec = await asyncio.to_thread(self._container_spec, cmd, kwargs.get("env") or {}, kwargs.get("cwd"))
         self.container_name = spec.name
         self.exit_report = ""
-        await asyncio.to_thread(self._remove_stale_container, spec.name)
-        info = await asyncio.to_thread(self.service.run, spec)
+        try:
+            info = await asyncio.to_thread(self.service.run, spec)
+        except NameInUse:
+            # The name holds the kernel id, so it is taken only when a restart finds this
+            # kernel's previous container still there: clear it then, not before every
+            # start (a first start would pay a REST call to learn that nothing is there).
+            await asyncio.to_thread(self._remove_stale_container, spec.name)
+            info = await asyncio.to_thread(self.service.run, spec)
         self.container_id = info.id
         self._last_state, self._state_checked_at = info, time.monotonic()
         self._launch_args = {"cwd": kwargs.get("cwd"), "env": launch.kept_env(kwargs.get("env") or {})}

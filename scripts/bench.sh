@@ -14,4 +14,6 @@ VENV=$(bash scripts/setup-venv.sh)
 source "$LABCONTAINER_STATE/env"
 export LABCONTAINER_TEST_MODE=rootful CONTAINER_HOST=$LABCONTAINER_ROOTFUL_URL
 export LABCONTAINER_TEST_IMAGE=${LABCONTAINER_TEST_IMAGE:-localhost/labcontainer-kernel:latest}
+# The ordinary image (Debian's python3-ipykernel) the plain-image cold start is measured on.
+export LABCONTAINER_PLAIN_IMAGE=${LABCONTAINER_PLAIN_IMAGE:-localhost/labcontainer-debian-ipykernel:latest}
 exec "$VENV/bin/python" bench/run.py "$@"

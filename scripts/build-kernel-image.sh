@@ -3,7 +3,8 @@
 # root file system (mmdebstrap) with python3 from Debian and ipykernel from PyPI,
 # imported into Podman, rootful and rootless. Two python-only images (no ipykernel) serve the "any python image"
 # path of the kernel provisioner: one with the host's Python (bookworm, 3.11), one with another
-# version (trixie, 3.13), which gets an ipykernel bundle built for its Python.
+# version (trixie, 3.13), which gets an ipykernel bundle built for its Python. A fourth, Debian's
+# python3-ipykernel untouched, is the ordinary image the cold-start benchmark measures.
 #
 # The root file systems are cached as tarballs in $LABCONTAINER_CACHE so that a local
 # re-run only re-imports (seconds). CI starts from an empty cache.
@@ -18,6 +19,7 @@ source "$(dirname "$0")/lib.sh"
 KERNEL_IMAGE=${LABCONTAINER_TEST_IMAGE:-localhost/labcontainer-kernel:latest}
 PYTHON_IMAGE=${LABCONTAINER_PYTHON_IMAGE:-localhost/labcontainer-python:latest}
 PYTHON313_IMAGE=${LABCONTAINER_PYTHON313_IMAGE:-localhost/labcontainer-python313:latest}
+PLAIN_IMAGE=${LABCONTAINER_PLAIN_IMAGE:-localhost/labcontainer-debian-ipykernel:latest}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 mkdir -p "$CACHE"
 
@@ -97,4 +99,8 @@ import_image "$CACHE/python-rootfs.tar" "$PYTHON_IMAGE" '["python3"]'
 # Python 3.13, a minor version the server (3.11) cannot lend its own ipykernel to.
 build_rootfs "$CACHE/python313-rootfs.tar" trixie "python3"
 import_image "$CACHE/python313-rootfs.tar" "$PYTHON313_IMAGE" '["python3"]'
-echo "==> images ready: $KERNEL_IMAGE, $PYTHON_IMAGE, $PYTHON313_IMAGE"
+# An ordinary image, nothing tuned: Debian's own python3-ipykernel, as a user's image would
+# have it. The benchmark measures cold start on it beside the tuned image above.
+build_rootfs "$CACHE/debian-ipykernel-rootfs.tar" bookworm "python3-ipykernel"
+import_image "$CACHE/debian-ipykernel-rootfs.tar" "$PLAIN_IMAGE" '["python3","-m","ipykernel_launcher"]'
+echo "==> images ready: $KERNEL_IMAGE, $PYTHON_IMAGE, $PYTHON313_IMAGE, $PLAIN_IMAGE"
