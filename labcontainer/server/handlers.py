@@ -219,9 +219,10 @@ class PullsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
         labservice: LabService = self.settings["labcontainer"]  # in-memory tables: no Podman call
+        current = labservice.pulls.current()
         jobs = self.settings.get("labcontainer_pull_jobs")
-        failed = jobs.failed() if jobs is not None else []
-        self.finish({"pulls": [pull.to_json() for pull in labservice.pulls.current()] + failed})
+        extra = jobs.rows(current) if jobs is not None else []
+        self.finish({"pulls": [pull.to_json() for pull in current] + extra})
 
 
 class KernelspecsHandler(BaseHandler):

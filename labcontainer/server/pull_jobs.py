@@ -9,7 +9,6 @@ field: the panel that polls while a pull runs sees it at its next look.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from dataclasses import dataclass
@@ -32,49 +31,64 @@ class _Failure:
 
 
 class PullJobs:
-    """The background pulls of one server; one instance in the web app's settings."""
+    """The background pulls of one server; one instance in the web app's settings.
+
+    A job is listed from ``start()`` until its thread has recorded how it ended, with no gap:
+    before the service's table has its row (the thread not begun yet) and after that row went
+    (the failure not recorded yet) :meth:`rows` shows the job's first row, so a client polling
+    GET pulls never sees a running pull vanish and miss its failure.
+    """
 
     def __init__(self, service: LabService, log: Logger) -> None:
         self._service = service
         self._log = log
         self._lock = threading.Lock()
-        self._running: dict[str, asyncio.Task[None]] = {}  # image -> its task (a reference keeps it alive)
+        self._jobs: dict[str, float] = {}  # image -> time.monotonic() at start, while its thread runs
         self._failures: list[_Failure] = []
 
     def start(self, image: str) -> dict[str, Any]:
-        """Start pulling IMAGE unless this server already pulls it for the panel; the Pull row now."""
+        """Start pulling IMAGE unless this server already pulls it for the panel; its Pull row now."""
         with self._lock:
             # A new attempt replaces the last failure's row of this image.
             self._failures = [f for f in self._failures if f.row["image"] != image]
-        if image not in self._running:
-            task = asyncio.get_running_loop().create_task(self._pull(image))
-            self._running[image] = task
-            task.add_done_callback(lambda _: self._running.pop(image, None))
-        for row in self._service.pulls.current():
-            if row.image == image and row.kernel_id is None:
-                return row.to_json()
-        return PullInFlight(image, None, f"Pulling {image}").to_json()  # the thread has not begun yet
+            new = image not in self._jobs
+            if new:
+                self._jobs[image] = time.monotonic()
+        if new:
+            threading.Thread(target=self._pull, args=(image,), name=f"labcontainer-pull {image}", daemon=True).start()
+            return _first_row(image)
+        running = [row.to_json() for row in self._service.pulls.current() if row.image == image and row.kernel_id is None]
+        return running[0] if running else _first_row(image)
 
-    def failed(self) -> list[dict[str, Any]]:
-        """The failed pulls of the last FAILURE_KEPT seconds, oldest first."""
+    def rows(self, current: list[PullInFlight]) -> list[dict[str, Any]]:
+        """What GET pulls adds to the service's rows (``current``): jobs not in them, then
+        the failures of the last FAILURE_KEPT seconds, oldest first."""
+        tracked = {row.image for row in current if row.kernel_id is None}
         now = time.monotonic()
         with self._lock:
             self._failures = [f for f in self._failures if f.until > now]
-            return [dict(f.row) for f in self._failures]
+            waiting = [_first_row(image, now - began) for image, began in self._jobs.items() if image not in tracked]
+            return waiting + [dict(f.row) for f in self._failures]
 
-    async def _pull(self, image: str) -> None:
-        started = time.monotonic()
+    def _pull(self, image: str) -> None:
+        """In the job's thread: the pull, then its failure kept (or nothing), then the job ends."""
+        error: dict[str, str] | None = None
         try:
-            await self._service.aio.call(self._service.pull, image)
-            return
+            self._service.pull(image)
         except LabContainerError as exc:
             self._log.info("labcontainer: pull of %s failed: %s: %s", image, exc.kind, exc)
             error = {"kind": exc.kind, "message": str(exc)}
-        except Exception:  # noqa: BLE001 - no request waits for this task: the failure must be kept
+        except Exception:  # noqa: BLE001 - no request waits for this thread: the failure must be kept
             self._log.exception("labcontainer: pull of %s failed", image)
             error = {"kind": "InternalError", "message": INTERNAL_ERROR}
-        elapsed = time.monotonic() - started
-        row = PullInFlight(image, None, f"Could not pull {image}", elapsed=elapsed).to_json()
-        row["error"] = error
-        with self._lock:
-            self._failures.append(_Failure(row, time.monotonic() + FAILURE_KEPT))
+        finally:
+            with self._lock:
+                began = self._jobs.pop(image, time.monotonic())
+                if error is not None:
+                    row = _first_row(image, time.monotonic() - began)
+                    row.update(message=f"Could not pull {image}", error=error)
+                    self._failures.append(_Failure(row, time.monotonic() + FAILURE_KEPT))
+
+
+def _first_row(image: str, elapsed: float = 0.0) -> dict[str, Any]:
+    return PullInFlight(image, None, f"Pulling {image}", elapsed=elapsed).to_json()
