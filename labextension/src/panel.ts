@@ -78,12 +78,11 @@ export class ContainersPanel extends Widget {
       onAction: (name, action) => void this._act(name, action)
     });
     this._images = new ImagesView(find(this.node, '.lc-Images'), {
-      onPull: async image => {
-        await model.pullImage(image);
-        this.pulls.check(); // its progress row, polled while it runs
-      },
+      onPull: image => model.pullImage(image),
       onRemove: name => model.removeImage(name),
-      onPulled: () => void model.refresh()
+      onPulled: () => void model.refresh(),
+      // GET pulls is polled (the progress row) until the view knows how each pull ended.
+      following: on => this.pulls.starting(this._images, on)
     });
     this._gpus = new GpusView(find(this.node, '.lc-Gpus'), find(this.node, '.lc-GpuHint'));
     this._kernelspecs = new KernelspecsView(find(this.node, '.lc-Kernelspecs'), {
@@ -203,8 +202,9 @@ export class ContainersPanel extends Widget {
 
   /** GET pulls for the pulls section; a pull form's failure is told under the form, not as a row. */
   private async _lookAtPulls(): Promise<Pull[]> {
+    const look = this._images.beginLook();
     const pulls = await listPulls();
-    this._images.notePulls(pulls);
+    this._images.notePulls(pulls, look);
     return pulls.filter(pull => !pull.error);
   }
 

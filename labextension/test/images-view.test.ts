@@ -84,6 +84,7 @@ describe('ImagesView', () => {
   let model: ContainersModel;
   let view: ImagesView;
   let pulled: string[];
+  let following: boolean[];
 
   beforeEach(() => {
     showDialog.mockReset();
@@ -98,7 +99,9 @@ describe('ImagesView', () => {
     model = new ContainersModel({ client: fake, autoStart: false, events: null });
     model.imagesChanged.connect((_, images) => view.update(images));
     pulled = [];
+    following = [];
     view = new ImagesView(host, {
+      following: on => following.push(on),
       onPull: image => model.pullImage(image),
       onRemove: name => model.removeImage(name),
       onPulled: image => pulled.push(image),
@@ -179,6 +182,21 @@ describe('ImagesView', () => {
     expect(pulled).toEqual(['127.0.0.1:5100/lab/python:latest']);
     expect(message.textContent).toBe('Pulled 127.0.0.1:5100/lab/python:latest.');
     expect(message.classList.contains('lc-ok')).toBe(true);
+  });
+
+  it('keeps GET pulls polled until it knows how the pull ended, and trusts no look begun before the POST', async () => {
+    const image = '127.0.0.1:5100/lab/python:latest';
+    const early = view.beginLook(); // a look already under way (a kernel starting) when the user pulls
+    await view.pull(image);
+    expect(following).toEqual([true]);
+    view.notePulls([], early); // its answer predates the pull: it proves nothing
+    expect(pulled).toEqual([]);
+    expect(host.querySelector('.lc-PullMessage')!.textContent).toBe(`Pulling ${image}…`);
+    view.notePulls([pull(image, { fraction: 0.3 })], view.beginLook());
+    expect(following).toEqual([true]);
+    view.notePulls([], view.beginLook());
+    expect(pulled).toEqual([image]);
+    expect(following).toEqual([true, false]);
   });
 
   it('shows a failed pull\'s message under the form', async () => {

@@ -65,6 +65,8 @@ export namespace ImagesView {
     onRemove: (name: string) => Promise<void>;
     /** A pull started here finished well (the list refreshes). */
     onPulled?: (image: string) => void;
+    /** Pulls started here are in flight (true) or all ended (false): keep GET pulls polled meanwhile. */
+    following?: (on: boolean) => void;
     /** Ask before removing (default: a JupyterLab warning dialog); true to go on. */
     confirm?: (title: string, text: string, label: string) => Promise<boolean>;
     /** Show a failure (default: a JupyterLab dialog with the message as it is). */
@@ -156,7 +158,11 @@ export class ImagesView {
     setProperty(this._button, 'disabled', true);
     try {
       await this.options.onPull(image);
-      this._pending.add(image);
+      // Only a look at GET pulls begun after this moment can tell that the pull is over.
+      this._pending.set(image, this._looks);
+      if (this._pending.size === 1) {
+        this.options.following?.(true);
+      }
       this._input.value = '';
       this._say(`Pulling ${image}…`, '');
     } catch (error) {
@@ -166,22 +172,31 @@ export class ImagesView {
     }
   }
 
+  /** A look at GET pulls begins; pass its number to notePulls with the answer. */
+  beginLook(): number {
+    return ++this._looks;
+  }
+
   /**
-   * What GET pulls said (all of it, failures included): a pull started here that is no longer
-   * listed went well; one listed with an `error` failed, and its message is shown.
+   * What GET pulls said (all of it, failures included) at look `look`: a pull started here
+   * that is no longer listed went well (the server lists it from POST until it ended); one
+   * listed with an `error` failed, and its message is shown.
    */
-  notePulls(pulls: readonly Pull[]): void {
-    for (const image of [...this._pending]) {
+  notePulls(pulls: readonly Pull[], look: number = this.beginLook()): void {
+    for (const [image, since] of [...this._pending]) {
       const rows = pulls.filter(pull => pull.image === image && pull.kernel_id === null);
       const failed = rows.find(pull => pull.error);
       if (failed?.error) {
         this._pending.delete(image);
         this._say(failed.error.message, 'lc-down');
-      } else if (rows.length === 0) {
+      } else if (rows.length === 0 && look > since) {
         this._pending.delete(image);
         this._say(`Pulled ${image}.`, 'lc-ok');
         this.options.onPulled?.(image);
       }
+    }
+    if (this._pending.size === 0) {
+      this.options.following?.(false);
     }
   }
 
@@ -262,5 +277,7 @@ export class ImagesView {
   private readonly _list: HTMLDivElement;
   private readonly _empty: HTMLParagraphElement;
   private readonly _rows = new Map<string, IRow>();
-  private readonly _pending = new Set<string>();
+  /** Pulls started here and not known to have ended: image -> the last look begun before it. */
+  private readonly _pending = new Map<string, number>();
+  private _looks = 0;
 }
