@@ -1,6 +1,6 @@
-"""A lab member manages images from the side panel's Images section: pulls one from the lab
-registry with the pull form, removes it (after saying yes), and is told, naming the container,
-why an image a container uses cannot go. The podman CLI is the witness.
+"""A lab member manages images from the side panel's Images section: is told why a pull failed,
+pulls one from the lab registry with the pull form, removes it (after saying yes), and is told,
+naming the container, why an image a container uses cannot go. The podman CLI is the witness.
 """
 
 from __future__ import annotations
@@ -54,6 +54,13 @@ def test_pull_remove_and_a_refused_remove_from_the_images_section(
     page.locator(".lm-TabBar-tab[data-id='labcontainer-panel']").click()
     panel = page.locator("#labcontainer-panel")
     panel.locator(".lc-Status.lc-ok").wait_for(timeout=30000)
+
+    # A pull that fails says why under the form (the server keeps the failure for the panel).
+    missing = registry_image.replace("/lab/python:latest", f"/lab/never-pushed-{uuid.uuid4().hex[:6]}:1")
+    panel.locator(".lc-PullImage").fill(missing)
+    panel.locator(".lc-PullButton").click()
+    panel.locator(".lc-PullMessage.lc-down", has_text=missing).wait_for(timeout=60000)
+    assert not image_exists(podman_cli, missing)
 
     # Pull with the form: the row appears, with its size, and Podman has the image.
     panel.locator(".lc-PullImage").fill(registry_image)
