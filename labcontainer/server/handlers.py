@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import tornado.web
+from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado.iostream import StreamClosedError
 
@@ -20,6 +21,7 @@ from ..service import CONTAINER_ACTIONS, AsyncLabService, LabService
 from . import kernel_containers
 from .events import EventsHandler
 from .logstream import LogFollower
+from .pull_jobs import PullJobs
 from .schema import parse_body
 from .terminal import TerminalHandler
 
@@ -173,19 +175,54 @@ class GpusHandler(BaseHandler):
 
 
 class ImagesHandler(BaseHandler):
+    # Pulling and removing images changes what containers can run: "write" on "containers",
+    # like the events socket's "read" on it (jupyter_server's authorizer decides).
+    auth_resource = "containers"
+
     @tornado.web.authenticated
     async def get(self) -> None:
         images = await self.service.images()
         self.finish({"images": [dict(i.to_json(), name=i.name, short_id=i.short_id) for i in images]})
 
+    @tornado.web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Start a pull in the background and answer 202 at once; GET pulls follows it."""
+        image = parse_body("ImagePull", self.request.body)["image"].strip()
+        if not image or image.startswith("-") or any(c.isspace() for c in image):
+            raise InvalidSpec(f"'{image}' is not an image name.", hint="Give one image reference, e.g. docker.io/library/python:3.12.")
+        jobs = self.settings.get("labcontainer_pull_jobs")
+        if jobs is None:  # the server's one table of background pulls, made on first use
+            jobs = self.settings["labcontainer_pull_jobs"] = PullJobs(self.settings["labcontainer"], self.log)
+        self.set_status(202)
+        self.finish({"pull": jobs.start(image)})
+
+
+class ImageHandler(BaseHandler):
+    auth_resource = "containers"
+
+    @tornado.web.authenticated
+    @authorized
+    async def delete(self, name: str) -> None:
+        """``podman rmi NAME`` (the name URL-encoded): 204; 409 naming the containers that use it."""
+        force = self.get_argument("force", "0") in ("1", "true")
+        labservice: LabService = self.settings["labcontainer"]
+        await self.service.call(labservice.remove_image, name, force=force)
+        self.set_status(204)
+        self.finish()
+
 
 class PullsHandler(BaseHandler):
-    """The pulls this server is making now: mostly a container kernel waiting for its image."""
+    """The pulls this server is making now (a container kernel waiting for its image, the
+    panel's pull form), then the panel's pulls that failed lately, with their ``error``."""
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        labservice: LabService = self.settings["labcontainer"]  # an in-memory table: no Podman call
-        self.finish({"pulls": [pull.to_json() for pull in labservice.pulls.current()]})
+        labservice: LabService = self.settings["labcontainer"]  # in-memory tables: no Podman call
+        current = labservice.pulls.current()
+        jobs = self.settings.get("labcontainer_pull_jobs")
+        extra = jobs.rows(current) if jobs is not None else []
+        self.finish({"pulls": [pull.to_json() for pull in current] + extra})
 
 
 class KernelspecsHandler(BaseHandler):
@@ -246,6 +283,7 @@ def handler_routes(base: str) -> list[tuple[str, type]]:
         (f"{base}events", EventsHandler),
         (f"{base}gpus", GpusHandler),
         (f"{base}images", ImagesHandler),
+        (f"{base}images/([^/]+)", ImageHandler),  # the name URL-encoded: localhost%2Fx%3A1
         (f"{base}pulls", PullsHandler),
         (f"{base}kernelspecs", KernelspecsHandler),
         (f"{base}kernelspecs/{name}", KernelspecHandler),

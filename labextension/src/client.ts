@@ -13,6 +13,7 @@ import {
   ContainersAnswer,
   GpuView,
   Image,
+  ImagePull,
   ImagesAnswer,
   Kernelspec,
   KernelspecAnswer,
@@ -22,6 +23,7 @@ import {
   LogsEnd,
   LogsStreamRecord,
   Pull,
+  PullAnswer,
   PullsAnswer,
   Status
 } from './generated/rest';
@@ -188,6 +190,17 @@ export async function listImages(): Promise<Image[]> {
   return expect(data, isImagesAnswer, 'GET images', '{"images": [...]}').images;
 }
 
+/** Start pulling an image in the background (202): GET pulls follows it, with `error` if it fails. */
+export async function pullImage(image: string): Promise<Pull> {
+  const data = await request('POST', ['images'], undefined, { image });
+  return expect(data, isPullAnswer, 'POST images', '{"pull": {...}}').pull;
+}
+
+/** `podman rmi NAME`; an image a container uses rejects with ApiError kind 'ImageInUse' (409). */
+export async function removeImage(name: string, force = false): Promise<void> {
+  await request('DELETE', ['images', name], force ? { force: '1' } : undefined);
+}
+
 /** The pulls the server is making now (a container kernel waiting for its image). */
 export async function listPulls(): Promise<Pull[]> {
   const data = await request('GET', ['pulls']);
@@ -267,7 +280,7 @@ async function request(
   method: Method,
   segments: string[],
   query?: Record<string, string>,
-  body?: ContainerCreate | KernelspecCreate
+  body?: ContainerCreate | KernelspecCreate | ImagePull
 ): Promise<unknown> {
   const response = await send(method, segments, query, body);
   const text = await response.text();
@@ -294,7 +307,7 @@ async function send(
   method: Method,
   segments: string[],
   query?: Record<string, string>,
-  body?: ContainerCreate | KernelspecCreate,
+  body?: ContainerCreate | KernelspecCreate | ImagePull,
   signal?: AbortSignal
 ): Promise<Response> {
   const settings = ServerConnection.makeSettings();
@@ -366,6 +379,7 @@ const isKernelspecsAnswer = shaped<KernelspecsAnswer>({ kernelspecs: isNamedReco
 const isPullsAnswer = shaped<PullsAnswer>({
   pulls: value => Array.isArray(value) && value.every(pull => isObject(pull) && isString(pull.image))
 });
+const isPullAnswer = shaped<PullAnswer>({ pull: value => isObject(value) && isString(value.image) });
 const isKernelspecAnswer = shaped<KernelspecAnswer>({
   kernelspec: isNamedRecord,
   note: value => value === undefined || isString(value)

@@ -20,6 +20,7 @@ import type {
   KernelspecAnswer,
   KernelspecCreate,
   EventsMessage,
+  Pull,
   Status
 } from './generated/rest';
 
@@ -31,6 +32,8 @@ export type IContainersClient = Pick<
   | 'removeContainer'
   | 'getGpus'
   | 'listImages'
+  | 'pullImage'
+  | 'removeImage'
   | 'listKernelspecs'
   | 'createKernelspec'
   | 'removeKernelspec'
@@ -253,6 +256,20 @@ export class ContainersModel {
   async remove(name: string, force = false): Promise<void> {
     try {
       await this._client.removeContainer(name, force);
+    } finally {
+      await this.refresh();
+    }
+  }
+
+  /** Start pulling an image on the server (it answers at once; GET pulls follows it). Rejects with ApiError. */
+  pullImage(image: string): Promise<Pull> {
+    return this._client.pullImage(image);
+  }
+
+  /** Remove an image name; rejects with ApiError (409 ImageInUse names the containers), refreshes either way. */
+  async removeImage(name: string, force = false): Promise<void> {
+    try {
+      await this._client.removeImage(name, force);
     } finally {
       await this.refresh();
     }

@@ -5,12 +5,14 @@
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import type { Kernelspec } from './generated/rest';
+import { listPulls } from './client';
+import type { Kernelspec, Pull } from './generated/rest';
 import { ContainersModel } from './model';
 import { ContainersView, kernelQuestion, RowAction } from './views/containers';
 import { confirmDanger, showFailure } from './views/dialogs';
 import { find } from './views/dom';
 import { GpusView } from './views/gpus';
+import { ImagesView } from './views/images';
 import { KernelFormView, KernelspecsView } from './views/kernelspecs';
 import { attachPulls, PullsWatcher } from './views/pulls';
 import { ErrorView, StatusView } from './views/status';
@@ -26,6 +28,8 @@ const TEMPLATE = `
   <div class="lc-Containers"></div>
   <h3>GPUs</h3>
   <div class="lc-Gpus"></div>
+  <h3>Images</h3>
+  <div class="lc-Images"></div>
   <h3>New container kernel</h3>
   <form class="lc-KernelForm">
     <label>Image <select name="image" class="lc-Image"></select></label>
@@ -69,9 +73,16 @@ export class ContainersPanel extends Widget {
 
     this._status = new StatusView(find(this.node, '.lc-Status'));
     this._error = new ErrorView(find(this.node, '.lc-Error'));
-    this.pulls = attachPulls(find(this.node, '.lc-Error'));
+    this.pulls = attachPulls(find(this.node, '.lc-Error'), () => this._lookAtPulls());
     this._containers = new ContainersView(find(this.node, '.lc-Containers'), {
       onAction: (name, action) => void this._act(name, action)
+    });
+    this._images = new ImagesView(find(this.node, '.lc-Images'), {
+      onPull: image => model.pullImage(image),
+      onRemove: name => model.removeImage(name),
+      onPulled: () => void model.refresh(),
+      // GET pulls is polled (the progress row) until the view knows how each pull ended.
+      following: on => this.pulls.starting(this._images, on)
     });
     this._gpus = new GpusView(find(this.node, '.lc-Gpus'), find(this.node, '.lc-GpuHint'));
     this._kernelspecs = new KernelspecsView(find(this.node, '.lc-Kernelspecs'), {
@@ -92,7 +103,10 @@ export class ContainersPanel extends Widget {
     model.errorChanged.connect((_, error) => this._error.update(error), this);
     model.containersChanged.connect((_, containers) => this._containers.update(containers), this);
     model.gpusChanged.connect((_, gpus) => this._gpus.update(gpus), this);
-    model.imagesChanged.connect((_, images) => this._form.updateImages(images), this);
+    model.imagesChanged.connect((_, images) => {
+      this._form.updateImages(images);
+      this._images.update(images);
+    }, this);
     model.kernelspecsChanged.connect((_, specs) => this._kernelspecs.update(specs), this);
     this._render();
   }
@@ -142,6 +156,7 @@ export class ContainersPanel extends Widget {
     this._containers.update(model.containers);
     this._gpus.update(model.gpus);
     this._form.updateImages(model.images);
+    this._images.update(model.images);
     this._kernelspecs.update(model.kernelspecs);
   }
 
@@ -185,6 +200,14 @@ export class ContainersPanel extends Widget {
     }
   }
 
+  /** GET pulls for the pulls section; a pull form's failure is told under the form, not as a row. */
+  private async _lookAtPulls(): Promise<Pull[]> {
+    const look = this._images.beginLook();
+    const pulls = await listPulls();
+    this._images.notePulls(pulls, look);
+    return pulls.filter(pull => !pull.error);
+  }
+
   private async _removeKernelspec(spec: Kernelspec): Promise<void> {
     const accepted = await confirmDanger(
       `Remove “${spec.display_name}” from the launcher?`,
@@ -210,6 +233,7 @@ export class ContainersPanel extends Widget {
   private readonly _error: ErrorView;
   private readonly _containers: ContainersView;
   private readonly _gpus: GpusView;
+  private readonly _images: ImagesView;
   private readonly _kernelspecs: KernelspecsView;
   private readonly _form: KernelFormView;
 }

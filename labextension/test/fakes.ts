@@ -117,6 +117,13 @@ export class FakeClient implements IContainersClient {
     this.kernelspecs = [...this.kernelspecs.filter(item => item !== taken), spec];
     return Promise.resolve(copy(this.note === undefined ? { kernelspec: spec } : { kernelspec: spec, note: this.note }));
   });
+  pullImage = jest.fn((image: string) =>
+    Promise.resolve({ image, kernel_id: null, message: `Pulling ${image}`, downloaded: 0, total: 0, fraction: null, elapsed: 0 })
+  );
+  removeImage = jest.fn((name: string, _force?: boolean) => {
+    this.images = this.images.filter(image => !image.tags.includes(name));
+    return Promise.resolve();
+  });
   removeKernelspec = jest.fn((name: string) => {
     this.kernelspecs = this.kernelspecs.filter(spec => spec.name !== name);
     return Promise.resolve();

@@ -38,6 +38,7 @@ export type ErrorKind =
   | 'NotFoundError'
   | 'ContainerNotFound'
   | 'ImageNotFound'
+  | 'ImageInUse'
   | 'KernelspecNotFound'
   | 'KernelspecExists'
   | 'ForeignKernelspec'
@@ -305,7 +306,7 @@ export interface ImagesAnswer {
   images: Image[];
 }
 /**
- * A pull this server is making now (a container kernel whose image is missing pulls it before it starts).
+ * A pull this server is making now (a container kernel whose image is missing pulls it before it starts; the side panel's pull form starts one with POST images), or one started by POST images that failed in the last 60 seconds (with `error`).
  *
  * This interface was referenced by `LabcontainerRest`'s JSON-Schema
  * via the `definition` "Pull".
@@ -336,6 +337,19 @@ export interface Pull {
    * Seconds since the pull began.
    */
   elapsed: number;
+  /**
+   * Only on a pull started by POST images that failed (listed for 60 seconds after it ended): why, as an error answer's kind and message.
+   */
+  error?: {
+    /**
+     * The labcontainer exception class name (see ErrorKind), e.g. PullFailed.
+     */
+    kind: string;
+    /**
+     * One paragraph to show to the user as it is; Podman's text on its own lines after it.
+     */
+    message: string;
+  };
 }
 /**
  * The answer of GET pulls: the pulls running now, oldest first (usually none).
@@ -345,6 +359,15 @@ export interface Pull {
  */
 export interface PullsAnswer {
   pulls: Pull[];
+}
+/**
+ * The answer of POST images (202): the pull just started (or the one already running for that image), as GET pulls lists it.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "PullAnswer".
+ */
+export interface PullAnswer {
+  pull: Pull;
 }
 /**
  * The answer of GET kernelspecs (labcontainer's only).
@@ -532,9 +555,18 @@ export interface KernelspecCreate {
    */
   replace?: boolean;
 }
+/**
+ * The body of POST images: the image to pull, e.g. 127.0.0.1:5100/lab/python:latest or docker.io/library/python:3.12. Self-contained (no references) so it can be validated on its own.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "ImagePull".
+ */
+export interface ImagePull {
+  image: string;
+}
 
 /** Every ErrorKind of the contract, for checking answers at run time. */
-export const ERROR_KINDS: readonly ErrorKind[] = ['InvalidSpec', 'ServiceUnavailable', 'ServicePermissionDenied', 'NotFoundError', 'ContainerNotFound', 'ImageNotFound', 'KernelspecNotFound', 'KernelspecExists', 'ForeignKernelspec', 'ImageLacksIpykernel', 'NameInUse', 'PullFailed', 'RootlessSetupError', 'GpuDeviceUnknown', 'NotSupportedHere', 'ContainerStateError', 'PodmanError', 'KernelStartError', 'HTTPError', 'InternalError', 'NetworkError'];
+export const ERROR_KINDS: readonly ErrorKind[] = ['InvalidSpec', 'ServiceUnavailable', 'ServicePermissionDenied', 'NotFoundError', 'ContainerNotFound', 'ImageNotFound', 'ImageInUse', 'KernelspecNotFound', 'KernelspecExists', 'ForeignKernelspec', 'ImageLacksIpykernel', 'NameInUse', 'PullFailed', 'RootlessSetupError', 'GpuDeviceUnknown', 'NotSupportedHere', 'ContainerStateError', 'PodmanError', 'KernelStartError', 'HTTPError', 'InternalError', 'NetworkError'];
 
 /** Every ContainerState of the contract. */
 export const CONTAINER_STATES: readonly ContainerState[] = ['created', 'running', 'paused', 'exited', 'stopped', 'configured', 'initialized', 'removing', 'stopping', 'unknown'];
