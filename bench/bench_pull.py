@@ -15,8 +15,10 @@ Measured in alternating rounds, the image removed (`podman rmi`) before every pu
 - `%container pull REF` in an IPython shell (`%load_ext labcontainer`, as in a terminal:
   progress lines go to stderr, here a sink that counts them).
 The ratio is the median over the rounds of ours / the CLI's in the same round (the machine's
-load drifts over a minute; the pulls of one round are seconds apart). Also given: this
-process's CPU time during a magic pull, i.e. what our side adds, whatever the load.
+load drifts over a minute; the pulls of one round are seconds apart). Also given: the ratio
+of each side's fastest pull, and this process's CPU time during a magic pull, i.e. what our
+side adds whatever the load (measured 2026-11-25 with timestamps: about 4 ms before the
+request, 5 ms for the inspect after the stream, the rest is Podman's stream).
 """
 
 from __future__ import annotations
@@ -89,8 +91,8 @@ class _Registry:
                 raise RuntimeError(f"{SCRATCH} stays taken (a registry test running?): the pull bench needs it")
             time.sleep(0.5)
         binary = shutil.which("docker-registry") or "/usr/bin/docker-registry"
-        log = open(STORAGE / "registry.log", "ab")
-        self.process = subprocess.Popen([binary, "serve", str(self.config)], stdout=log, stderr=subprocess.STDOUT)
+        with open(STORAGE / "registry.log", "ab") as log:  # the child keeps its own copy of the fd
+            self.process = subprocess.Popen([binary, "serve", str(self.config)], stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
         while _http_status(f"http://{SCRATCH}/v2/") != 200:
             if time.monotonic() > deadline or self.process.poll() is not None:
@@ -115,8 +117,7 @@ def _build_and_push() -> None:
         lines = ["FROM scratch"]
         for index, size in enumerate(LAYERS_MB):
             with open(Path(build) / f"layer{index}.bin", "wb") as blob:
-                for _ in range(size):
-                    blob.write(os.urandom(1 << 20))
+                blob.writelines(os.urandom(1 << 20) for _ in range(size))
             lines.append(f"COPY layer{index}.bin /layer{index}.bin")
         lines.append("LABEL org.labcontainer.bench=pull")
         (Path(build) / "Containerfile").write_text("\n".join(lines) + "\n")
@@ -146,7 +147,7 @@ def _timed(action) -> float:
 def run(quick: bool = False) -> list[dict]:
     from IPython.core.interactiveshell import InteractiveShell
 
-    rounds = 1 if quick else 7
+    rounds = 1 if quick else 9
     url = os.environ.get("CONTAINER_HOST", "unix:///run/podman/podman.sock")
     registry = _Registry()
     registry.start()
@@ -206,6 +207,8 @@ def run(quick: bool = False) -> list[dict]:
         # made moments apart says more than the ratio of medians taken over a minute.
         for entry, baseline in zip(results, ("cli", "remote")):
             entry["ratio"] = statistics.median(m / b for m, b in zip(samples["magic"], samples[baseline]))
+            # Each side's fastest pull: the least disturbed by the others on the machine.
+            entry["details"]["best_ratio"] = round(min(samples["magic"]) / min(samples[baseline]), 3)
         return results
     finally:
         podman("rmi", REFERENCE, check=False)
