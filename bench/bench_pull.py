@@ -27,6 +27,7 @@ import contextlib
 import io
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -70,6 +71,12 @@ def _http_status(url: str, method: str = "GET", headers: dict | None = None) -> 
         return None
 
 
+def _taken(address: str) -> bool:
+    host, port = address.split(":")
+    with socket.socket() as probe:
+        return probe.connect_ex((host, int(port))) == 0
+
+
 class _Registry:
     """docker-registry on the scratch address with this bench's lasting storage."""
 
@@ -86,7 +93,7 @@ class _Registry:
     def start(self) -> None:
         # A test may hold the scratch port a moment (its own registry): wait for it.
         deadline = time.monotonic() + 120
-        while _http_status(f"http://{SCRATCH}/v2/") is not None:
+        while _taken(SCRATCH):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{SCRATCH} stays taken (a registry test running?): the pull bench needs it")
             time.sleep(0.5)
