@@ -23,8 +23,8 @@ export class KernelPullNotices {
   update(pulls: Pull[]): void {
     const current = new Set<string>();
     for (const pull of pulls) {
-      if (!pull.kernel_id) {
-        continue; // a pull asked for in the side panel or a notebook shows its own progress
+      if (!pull.kernel_id || pull.error) {
+        continue; // a pull asked for in the side panel or a notebook shows its own progress (and failure)
       }
       const key = `${pull.image} ${pull.kernel_id}`;
       current.add(key);
