@@ -38,6 +38,16 @@ def podman_url() -> str:
     return _env("CONTAINER_HOST")
 
 
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch) -> Path:
+    """Jupyter's data and runtime folders (kernelspecs, connection files) of this test only;
+    the test runs in tmp_path. Returns tmp_path."""
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
 @pytest.fixture(scope="session")
 def test_mode() -> str:
     return os.environ.get("LABCONTAINER_TEST_MODE", "rootful")

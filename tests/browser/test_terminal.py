@@ -51,16 +51,23 @@ def type_line(page, tab, text: str) -> None:  # noqa: F811
     page.keyboard.press("Enter")
 
 
+def click_terminal_button_of(browser_page, server, name: str):
+    """Open JupyterLab afresh, then the side panel, and click the container's Terminal
+    button; returns the container's row."""
+    browser_page.goto(f"{server.url}/lab?reset&token={server.token}")
+    browser_page.locator(".lm-TabBar-tab[data-id='labcontainer-panel']").click()
+    row = browser_page.locator(f"#labcontainer-panel .lc-Row[data-name='{name}']")
+    row.locator("button[data-action='terminal']:not([disabled])").wait_for(timeout=30000)
+    row.locator("button[data-action='terminal']").click()
+    return row
+
+
 def test_terminal_from_the_side_panel(lab, page, test_image, unique_name, podman_cli):  # noqa: F811
     name = unique_name("term")
     podman_cli("run", "-d", "--name", name, test_image, "sleep", "infinity")
     readable_terminals(lab)
 
-    page.goto(f"{lab.url}/lab?reset&token={lab.token}")
-    page.locator(".lm-TabBar-tab[data-id='labcontainer-panel']").click()
-    row = page.locator(f"#labcontainer-panel .lc-Row[data-name='{name}']")
-    row.locator("button[data-action='terminal']:not([disabled])").wait_for(timeout=30000)
-    row.locator("button[data-action='terminal']").click()
+    row = click_terminal_button_of(page, lab, name)
     tabs = page.locator(f".lc-TerminalTab[data-container='{name}']")
     tabs.first.locator(".xterm-accessibility-tree").wait_for(timeout=30000)
     tab = page.locator(f"[id='{tabs.first.get_attribute('id')}']")
@@ -233,11 +240,7 @@ def test_a_terminal_tab_comes_back_after_a_page_reload_with_its_shell(lab, page,
     podman_cli("run", "-d", "--name", name, test_image, "sleep", "infinity")
     readable_terminals(lab)
 
-    page.goto(f"{lab.url}/lab?reset&token={lab.token}")
-    page.locator(".lm-TabBar-tab[data-id='labcontainer-panel']").click()
-    row = page.locator(f"#labcontainer-panel .lc-Row[data-name='{name}']")
-    row.locator("button[data-action='terminal']:not([disabled])").wait_for(timeout=30000)
-    row.locator("button[data-action='terminal']").click()
+    click_terminal_button_of(page, lab, name)
     tab = page.locator(f".lc-TerminalTab[data-container='{name}']")
     tab.locator(".xterm-accessibility-tree").wait_for(timeout=30000)
     wait_row(tab, lambda row: row.endswith(("#", "$")))

@@ -149,15 +149,7 @@ def test_asking_for_https_from_a_plain_http_registry_says_what_to_change(engine,
     assert "speaks plain HTTP" in str(caught.value) and "insecure = true" in str(caught.value)
 
 
-@pytest.fixture
-def kernel_data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-async def test_a_kernel_whose_image_is_only_in_the_registry_pulls_it_and_runs(kernel_data_dir, registries, pulled, podman_cli):
+async def test_a_kernel_whose_image_is_only_in_the_registry_pulls_it_and_runs(data_dir, registries, pulled, podman_cli):
     from labcontainer.kernels.kernelspecs import install_kernelspec
 
     image = pulled(f"{registries.open}/lab/kernel:latest")

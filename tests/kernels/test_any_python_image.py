@@ -57,14 +57,6 @@ def cache(tmp_path, monkeypatch, prepared_bundles) -> Path:
     return folder
 
 
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def created_since(podman_cli, since: str) -> list[tuple[str, str]]:
     """(name, image) of every container Podman created since ``since``: its own event log."""
     out = podman_cli("events", "--stream=false", "--since", since, "--filter", "event=create",

@@ -13,14 +13,6 @@ from labcontainer.core import errors
 from labcontainer.kernels.kernelspecs import install_kernelspec, list_kernelspecs, remove_kernelspec
 
 
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 async def start(name: str) -> AsyncKernelManager:
     km = AsyncKernelManager(kernel_name=name)
     await km.start_kernel()

@@ -9,7 +9,6 @@ from jupyter_client.manager import AsyncKernelManager
 from labcontainer.kernels.kernelspecs import install_kernelspec
 
 from .test_kernel_e2e import run_cell
-from .test_kernel_failures import data_dir  # noqa: F401 - a fixture
 
 
 async def test_home_is_a_per_user_folder_beside_no_notebook(data_dir, test_image):  # noqa: F811

@@ -25,14 +25,6 @@ from labcontainer.kernels.kernelspecs import install_kernelspec
 
 
 @pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-@pytest.fixture
 def kernel_id(podman_cli):
     """A kernel id chosen in advance; whatever container carries its name is removed afterwards."""
     kid = str(uuid.uuid4())

@@ -16,7 +16,7 @@ from labcontainer.kernels.kernelspecs import install_kernelspec
 from ..conftest import start_private_service, wait_until
 from .jupyter import JupyterServer, execute, remove_leftovers, server_environment
 from .test_adoption import kernel_containers, records_of
-from .test_kernel_failures import data_dir, left_on_host  # noqa: F401 - data_dir is a fixture
+from .test_kernel_failures import left_on_host
 
 
 def edit_kernelspec(info, **changes) -> None:
