@@ -123,6 +123,17 @@ def parse_env(items: Iterable[str]) -> dict[str, str]:
     return env
 
 
+def parse_filters(items: Iterable[str], *, example: str) -> dict[str, list[str]]:
+    """podman's repeatable ``--filter KEY=VALUE`` (``ps``, ``image prune``), grouped by key."""
+    filters: dict[str, list[str]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidSpec(f"Bad filter '{item}': it is not KEY=VALUE.", hint=f"E.g. `--filter {example}`.")
+        filters.setdefault(key, []).append(value)
+    return filters
+
+
 def parse_size(text: str) -> str:
     """``64m``, ``2g``, ``1024`` → the same string, checked (Podman parses it)."""
     if not _SIZE_RE.match(text or ""):

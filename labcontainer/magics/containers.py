@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable
 
 from ..core.errors import InvalidSpec, LabContainerError
 from ..core.models import ContainerInfo
-from ..core.specs import parse_env
+from ..core.specs import parse_env, parse_filters
 from ..service import LabService
 from .registry import add_exec_options, non_negative_int, subcommand
 from .render import CONTAINER_COLUMNS, STATS_COLUMNS, ExitStatus, Records
@@ -132,12 +132,7 @@ ps.add_argument("--labcontainer", action="store_true", help="only containers lab
 
 @ps.runs
 def do_ps(service: LabService, args: argparse.Namespace) -> Any:
-    filters: dict[str, list[str]] = {}
-    for item in args.filter:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise InvalidSpec(f"Bad filter '{item}'.", hint="Use --filter KEY=VALUE, e.g. --filter name=train.")
-        filters.setdefault(key, []).append(value)
+    filters = parse_filters(args.filter, example="name=train")
     items = service.containers(all=args.all, scope="labcontainer" if args.labcontainer else "mine", filters=filters)
     return containers_table(items)
 

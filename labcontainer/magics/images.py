@@ -9,6 +9,7 @@ from typing import Any
 
 from ..core.errors import InvalidSpec, LabContainerError
 from ..core.models import RegistryCredentials
+from ..core.specs import parse_filters
 from ..core.timefmt import human_bytes
 from ..service import LabService
 from .progress import PullInterrupted, pull_progress
@@ -106,12 +107,7 @@ prune.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE",
 
 @prune.runs
 def do_prune(service: LabService, args: argparse.Namespace) -> Any:
-    filters: dict[str, list[str]] = {}
-    for item in args.filter:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise InvalidSpec(f"--filter '{item}' is not KEY=VALUE.", hint="E.g. `--filter label=team=vision` or `--filter until=24h`.")
-        filters.setdefault(key, []).append(value)
+    filters = parse_filters(args.filter, example="label=team=vision` or `--filter until=24h")
     result = service.prune_images(all=args.all, filters=filters, dry_run=not args.force)
     kind = "unused" if args.all else "dangling"
     size = human_bytes(result.reclaimed)
