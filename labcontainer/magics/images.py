@@ -4,6 +4,7 @@ image prune, system df, connect."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 from typing import Any
 
@@ -65,7 +66,15 @@ def _credentials(creds: str, image: str) -> RegistryCredentials:
 
 
 images = subcommand("images", "List local images.")
-images.runs(lambda service, args: Records(service.images(), IMAGE_COLUMNS, empty="No images. Pull one with `%container pull IMAGE`."))
+
+
+@images.runs
+def do_images(service: LabService, args: argparse.Namespace) -> Any:
+    # One row per name, as `podman images` shows it: an image tagged twice is two rows with one id.
+    rows: list[Any] = []
+    for info in service.images():
+        rows += [dataclasses.replace(info, tags=(tag,)) for tag in info.tags] or [info]  # nameless: one row
+    return Records(rows, IMAGE_COLUMNS, empty="No images. Pull one with `%container pull IMAGE`.")
 
 rmi = subcommand("rmi", "Remove images (an image a container uses is refused, naming the container).")
 rmi.add_argument("-f", "--force", action="store_true", help="also an image given by id that has several names (all go); containers are never removed")

@@ -54,6 +54,17 @@ def test_rmi_by_id_of_an_image_with_two_names_needs_f(shell, image_of_our_own, p
     assert podman_cli("image", "exists", image_id, check=False).returncode != 0
 
 
+def test_images_lists_every_name_of_an_image_as_podman_does(shell, image_of_our_own, podman_cli):
+    other = image_of_our_own.replace(":1", ":other-name")
+    podman_cli("tag", image_of_our_own, other)
+    image_id = podman_cli("image", "inspect", "--format", "{{.Id}}", image_of_our_own).stdout.strip()
+    witness = podman_cli("images", "--filter", f"id={image_id}", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+    listed = line(shell, "images")
+    ours = sorted(i.name for i in listed if i.id.removeprefix("sha256:") == image_id)
+    assert ours == sorted(witness) == sorted([image_of_our_own, other])
+    assert image_of_our_own in repr(listed) and other in repr(listed) and other in listed._repr_html_()
+
+
 def test_rmi_goes_on_past_a_missing_image_and_reports_it(shell, image_of_our_own, podman_cli, capsys):
     with pytest.raises(UsageError) as caught:
         line(shell, f"rmi localhost/lct-no-such-image:1 {image_of_our_own}")
