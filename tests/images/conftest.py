@@ -154,13 +154,17 @@ def scratch_registry(registries: Registries, tmp_path: Path) -> Iterator[Scratch
 class SlowRelay:
     """A TCP relay on the scratch address to the open registry, sending at most ``rate``
     bytes a second back: a registry as far away as a real mirror, so that Podman has time
-    to report download progress (over loopback a layer arrives before the first report)."""
+    to report download progress (over loopback a layer arrives before the first report).
+    It counts the connections open right now and the bytes sent back, so a test can tell
+    when Podman has given a pull up."""
 
     def __init__(self, listen: str, target: str, rate: float) -> None:
         self.listen, self.target, self.rate = listen, target, rate
         self._server = socket.socket()
         self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._stopped = threading.Event()
+        self.open_connections = 0  # TCP connections to the registry open now
+        self.bytes_sent = 0  # bytes sent back to the clients, all connections
 
     def start(self) -> None:
         scratch_port_free(self.listen)
@@ -182,12 +186,18 @@ class SlowRelay:
             threading.Thread(target=self._pipe, args=(upstream, client, self.rate), daemon=True).start()
 
     def _pipe(self, source: socket.socket, sink: socket.socket, rate: float | None) -> None:
+        """One direction of a connection: client -> registry (``rate`` None, counted as the
+        connection) or registry -> client (slowed to ``rate``, its bytes counted)."""
+        if rate is None:
+            self.open_connections += 1
         try:
             while not self._stopped.is_set():
                 data = source.recv(65536)
                 if not data:
                     break
                 sink.sendall(data)
+                if rate is not None:
+                    self.bytes_sent += len(data)
                 if rate:
                     time.sleep(len(data) / rate)
         except OSError:
@@ -198,6 +208,8 @@ class SlowRelay:
                     end.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+            if rate is None:
+                self.open_connections -= 1
 
     def stop(self) -> None:
         self._stopped.set()

@@ -11,7 +11,6 @@ to the registry: when they all close, Podman has given the pull up, not just us.
 from __future__ import annotations
 
 import queue
-import socket
 import time
 from collections.abc import Iterator
 
@@ -23,42 +22,9 @@ from .conftest import Registries, SlowRelay
 RATE = 2e6  # bytes a second: the layer takes ~16 s, the kernel interrupt ~0.1 s
 
 
-class CountingRelay(SlowRelay):
-    """The slow relay, counting the registry connections that are open right now."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.open_connections = 0
-        self.bytes_sent = 0
-
-    def _pipe(self, source: socket.socket, sink: socket.socket, rate: float | None) -> None:
-        if rate is None:  # one client->registry pipe per connection
-            self.open_connections += 1
-            try:
-                return super()._pipe(source, sink, rate)
-            finally:
-                self.open_connections -= 1
-        try:
-            while not self._stopped.is_set():
-                data = source.recv(65536)
-                if not data:
-                    break
-                sink.sendall(data)
-                self.bytes_sent += len(data)
-                time.sleep(len(data) / rate)
-        except OSError:
-            pass
-        finally:
-            for end in (source, sink):
-                try:
-                    end.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-
 @pytest.fixture
-def counting_relay(registries: Registries) -> Iterator[CountingRelay]:
-    relay = CountingRelay(registries.scratch, registries.open, rate=RATE)
+def counting_relay(registries: Registries) -> Iterator[SlowRelay]:
+    relay = SlowRelay(registries.scratch, registries.open, rate=RATE)
     relay.start()
     yield relay
     relay.stop()
