@@ -225,6 +225,19 @@ def private_service() -> Iterator[PrivateService]:
     shutil.rmtree(service.directory, ignore_errors=True)
 
 
+async def executes_ok(km, code: str) -> None:
+    """Run ``code`` in a kernel through a client of its own, as a notebook would; fail unless
+    the kernel answers ok. ``km``: any jupyter_client kernel manager (async client)."""
+    client = km.client()
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=60)
+        reply = await client.execute_interactive(code, timeout=30)
+        assert reply["content"]["status"] == "ok", reply["content"]
+    finally:
+        client.stop_channels()
+
+
 def wait_until(predicate, timeout: float = 15.0, interval: float = 0.1, message: str = "condition"):
     """Poll ``predicate`` until it is truthy; return its value or fail the test."""
     deadline = time.monotonic() + timeout

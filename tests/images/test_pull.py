@@ -19,7 +19,7 @@ from labcontainer.core.errors import PullFailed
 from labcontainer.core.models import PullProgress, RegistryCredentials
 from labcontainer.service import LabService
 
-from ..conftest import PodmanCli
+from ..conftest import PodmanCli, executes_ok
 from .conftest import line
 
 SUMMARY = re.compile(r"^Pulled (\S+): image ([0-9a-f]{12}), [\d.]+ [KMGT]?B(, [\d.]+ [KMGT]?B downloaded)?, in [\d.]+ s$")
@@ -156,14 +156,9 @@ async def test_a_kernel_whose_image_is_only_in_the_registry_pulls_it_and_runs(da
     install_kernelspec(image, name="lc-from-registry")
     km = AsyncKernelManager(kernel_name="lc-from-registry")
     await km.start_kernel()
-    client = km.client()
-    client.start_channels()
     try:
-        await client.wait_for_ready(timeout=60)
-        reply = await client.execute_interactive("print(6 * 7)", timeout=30)
-        assert reply["content"]["status"] == "ok"
+        await executes_ok(km, "print(6 * 7)")
     finally:
-        client.stop_channels()
         await km.shutdown_kernel(now=True)
     assert podman_cli("image", "exists", image, check=False).returncode == 0
 
@@ -235,14 +230,7 @@ async def test_while_a_kernel_pulls_its_image_the_server_reports_the_pull(
         assert downloaded == sorted(downloaded)  # it only grows
         response = await jp_fetch("labcontainer", "api", "pulls")
         assert json.loads(response.body) == {"pulls": []}  # done: the row went
-        client = kernels.get_kernel(kernel_id).client()
-        client.start_channels()
-        try:
-            await client.wait_for_ready(timeout=60)
-            reply = await client.execute_interactive("print(6 * 7)", timeout=30)
-            assert reply["content"]["status"] == "ok"
-        finally:
-            client.stop_channels()
+        await executes_ok(kernels.get_kernel(kernel_id), "print(6 * 7)")
     finally:
         await kernels.shutdown_kernel(kernel_id, now=True)
     assert podman_cli("image", "exists", image, check=False).returncode == 0

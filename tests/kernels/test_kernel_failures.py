@@ -12,6 +12,8 @@ from jupyter_client.manager import AsyncKernelManager
 from labcontainer.core import errors
 from labcontainer.kernels.kernelspecs import install_kernelspec, list_kernelspecs, remove_kernelspec
 
+from ..conftest import executes_ok
+
 
 async def start(name: str) -> AsyncKernelManager:
     km = AsyncKernelManager(kernel_name=name)
@@ -40,14 +42,9 @@ async def test_image_without_ipykernel_gets_one_and_can_still_be_injected(data_d
     # No flag: the image's Python (3.11 here) gets an ipykernel bundle built for it, mounted.
     install_kernelspec(python_image, name="lc-plain-python")
     km = await start("lc-plain-python")
-    client = km.client()
-    client.start_channels()
     try:
-        await client.wait_for_ready(timeout=60)
-        reply = await client.execute_interactive("import ipykernel; assert ipykernel.__file__.startswith('/opt/labcontainer-ipykernel/')", timeout=30)
-        assert reply["content"]["status"] == "ok"
+        await executes_ok(km, "import ipykernel; assert ipykernel.__file__.startswith('/opt/labcontainer-ipykernel/')")
     finally:
-        client.stop_channels()
         await km.shutdown_kernel(now=True)
     assert kernel_containers(podman_cli, km.kernel_id) == []  # nothing left behind
     assert left_on_host(km.kernel_id) == []
@@ -55,14 +52,9 @@ async def test_image_without_ipykernel_gets_one_and_can_still_be_injected(data_d
     # The older way still works: mount this server's ipykernel (same Python minor version here).
     install_kernelspec(python_image, name="lc-plain-python-injected", inject_ipykernel=True)
     km = await start("lc-plain-python-injected")
-    client = km.client()
-    client.start_channels()
     try:
-        await client.wait_for_ready(timeout=60)
-        reply = await client.execute_interactive("import ipykernel, sys; print(ipykernel.__file__)", timeout=30)
-        assert reply["content"]["status"] == "ok"
+        await executes_ok(km, "import ipykernel, sys; print(ipykernel.__file__)")
     finally:
-        client.stop_channels()
         await km.shutdown_kernel(now=True)
     assert kernel_containers(podman_cli, km.kernel_id) == []
 

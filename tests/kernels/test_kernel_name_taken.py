@@ -23,6 +23,8 @@ from labcontainer.core.models import (
 from labcontainer.kernels.config import KERNEL_CONTAINER_PREFIX
 from labcontainer.kernels.kernelspecs import install_kernelspec
 
+from ..conftest import executes_ok
+
 
 @pytest.fixture
 def kernel_id(podman_cli):
@@ -48,18 +50,13 @@ async def test_this_kernels_leftover_container_is_replaced(data_dir, test_image,
     install_kernelspec(test_image, name="lc-name-taken")
     km = AsyncKernelManager(kernel_name="lc-name-taken")
     await km.start_kernel(kernel_id=kernel_id)
-    client = km.client()
-    client.start_channels()
     try:
-        await client.wait_for_ready(timeout=60)
-        reply = await client.execute_interactive("print(6 * 7)", timeout=30)
-        assert reply["content"]["status"] == "ok"
+        await executes_ok(km, "print(6 * 7)")
         assert km.provisioner.container_name == name
         assert container_id(podman_cli, name) not in (None, leftover)  # a new container under the name
         assert podman_cli.state(name) == "running"
         assert podman_cli("ps", "-a", "--filter", f"id={leftover}", "--format", "{{.ID}}").stdout.strip() == ""
     finally:
-        client.stop_channels()
         await km.shutdown_kernel(now=True)
     assert not podman_cli.exists(name)
 
