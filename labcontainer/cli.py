@@ -45,6 +45,8 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
             options.update(action="append", default=[], help=meta["help"] + " (repeatable)")
         elif field.type == "float":
             options.update(type=float, default=default)
+        elif field.type == "int":
+            options.update(type=int, default=default)
         else:
             options.update(default=default, required=field.name == "image")
         parser.add_argument(*names, **options)

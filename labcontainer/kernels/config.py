@@ -25,6 +25,10 @@ RESERVED_LABEL_PREFIX = "org.labcontainer."
 TRANSPORTS = ("ipc", "tcp")
 #: A kernel's container is named after it (unique, so a restart can find the previous one).
 KERNEL_CONTAINER_PREFIX = "lc-kernel-"
+#: A kernel started in advance (kernels/pool.py) waits under this name until a launch takes it.
+POOL_CONTAINER_PREFIX = "lc-pool-"
+#: The most kernels one kernelspec may keep waiting (each holds a container and its memory).
+MAX_POOL = 8
 CONTAINER_CONNECTION_DIR = "/conn"
 CONTAINER_CONNECTION_FILE = f"{CONTAINER_CONNECTION_DIR}/kernel.json"
 BUNDLE_MOUNT = "/opt/labcontainer-ipykernel"
@@ -57,6 +61,10 @@ class KernelContainerConfig:
         "an image without ipykernel gets one built for its Python)"
     )
     startup_timeout: float = _field(60.0, "seconds the kernel may take to open its sockets (after any pull)")
+    pool: int = _field(
+        0, "kernels kept started in advance, 0 to 8: a launch takes a waiting one and another starts in the "
+        "background (ipc transport and fixed GPUs only)"
+    )
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
@@ -104,9 +112,28 @@ class KernelContainerConfig:
                     f"The label '{key}' is reserved for labcontainer.",
                     hint=f"Choose a label that does not start with '{RESERVED_LABEL_PREFIX}'.",
                 )
+        self._validate_pool()
         if not 0 < self.startup_timeout <= 3600:
             raise InvalidSpec(
                 f"startup_timeout {self.startup_timeout} is out of range.", hint="Use a number of seconds from 1 to 3600."
+            )
+
+    def _validate_pool(self) -> None:
+        if not 0 <= self.pool <= MAX_POOL:
+            raise InvalidSpec(f"pool {self.pool} is out of range.", hint=f"Use 0 (no pool) to {MAX_POOL} waiting kernels.")
+        if not self.pool:
+            return
+        if self.gpus and self.gpus.strip().startswith("count="):
+            # Which GPUs count=N takes depends on what is free at the launch; a kernel
+            # started in advance would have chosen them earlier.
+            raise InvalidSpec(
+                f"A pool needs fixed GPUs, and gpus={self.gpus} chooses them when the kernel starts.",
+                hint="Name the GPUs (e.g. --gpus 0 or --gpus all), or leave the pool out (--pool 0).",
+            )
+        if self.transport != "ipc":
+            raise InvalidSpec(
+                "A pool works with the ipc transport only (a tcp kernel's ports are chosen at its launch).",
+                hint="Leave --transport out, or leave the pool out (--pool 0).",
             )
 
     def to_kernelspec_config(self) -> dict[str, Any]:
@@ -211,6 +238,10 @@ def _check_type(name: str, value: Any, where: str) -> Any:
     if expected == "bool":
         if not isinstance(value, bool):
             raise wrong
+        return value
+    if expected == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidSpec(f"The setting '{name}' in {where} must be a whole number.")
         return value
     if expected == "float":
         if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -50,6 +50,7 @@ class KernelspecInfo:
     gpus: str | None
     volumes: tuple[str, ...]
     language: str = "python"
+    pool: int = 0  # kernels kept started in advance (kernels/pool.py)
     resource_dir: str = ""
     #: Something the user should know about the new kernelspec (e.g. its image was not
     #: checked for ipykernel because it is not on this machine yet); not part of to_json.
@@ -63,6 +64,7 @@ class KernelspecInfo:
             "gpus": self.gpus,
             "volumes": list(self.volumes),
             "language": self.language,
+            "pool": self.pool,
         }
 
 
@@ -274,5 +276,6 @@ def _info(name: str, spec: dict[str, Any], resource_dir: str) -> KernelspecInfo:
         gpus=config.get("gpus") if isinstance(config.get("gpus"), str) else None,
         volumes=tuple(str(v) for v in volumes) if isinstance(volumes, list) else (),
         language=spec.get("language", "python"),
+        pool=config["pool"] if isinstance(config.get("pool"), int) and not isinstance(config.get("pool"), bool) else 0,
         resource_dir=str(resource_dir),
     )

@@ -249,6 +249,10 @@ export interface Kernelspec {
   gpus: string | null;
   volumes: string[];
   language: string;
+  /**
+   * How many kernels of this kernelspec wait, started in advance (0: none; a launch then starts a container).
+   */
+  pool: number;
 }
 /**
  * The answer of GET status: can labcontainer reach Podman?
@@ -550,6 +554,10 @@ export interface KernelspecCreate {
    * Seconds the kernel may take to open its sockets, 1 to 3600 (default 60).
    */
   startup_timeout?: number;
+  /**
+   * Kernels kept started in advance, 0 to 8 (default 0). A launch takes a waiting one and another is started in the background. Needs the ipc transport and fixed GPUs (not count=N).
+   */
+  pool?: number;
   /**
    * Replace a labcontainer kernelspec of the same name (default false: 409 KernelspecExists). A kernelspec labcontainer did not make is never replaced (409 ForeignKernelspec).
    */
