@@ -23,14 +23,16 @@ def panel(*args, **kwargs):
 
 def _jupyter_server_extension_points() -> list[dict]:
     # The events websocket is a point of its own only for its stop hook (ends the follower);
-    # so are the kept terminals (their shells end with the server).
+    # so are the kept terminals (their shells end with the server) and the kernel pools.
     from .server.events import EventsExtension
+    from .server.kernel_pool import PoolsExtension
     from .server.terminal_sessions import TerminalsExtension
 
     return [
         {"module": "labcontainer.server"},
         {"module": "labcontainer.server.events", "app": EventsExtension},
         {"module": "labcontainer.server.terminal_sessions", "app": TerminalsExtension},
+        {"module": "labcontainer.server.kernel_pool", "app": PoolsExtension},
     ]
 
 

@@ -24,8 +24,9 @@ from jupyter_client.provisioning.provisioner_base import KernelProvisionerBase
 from .core.errors import ContainerNotFound, ContainerStateError, KernelStartError, LabContainerError, NameInUse, ServiceUnavailable
 from .core.files import write_private_json
 from .core.models import ContainerInfo, PullProgress, is_active
-from .kernels import bundle, launch, records
-from .kernels.config import CONTAINER_CONNECTION_DIR, KERNEL_CONTAINER_PREFIX, KernelContainerConfig, kernel_home
+from .kernels import launch, pool, records
+from .kernels.containers import kernel_container_spec
+from .kernels.config import CONTAINER_CONNECTION_DIR, KERNEL_CONTAINER_PREFIX, KernelContainerConfig
 from .kernels.identity import this_server
 from .service import LabService, default_service
 
@@ -56,6 +57,8 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
     _last_state: ContainerInfo | None = None
     #: Why the last container ended ("exit code 3; last lines: ..."), for the restart path.
     exit_report: str = ""
+    #: The waiting kernel (kernels/pool.py) this launch was given, until the launch uses it.
+    _member: pool.PoolMember | None = None
 
     @property
     def service(self) -> LabService:
@@ -81,7 +84,12 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
         config = self.container_config
         await asyncio.to_thread(self._ensure_image, config.image)
         km = self.parent
-        if self.connection_dir is not None and self.connection_dir.is_dir():
+        self._member = self._claimed_member()
+        if self._member is not None:
+            # A kernel started in advance (kernels/pool.py): its container already mounts
+            # this folder; the connection file written below gives it a key of its own.
+            self.connection_dir = Path(self._member.connection_dir)
+        elif self.connection_dir is not None and self.connection_dir.is_dir():
             # A restart: clients keep the connection info, so the new container serves the
             # same socket paths. Old socket files would look like a ready kernel.
             for stale in self.connection_dir.glob("k-*"):
@@ -133,6 +141,9 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
             raise
 
     async def _launch(self, cmd: list[str], kwargs: dict[str, Any]) -> KernelConnectionInfo:
+        member, self._member = self._member, None
+        if member is not None and await self._hand_over(member, cmd, kwargs):
+            return self.connection_info
         spec = await asyncio.to_thread(self._container_spec, cmd, kwargs.get("env") or {}, kwargs.get("cwd"))
         self.container_name = spec.name
         self.exit_report = ""
@@ -150,6 +161,40 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
         self.save_record()
         await self._wait_until_listening()
         return self.connection_info
+
+    def _claimed_member(self) -> pool.PoolMember | None:
+        pools = getattr(getattr(self.parent, "parent", None), "kernel_pools", None)
+        return pools.claimed(self.kernel_id) if pools is not None else None
+
+    async def _hand_over(self, member: pool.PoolMember, cmd: list[str], kwargs: dict[str, Any]) -> bool:
+        """Give the waiting kernel its order and make its container this kernel's; False
+        (the member removed) when it cannot serve this launch: the launch then starts cold."""
+        command = pool.pooled_command(cmd)
+        cwd = kwargs.get("cwd") or self._root_dir()
+        env = launch.kept_env(kwargs.get("env") or {})
+        self.container_name, self.container_id = member.container_name, member.container_id
+        usable = command is not None and member.serves(cwd)
+        if not usable or not await asyncio.to_thread(
+            pool.hand_over, member, cwd=cwd if self.container_config.mount_workdir else None, env=env, command=command
+        ):
+            self.log.warning("labcontainer: kernel %s started cold: its waiting container could not take it", self.kernel_id)
+            await asyncio.to_thread(self._remove_quietly)
+            pool.delete_member(member.kernel_id, records.default_state_dir())
+            self.container_name = self.container_id = None
+            return False
+        # The kernel is starting in the container now; meanwhile give the container the
+        # name every other path knows a kernel's container by.
+        name = f"{KERNEL_CONTAINER_PREFIX}{self.kernel_id}"
+        await asyncio.to_thread(self.service.rename, member.container_name, name)
+        self.container_name = name
+        self.exit_report = ""
+        self._launch_args = {"cwd": kwargs.get("cwd"), "env": env}
+        self.save_record()
+        pool.delete_member(member.kernel_id, records.default_state_dir())
+        self._state_checked_at = 0.0
+        await self._wait_until_listening()
+        self.log.info("labcontainer: kernel %s took a waiting container (%s's pool)", self.kernel_id, member.kernel_name)
+        return True
 
     def save_record(self) -> None:
         """Write (or rewrite, after a restart or an adoption) what a later server needs."""
@@ -171,33 +216,23 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
 
     def _container_spec(self, cmd: list[str], launch_env: dict[str, str], cwd: str | None):
         config = self.container_config
-        # Without a notebook path the server passes no cwd: use its root dir, like a local kernel would.
-        manager = getattr(self.parent, "parent", None)
-        workdir = cwd or getattr(manager, "root_dir", None) or os.getcwd()
-        env = dict(self.kernel_spec.env or {})
-        env.update(launch.kept_env(launch_env))
-        if config.inject_ipykernel:  # the older way, kept for kernelspecs that ask for it
-            ipykernel_bundle: str | None = launch.ipykernel_bundle_dir()
-        else:
-            # Probed once per image id (cached on disk): an image with ipykernel costs one
-            # image lookup here; one without gets a bundle for its Python mounted.
-            ipykernel_bundle = bundle.bundle_for_image(self.service, config.image)
-        return config.container_spec(
+        return kernel_container_spec(
+            self.service,
+            config,
             name=f"{KERNEL_CONTAINER_PREFIX}{self.kernel_id}",
             kernel_id=self.kernel_id,
             argv=cmd,
             connection_dir=self.connection_dir,
-            workdir=workdir,
-            home=kernel_home(),
-            env=env,
-            gpu_devices=self.service.gpu_devices(config.gpus),
+            workdir=cwd or self._root_dir(),
+            spec_env=self.kernel_spec.env,
+            launch_env=launch_env,
             tcp_ports=[int(self.connection_info[p]) for p in launch.PORT_NAMES] if config.transport == "tcp" else (),
-            rootless=self.service.rootless,
-            uid=os.getuid(),
-            gid=os.getgid(),
-            ipykernel_bundle=ipykernel_bundle,
-            notebook=launch_env.get("JPY_SESSION_NAME"),
         )
+
+    def _root_dir(self) -> str:
+        # Without a notebook path the server passes no cwd: use its root dir, like a local kernel would.
+        manager = getattr(self.parent, "parent", None)
+        return getattr(manager, "root_dir", None) or os.getcwd()
 
     def _remove_stale_container(self, name: str) -> None:
         """A restart reuses the kernel id, so the previous container must be gone — but

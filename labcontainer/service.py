@@ -160,12 +160,15 @@ class LabService(ImageDoor):
     def containers(
         self, *, all: bool = True, scope: Scope = "mine", filters: Mapping[str, str | Sequence[str]] | None = None
     ) -> list[ContainerInfo]:
-        """Containers in one list call, newest first. ``scope="labcontainer"`` keeps only ours."""
+        """Containers in one list call, newest first. ``scope="labcontainer"`` keeps only ours.
+        Kernels waiting in a pool (started in advance, nobody's yet) are left out."""
         if scope == "labcontainer":
             merged: dict[str, list[str]] = {k: [v] if isinstance(v, str) else list(v) for k, v in (filters or {}).items()}
             merged.setdefault("label", []).append(f"{LABEL_OWNER}={self.owner}")
-            return self._podman.ps(all=all, filters=merged, managed_only=True)
-        return self._podman.ps(all=all, filters=filters)
+            found = self._podman.ps(all=all, filters=merged, managed_only=True)
+        else:
+            found = self._podman.ps(all=all, filters=filters)
+        return [info for info in found if not info.waiting_in_pool]
 
     def running_containers(self) -> list[ContainerInfo]:
         """Running containers; none when Podman is down (GPUs can still be shown then)."""
@@ -246,6 +249,9 @@ class LabService(ImageDoor):
 
     def remove(self, name: str, *, force: bool = False, volumes: bool = False) -> None:
         self._podman.remove(name, force=force, volumes=volumes)
+
+    def rename(self, name: str, new_name: str) -> None:
+        self._podman.rename(name, new_name)
 
     def act(self, name: str, action: ContainerAction) -> ContainerInfo:
         """One of the panels' lifecycle actions, then the container as it is now."""

@@ -21,6 +21,10 @@ LABEL_KERNEL_ID = "org.labcontainer.kernel-id"
 #: On a kernel's container: the notebook it was started for (Jupyter's JPY_SESSION_NAME), so
 #: any front-end can say "kernel of train.ipynb" without asking the server.
 LABEL_NOTEBOOK = "org.labcontainer.notebook"
+#: On a kernel container started in advance (kernels/pool.py): the kernelspec whose pool it is.
+LABEL_POOL = "org.labcontainer.pool"
+#: Its name while it waits; a launch that takes it renames it to the kernel's usual name.
+POOL_CONTAINER_PREFIX = "lc-pool-"
 PURPOSE_CONTAINER = "container"
 PURPOSE_KERNEL = "kernel"
 
@@ -149,6 +153,12 @@ class ContainerInfo(_JsonMixin):
     @property
     def running(self) -> bool:
         return self.state == STATE_RUNNING
+
+    @property
+    def waiting_in_pool(self) -> bool:
+        """A kernel started in advance that no notebook has taken yet: nobody's kernel, so
+        the listings leave it out (it is renamed when a launch takes it)."""
+        return self.name.startswith(POOL_CONTAINER_PREFIX) and LABEL_POOL in self.labels
 
     @property
     def gpu_ids(self) -> tuple[str, ...]:

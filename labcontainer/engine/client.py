@@ -277,6 +277,10 @@ class PodmanEngine(ImageVerbs, RegistryVerbs):
         """``podman rm [-f] NAME``. Anonymous volumes go only when ``volumes`` is asked for."""
         self._container_request("delete", name, params={"force": force, "v": volumes}, timeout=(10, 30 + self._timeout))
 
+    def rename(self, name: str, new_name: str) -> None:
+        """``podman rename NAME NEW_NAME`` (a running container too)."""
+        self._container_request("post", name, "rename", params={"name": new_name})
+
     def _container_request(
         self,
         method: str,

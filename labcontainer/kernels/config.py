@@ -25,8 +25,6 @@ RESERVED_LABEL_PREFIX = "org.labcontainer."
 TRANSPORTS = ("ipc", "tcp")
 #: A kernel's container is named after it (unique, so a restart can find the previous one).
 KERNEL_CONTAINER_PREFIX = "lc-kernel-"
-#: A kernel started in advance (kernels/pool.py) waits under this name until a launch takes it.
-POOL_CONTAINER_PREFIX = "lc-pool-"
 #: The most kernels one kernelspec may keep waiting (each holds a container and its memory).
 MAX_POOL = 8
 CONTAINER_CONNECTION_DIR = "/conn"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..core.errors import LabContainerError, ServiceUnavailable
 from ..service import LabService
-from . import identity, records
+from . import identity, pool, records
 
 
 @dataclass
@@ -114,3 +114,27 @@ def finished_servers(state_dir: Path) -> list[str]:
     (and whatever else is named by their id) can go."""
     named = {r.server_id for r in records.load_records(state_dir)}
     return [sid for sid in identity.known_servers(state_dir) if sid not in named and not identity.server_alive(state_dir, sid)]
+
+
+def remove_orphaned_pool_members(
+    service: LabService, *, state_dir: Path | None = None, log: logging.Logger | None = None
+) -> list[str]:
+    """Remove the waiting kernels (pool.py) of servers that are gone: nobody's kernels, and a
+    new server starts its own. One that a launch had taken is a kernel now (it has a kernel
+    record under the same id): adoption's business, so only its pool record goes."""
+    log = log or logging.getLogger("labcontainer")
+    state_dir = state_dir or records.default_state_dir()
+    removed = []
+    for member in pool.load_members(state_dir):
+        if identity.server_alive(state_dir, member.server_id):
+            continue
+        if records.load_record(member.kernel_id, state_dir) is None:
+            try:
+                service.remove_kernel_container(member.container_id or member.container_name, member.kernel_id)
+            except LabContainerError as exc:
+                log.warning("labcontainer: could not remove the waiting kernel %s: %s", member.container_name, exc)
+                continue
+            shutil.rmtree(member.connection_dir, ignore_errors=True)
+            removed.append(member.container_name)
+        pool.delete_member(member.kernel_id, state_dir)
+    return removed

@@ -22,6 +22,8 @@ from . import sessions
 from .adoption import adopt_orphans
 from .handlers import handler_routes
 from .kernel_manager import ContainerAwareKernelManager
+from .kernel_pool import SETTINGS_KEY as POOLS_KEY
+from .kernel_pool import KernelPools
 from .terminal_sessions import TerminalSessions
 
 #: Seconds between two attempts to remove containers of kernels shut down during a Podman outage.
@@ -75,7 +77,7 @@ def _link_jupyter_server_extension(serverapp: Any) -> None:
     else:
         serverapp.log.warning(
             "labcontainer: another kernel manager is configured (%s), so restarts do not check the image "
-            "first and keep_kernels has no effect", chosen or "a gateway",
+            "first, and keep_kernels and kernelspec pools have no effect", chosen or "a gateway",
         )
     if "database_filepath" not in serverapp.config.get("SessionManager", {}):
         state_dir = records.default_state_dir()
@@ -96,12 +98,18 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     web_app.settings["labcontainer_kept_terminals"] = TerminalSessions(settings.terminal_keep_alive, serverapp.log)
     base = url_path_join(web_app.settings["base_url"], "labcontainer", "api") + "/"
     web_app.add_handlers(".*$", handler_routes(base))
-    if isinstance(serverapp.kernel_manager, ContainerAwareKernelManager):
-        serverapp.kernel_manager.keep_container_kernels = settings.keep_kernels
+    _remove_orphaned_pool_members(service, serverapp.log)
     if settings.recover_kernels:
         # Now, before the HTTP socket is bound: no client may ask for a session whose
         # kernel is not registered yet (SessionManager would delete the row).
         _recover(serverapp, service, adopt=settings.adopt_kernels)
+    kernel_manager = serverapp.kernel_manager
+    if isinstance(kernel_manager, ContainerAwareKernelManager):
+        kernel_manager.keep_container_kernels = settings.keep_kernels
+        pools = KernelPools(service, serverapp.kernel_spec_manager, kernel_manager.root_dir, log=serverapp.log)
+        kernel_manager.kernel_pools = pools
+        web_app.settings[POOLS_KEY] = pools
+        pools.refresh_in_background()  # kernelspecs with `pool: N` get their waiting kernels
     threading.Thread(target=_retry_pending_removals, args=(service, serverapp.log), name="labcontainer-removals", daemon=True).start()
     serverapp.log.info("labcontainer: REST API at %s", base)
 
@@ -118,6 +126,16 @@ def _recover(serverapp: Any, service: LabService, *, adopt: bool) -> None:
                  len(report.adopted), report.sessions, ", ".join(report.adopted))
     if report.removed:
         log.info("labcontainer: removed %d stopped kernel container(s): %s", len(report.removed), ", ".join(report.removed))
+
+
+def _remove_orphaned_pool_members(service: LabService, log: Any) -> None:
+    try:
+        removed = recovery.remove_orphaned_pool_members(service, log=log)
+    except LabContainerError as exc:
+        log.warning("labcontainer: waiting kernels of a previous server not checked (will be at the next start): %s", exc)
+        return
+    if removed:
+        log.info("labcontainer: removed %d waiting kernel(s) a previous server left: %s", len(removed), ", ".join(removed))
 
 
 def _retry_pending_removals(service: LabService, log: Any) -> None:

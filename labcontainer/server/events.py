@@ -47,7 +47,7 @@ from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..core.errors import LabContainerError
-from ..core.models import LABEL_KERNEL_ID, LABEL_PURPOSE, PURPOSE_KERNEL
+from ..core.models import LABEL_KERNEL_ID, LABEL_POOL, LABEL_PURPOSE, POOL_CONTAINER_PREFIX, PURPOSE_KERNEL
 from ..kernels.config import KERNEL_CONTAINER_PREFIX
 from ..kernels.kernelspecs import is_labcontainer_spec
 from ..service import EventStream, LabService
@@ -73,6 +73,8 @@ def notices(event: dict[str, Any]) -> list[dict[str, Any]]:
     action = event.get("Action") or event.get("status") or ""
     if event.get("Type") == "image":
         return [{"kind": "images", "name": name, "action": action}]
+    if name.startswith(POOL_CONTAINER_PREFIX) and LABEL_POOL in attributes:
+        return []  # a kernel waiting in a pool: no listing shows it (its rename is a notice)
     found = [{"kind": "containers", "name": name, "status": action}]
     if action == "died" and name.startswith(KERNEL_CONTAINER_PREFIX) and attributes.get(LABEL_PURPOSE) == PURPOSE_KERNEL:
         kernel_id = attributes.get(LABEL_KERNEL_ID) or name.removeprefix(KERNEL_CONTAINER_PREFIX)

@@ -20,6 +20,7 @@ from ..kernels.config import KernelContainerConfig
 from ..service import CONTAINER_ACTIONS, AsyncLabService, LabService
 from . import kernel_containers
 from .events import EventsHandler
+from .kernel_pool import SETTINGS_KEY as POOLS_KEY
 from .logstream import LogFollower
 from .pull_jobs import PullJobs
 from .schema import parse_body
@@ -245,6 +246,7 @@ class KernelspecsHandler(BaseHandler):
             replace=data.get("replace", False),
             service=self.settings["labcontainer"],
         )
+        _refresh_pools(self.settings)
         answer: dict[str, Any] = {"kernelspec": info.to_json()}
         if info.note:
             answer["note"] = info.note
@@ -256,6 +258,7 @@ class KernelspecHandler(BaseHandler):
     @tornado.web.authenticated
     async def delete(self, name: str) -> None:
         await self.service.call(kernelspecs.remove_kernelspec, name)
+        _refresh_pools(self.settings)
         self.set_status(204)
         self.finish()
 
@@ -270,6 +273,13 @@ class StatusHandler(BaseHandler):
         else:
             answer = {"connected": True, "message": None, "url": info.url, "rootless": info.rootless, "version": info.version}
         self.finish(answer)
+
+
+def _refresh_pools(settings: dict[str, Any]) -> None:
+    """A kernelspec was written or removed: its pool (kernel_pool.py) starts, changes or goes."""
+    pools = settings.get(POOLS_KEY)
+    if pools is not None:
+        pools.refresh_in_background()
 
 
 def handler_routes(base: str) -> list[tuple[str, type]]:

@@ -7,7 +7,9 @@
   instead of shut down, and the next server adopts them (adoption.py);
 - **start** refuses, in words, a container kernelspec whose provisioner config is not a JSON
   object (a hand edit): jupyter_client would fail on it with a bare TypeError before any
-  labcontainer code runs.
+  labcontainer code runs; and it takes a kernel started in advance when the kernelspec has a
+  pool (kernel_pool.py): the kernel gets the waiting member's id, which its container and
+  record are already named by, and the provisioner hands the member over.
 
 Every other kernel, and every other path, is Jupyter's own. The extension installs this
 class only when ``ServerApp.kernel_manager_class`` is the default.
@@ -15,11 +17,13 @@ class only when ``ServerApp.kernel_manager_class`` is the default.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from typing import Any
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from tornado import web
+from traitlets import Any as AnyTrait
 from traitlets import Bool
 
 from ..kernels.kernelspecs import PROVISIONER_NAME
@@ -31,10 +35,18 @@ def is_container_kernel(km: Any) -> bool:
 
 class ContainerAwareKernelManager(AsyncMappingKernelManager):
     keep_container_kernels = Bool(False, help="Set from c.LabContainer.keep_kernels by the extension.")
+    kernel_pools = AnyTrait(None, allow_none=True, help="The server's KernelPools (kernel_pool.py), set by the extension.")
 
     async def start_kernel(self, *, kernel_id: str | None = None, path: str | None = None, **kwargs: Any) -> str:
+        kernel_name = kwargs.get("kernel_name") or self.default_kernel_name
         if kernel_id is None or kernel_id not in self:
-            await self._refuse_unusable_config(kwargs.get("kernel_name") or self.default_kernel_name)
+            await self._refuse_unusable_config(kernel_name)
+        pools = self.kernel_pools
+        if kernel_id is None and pools is not None and pools.wants(kernel_name):
+            cwd = self.cwd_for_path(path, env=kwargs.get("env", {})) if path is not None else self.root_dir
+            member = await asyncio.to_thread(pools.take, kernel_name, cwd)
+            if member is not None:
+                kernel_id = member.kernel_id
         return await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
 
     async def _refuse_unusable_config(self, kernel_name: str) -> None:

@@ -1,0 +1,315 @@
+"""The server's kernels started in advance (kernels/pool.py says what a member is).
+
+One :class:`KernelPools` per server, held by its kernel manager. It reads the kernelspecs
+(``pool: N``) and keeps N members of each waiting, each started in a thread of its own; a
+launch takes a ready one (:meth:`KernelPools.take`) and another is started behind it. A pool
+never pulls: its members start once the image is on the machine (the first launch pulls it,
+as a cold start does). A member that fails to start is logged and its kernelspec's pool rests
+for :data:`RETRY_AFTER` seconds, so a broken image does not loop. The server's stop removes
+every member (:meth:`KernelPools.drain`); a server that dies leaves them to the next one's
+recovery (kernels/recovery.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jupyter_server.extension.application import ExtensionApp
+
+from ..core.errors import ImageNotFound, InvalidSpec, LabContainerError
+from ..core.models import LABEL_POOL, POOL_CONTAINER_PREFIX
+from ..kernels import launch, records
+from ..kernels import pool as members
+from ..kernels.config import KernelContainerConfig, kernel_home
+from ..kernels.containers import kernel_container_spec
+from ..kernels.identity import this_server
+from ..kernels.kernelspecs import PROVISIONER_NAME
+from ..service import LabService
+
+#: Where the server's pools live in the tornado settings.
+SETTINGS_KEY = "labcontainer_kernel_pools"  # (not the extension app's name: jupyter_server files the app under that)
+#: Seconds a kernelspec's pool rests after one of its members failed to start.
+RETRY_AFTER = 60.0
+#: Seconds between two looks at a starting member's ready file.
+READY_POLL = 0.05
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """One kernelspec's pool as its kernel.json says now."""
+
+    kernel_name: str
+    size: int
+    config: KernelContainerConfig
+    command: members.PooledCommand
+    spec_env: dict[str, str]
+    fingerprint: str
+
+
+class KernelPools:
+    def __init__(self, service: LabService, kernel_spec_manager: Any, root_dir: str, *,
+                 state_dir: Path | None = None, log: logging.Logger | None = None) -> None:
+        self._service = service
+        self._specs = kernel_spec_manager
+        self._root_dir = os.path.realpath(root_dir)
+        self._state_dir = state_dir or records.default_state_dir()
+        self._log = log or logging.getLogger("labcontainer")
+        self._lock = threading.Lock()
+        self._wanted: dict[str, Wanted] = {}
+        self._waiting: dict[str, list[members.PoolMember]] = {}
+        self._starting: dict[str, int] = {}
+        self._resting_until: dict[str, float] = {}
+        self._claimed: dict[str, members.PoolMember] = {}
+        self._threads: set[threading.Thread] = set()
+        self._stopping = False
+
+    # -- what the kernel manager and the provisioner ask -----------------------------------
+
+    def wants(self, kernel_name: str) -> bool:
+        with self._lock:
+            return kernel_name in self._wanted
+
+    def take(self, kernel_name: str, cwd: str | None) -> members.PoolMember | None:
+        """A ready member for a launch of ``kernel_name`` in ``cwd``, or None (start cold).
+        Another member is started behind it."""
+        with self._lock:
+            wanted = self._wanted.get(kernel_name)
+            queue = self._waiting.get(kernel_name, [])
+            member = next((m for m in queue if m.serves(cwd)), None)
+            if member is not None:
+                queue.remove(member)
+        if wanted is None or member is None:
+            self.refresh_in_background()
+            return None
+        if not self._image_unchanged(wanted, member):
+            # The tag now names another image (a pull): a cold start would use the new one.
+            self._log.info("labcontainer: %s changed since its pool started; the pool starts again", wanted.config.image)
+            self._retire(member)
+            self.refresh_in_background()
+            return None
+        with self._lock:
+            self._claimed[member.kernel_id] = member
+        self.refresh_in_background()
+        return member
+
+    def claimed(self, kernel_id: str) -> members.PoolMember | None:
+        """The member a launch of ``kernel_id`` was given (once)."""
+        with self._lock:
+            return self._claimed.pop(kernel_id, None)
+
+    def summary(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                {"kernel_name": name, "size": w.size, "waiting": len(self._waiting.get(name, [])),
+                 "starting": self._starting.get(name, 0)}
+                for name, w in sorted(self._wanted.items())
+            ]
+
+    # -- keeping the pools full --------------------------------------------------------------
+
+    def refresh_in_background(self) -> None:
+        self._spawn(self.refresh, "labcontainer-pool-refresh")
+
+    def refresh(self) -> None:
+        """Read the kernelspecs again: start what is missing, retire members of kernelspecs
+        that were removed, changed or made smaller."""
+        wanted = self._read_kernelspecs()
+        retire: list[members.PoolMember] = []
+        with self._lock:
+            if self._stopping:
+                return
+            self._wanted = wanted
+            for name in list(self._waiting):
+                w = wanted.get(name)
+                keep = [m for m in self._waiting[name] if w is not None and m.fingerprint == w.fingerprint]
+                retire += [m for m in self._waiting[name] if m not in keep]
+                excess = max(0, len(keep) - (w.size if w else 0))
+                retire += keep[len(keep) - excess:] if excess else []
+                self._waiting[name] = keep[: len(keep) - excess]
+            to_start = []
+            for name, w in wanted.items():
+                if time.monotonic() < self._resting_until.get(name, 0.0):
+                    continue
+                missing = w.size - len(self._waiting.get(name, [])) - self._starting.get(name, 0)
+                if missing > 0:
+                    self._starting[name] = self._starting.get(name, 0) + missing
+                    to_start += [w] * missing
+        for member in retire:
+            self._retire(member)
+        for w in to_start:
+            self._spawn(lambda w=w: self._start_member(w), f"labcontainer-pool-{w.kernel_name}")
+
+    def _read_kernelspecs(self) -> dict[str, Wanted]:
+        wanted = {}
+        try:
+            specs = self._specs.get_all_specs()
+        except Exception as exc:  # noqa: BLE001 - a broken kernelspec folder must not stop the server
+            self._log.warning("labcontainer: cannot read the kernelspecs for pools: %s", exc)
+            return {}
+        for name, entry in specs.items():
+            spec = entry.get("spec") or {}
+            provisioner = (spec.get("metadata") or {}).get("kernel_provisioner") or {}
+            settings = provisioner.get("config")
+            if provisioner.get("provisioner_name") != PROVISIONER_NAME or not isinstance(settings, dict) or not settings.get("pool"):
+                continue
+            try:
+                config = KernelContainerConfig.from_mapping(settings, where=f"kernelspec {name}")
+            except InvalidSpec as exc:
+                self._log.warning("labcontainer: no pool for kernelspec %s: %s", name, exc)
+                continue
+            argv = launch.kernel_command(list(spec.get("argv") or []), [])
+            why = members.why_not_pooled(config, argv)
+            command = members.pooled_command(argv)
+            if why or command is None:
+                self._log.warning("labcontainer: no pool for kernelspec %s: %s", name, why)
+                continue
+            spec_env = dict(spec.get("env") or {})
+            made_from = members.fingerprint(name, argv, spec_env, config, self._root_dir, str(kernel_home()))
+            wanted[name] = Wanted(name, config.pool, config, command, spec_env, made_from)
+        return wanted
+
+    def _start_member(self, wanted: Wanted) -> None:
+        member = None
+        try:
+            member = self._create_member(wanted)
+            if member is not None:
+                self._wait_until_ready(member, wanted.config)
+        except LabContainerError as exc:
+            self._log.warning("labcontainer: a kernel of %s's pool did not start (the pool rests %d s): %s",
+                              wanted.kernel_name, RETRY_AFTER, exc)
+            with self._lock:
+                self._resting_until[wanted.kernel_name] = time.monotonic() + RETRY_AFTER
+            if member is not None:
+                self._retire(member)
+            member = None
+        with self._lock:
+            self._starting[wanted.kernel_name] = max(0, self._starting.get(wanted.kernel_name, 0) - 1)
+            current = self._wanted.get(wanted.kernel_name)
+            keep = member is not None and not self._stopping and current is not None and current.fingerprint == member.fingerprint
+            if keep:
+                member.waiting = True
+                members.save_member(member, self._state_dir)
+                self._waiting.setdefault(wanted.kernel_name, []).append(member)
+        if member is not None and not keep:
+            self._retire(member)
+
+    def _create_member(self, wanted: Wanted) -> members.PoolMember | None:
+        try:
+            image_id = self._service.image(wanted.config.image).id
+        except ImageNotFound:
+            self._log.info("labcontainer: the pool of %s waits for its image %s (its first launch pulls it)",
+                           wanted.kernel_name, wanted.config.image)
+            return None
+        kernel_id = str(uuid.uuid4())
+        connection_dir = Path(tempfile.mkdtemp(prefix=f"lcp-{kernel_id[:8]}-", dir=launch.socket_base_dir()))
+        os.chmod(connection_dir, 0o700)
+        members.make_fifo(connection_dir)
+        member = members.PoolMember(
+            kernel_id=kernel_id, kernel_name=wanted.kernel_name, container_name=f"{POOL_CONTAINER_PREFIX}{kernel_id}",
+            connection_dir=str(connection_dir), root_dir=self._root_dir, fingerprint=wanted.fingerprint,
+            server_id=this_server(self._state_dir).server_id, image_id=image_id,
+        )
+        members.save_member(member, self._state_dir)  # before the container: a crash leaves a record to clean up by
+        spec = kernel_container_spec(
+            self._service, wanted.config, name=member.container_name, kernel_id=kernel_id,
+            argv=wanted.command.waiter_argv(), connection_dir=connection_dir, workdir=self._root_dir,
+            spec_env=wanted.spec_env, launch_env={}, labels={LABEL_POOL: wanted.kernel_name},
+        )
+        try:
+            member.container_id = self._service.run(spec).id
+        except LabContainerError:
+            self._retire(member)
+            raise
+        members.save_member(member, self._state_dir)
+        return member
+
+    def _wait_until_ready(self, member: members.PoolMember, config: KernelContainerConfig) -> None:
+        deadline = time.monotonic() + config.startup_timeout
+        next_check = time.monotonic() + 1.0
+        while not member.started:
+            if self._stopping:
+                return
+            if time.monotonic() > deadline:
+                raise LabContainerError(f"it was not ready within {config.startup_timeout:g} s")
+            if time.monotonic() > next_check:  # a container that exited never gets ready
+                if not self._service.get(member.container_name).running:
+                    lines = "\n".join(self._service.logs(member.container_name, tail=10))
+                    raise LabContainerError(f"its container stopped during start-up; last lines:\n{lines}")
+                next_check = time.monotonic() + 1.0
+            time.sleep(READY_POLL)
+
+    def _image_unchanged(self, wanted: Wanted, member: members.PoolMember) -> bool:
+        try:
+            return self._service.image(wanted.config.image).id == member.image_id
+        except LabContainerError:
+            return False
+
+    # -- the end ---------------------------------------------------------------------------------
+
+    def _retire(self, member: members.PoolMember) -> None:
+        """Remove a member that will not be handed out: its container (labels checked), its
+        connection folder and its record."""
+        try:
+            self._service.remove_kernel_container(member.container_id or member.container_name, member.kernel_id)
+        except LabContainerError as exc:
+            self._log.warning("labcontainer: could not remove %s now (the next start will): %s", member.container_name, exc)
+            return
+        shutil.rmtree(member.connection_dir, ignore_errors=True)
+        members.delete_member(member.kernel_id, self._state_dir)
+
+    def drain(self) -> None:
+        """The server stops: no more members; remove every one there is (in parallel)."""
+        with self._lock:
+            self._stopping = True
+            waiting = [m for queue in self._waiting.values() for m in queue] + list(self._claimed.values())
+            self._waiting.clear()
+            self._claimed.clear()
+            threads = list(self._threads)
+        for thread in threads:  # members being started notice _stopping and retire themselves
+            thread.join(timeout=30)
+        removers = [threading.Thread(target=self._retire, args=(m,), daemon=True) for m in waiting]
+        for thread in removers:
+            thread.start()
+        for thread in removers:
+            thread.join(timeout=30)
+
+    def _spawn(self, work: Any, name: str) -> None:
+        def run() -> None:
+            try:
+                work()
+            except Exception as exc:  # noqa: BLE001 - a pool must never take the server down
+                self._log.warning("labcontainer: pool work failed: %s", exc)
+            finally:
+                with self._lock:
+                    self._threads.discard(threading.current_thread())
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        with self._lock:
+            if self._stopping:
+                return
+            self._threads.add(thread)
+        thread.start()
+
+
+class PoolsExtension(ExtensionApp):
+    """An extension point of its own only for its stop hook: the waiting kernels go with the
+    server. (Not the kernel manager's shutdown_all: jupyter_server skips that when no kernel
+    runs, because an empty kernel manager is falsy.)"""
+
+    name = "labcontainer_pools"
+    load_other_extensions = False
+
+    async def stop_extension(self) -> None:
+        pools = self.serverapp.web_app.settings.get(SETTINGS_KEY) if self.serverapp else None
+        if pools is not None:
+            await asyncio.to_thread(pools.drain)

@@ -1,0 +1,215 @@
+"""Kernels started in advance (``pool: N``): a notebook cannot tell a pooled kernel from a
+cold one, nobody sees the waiting ones, and none is left after the server stops or dies.
+
+A real Jupyter Server in a subprocess; notebooks are sessions and code runs through the
+kernel's websocket; the podman CLI is the witness of what exists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from labcontainer.kernels import pool
+from labcontainer.kernels.config import KernelContainerConfig
+from labcontainer.kernels.kernelspecs import install_kernelspec
+
+from ..conftest import wait_until
+from .jupyter import JupyterServer, execute
+
+POOLED, COLD = "lc-pooled", "lc-cold"
+#: Both kernelspecs alike but for the pool: a fixed (fake CDI) GPU, an env setting, a volume.
+SETTINGS = {"gpus": "0", "env": ["LCT_SETTING=from-the-kernelspec"]}
+
+#: What a notebook can see of where and how its kernel runs (HOSTNAME is the container's own).
+PROBE = r"""
+import json, os, sys
+ip = get_ipython()
+print(json.dumps({
+    "cwd": os.getcwd(),
+    "home": os.environ.get("HOME"),
+    "env": {k: v for k, v in os.environ.items() if k != "HOSTNAME"},
+    "argv": sys.argv,
+    "path0": sys.path[:1],
+    "main": sys.modules["__main__"].__name__,
+    "gpu_nodes": sorted(n for n in os.listdir("/dev") if n.startswith("nvidia")),
+    "ids": [os.getuid(), os.getgid()],
+    "key": ip.kernel.session.key.decode(),
+    "dh": [str(p) for p in ip.user_ns["_dh"]],
+}))
+"""
+
+
+def state_dir(server: JupyterServer) -> Path:
+    return Path(server.env["JUPYTER_RUNTIME_DIR"]) / "labcontainer-kernels"
+
+
+def ready_members(server: JupyterServer) -> list[pool.PoolMember]:
+    return [m for m in pool.load_members(state_dir(server)) if m.waiting]
+
+
+def pool_containers(podman_cli) -> list[str]:
+    out = podman_cli("ps", "-a", "--filter", "label=org.labcontainer.pool", "--format", "{{.Names}}").stdout
+    return sorted(out.split())
+
+
+def probe(server: JupyterServer, kernel_id: str) -> dict:
+    return json.loads(execute(server, kernel_id, PROBE).strip().splitlines()[-1])
+
+
+@pytest.fixture
+def pooled_lab(lab, test_image):
+    install_kernelspec(test_image, name=POOLED, pool=1, **SETTINGS)
+    install_kernelspec(test_image, name=COLD, **SETTINGS)
+    (lab.root / "projects" / "alpha").mkdir(parents=True)
+    return lab
+
+
+def test_a_pooled_kernel_is_what_a_cold_one_would_be(pooled_lab, podman_cli):
+    server = pooled_lab
+    server.start()
+    (member,) = wait_until(lambda: ready_members(server), timeout=60, message="a kernel waiting in the pool")
+    pooled = server.open_notebook("projects/alpha/a.ipynb", POOLED)["kernel"]["id"]
+    cold = server.open_notebook("projects/alpha/b.ipynb", COLD)["kernel"]["id"]
+    assert pooled == member.kernel_id, "the launch must take the waiting kernel"
+    assert "took a waiting container" in server.log
+
+    warm, fresh = probe(server, pooled), probe(server, cold)
+    assert warm["cwd"] == fresh["cwd"] == str(server.root / "projects" / "alpha")
+    assert warm["dh"] == fresh["dh"] == [warm["cwd"]]  # IPython's directory history starts there too
+    assert warm["home"] == fresh["home"]
+    warm_env, fresh_env = warm["env"], fresh["env"]
+    assert warm_env.pop("JPY_SESSION_NAME").endswith("a.ipynb") and fresh_env.pop("JPY_SESSION_NAME").endswith("b.ipynb")
+    assert warm_env == fresh_env and warm_env["LCT_SETTING"] == "from-the-kernelspec"
+    assert warm["argv"] == fresh["argv"] and warm["path0"] == fresh["path0"] and warm["main"] == fresh["main"]
+    assert warm["gpu_nodes"] == fresh["gpu_nodes"] and "nvidia0" in warm["gpu_nodes"]
+    assert warm["ids"] == fresh["ids"]
+    # Its key is the one Jupyter made for this launch, not one it was started with.
+    connection = json.loads((Path(server.env["JUPYTER_RUNTIME_DIR"]) / f"kernel-{pooled}.json").read_text())
+    assert warm["key"] == connection["key"] != fresh["key"]
+    assert member.fingerprint not in warm["key"]
+
+    # From now on it is an ordinary kernel container, under the usual name.
+    assert podman_cli.state(f"lc-kernel-{pooled}") == "running"
+    assert f"lc-pool-{pooled}" not in pool_containers(podman_cli)
+    # ...and the pool starts another one behind it.
+    (again,) = wait_until(lambda: ready_members(server), timeout=60, message="the pool filled again")
+    assert again.kernel_id != pooled
+    # Restart (a cold start with the same id) keeps the kernel working.
+    server.request("POST", f"/api/kernels/{pooled}/restart")
+    assert execute(server, pooled, "print(6 * 7)").strip() == "42"
+
+
+def test_waiting_kernels_are_nobodys_and_idle(pooled_lab, podman_cli, rootless):
+    server = pooled_lab
+    server.start()
+    (member,) = wait_until(lambda: ready_members(server), timeout=60, message="a kernel waiting in the pool")
+    assert pool_containers(podman_cli) == [member.container_name]  # it exists (witness)...
+    assert server.kernel_ids() == []  # ...is no kernel of Jupyter's...
+    listed = server.request("GET", "/labcontainer/api/containers?all=1")["containers"]
+    assert member.container_name not in [c["name"] for c in listed]  # ...nor a row in the side panel
+    from labcontainer.service import LabService
+
+    assert member.container_name not in [c.name for c in LabService().containers(all=True)]  # ...nor in %container ps
+    # It waits without using the CPU.
+    before = container_cpu_ticks(podman_cli, member.container_name)
+    import time
+
+    time.sleep(2)
+    assert container_cpu_ticks(podman_cli, member.container_name) == before
+
+
+def container_cpu_ticks(podman_cli, name: str) -> int:
+    """User + system ticks of every process in the container (read from the host's /proc)."""
+    pids = podman_cli("top", name, "hpid").stdout.split()[1:]
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def test_none_is_left_after_a_clean_stop(pooled_lab, podman_cli):
+    server = pooled_lab
+    server.start()
+    (member,) = wait_until(lambda: ready_members(server), timeout=60, message="a kernel waiting in the pool")
+    server.stop()
+    assert pool_containers(podman_cli) == []
+    assert pool.load_members(state_dir(server)) == []
+    assert not Path(member.connection_dir).exists()
+
+
+def test_a_crashed_servers_waiting_kernels_are_removed_by_the_next(pooled_lab, podman_cli):
+    server = pooled_lab
+    server.start()
+    (first,) = wait_until(lambda: ready_members(server), timeout=60, message="a kernel waiting in the pool")
+    server.sigkill()
+    assert pool_containers(podman_cli) == [first.container_name]  # a crash cannot clean up
+    server.start()
+    (second,) = wait_until(lambda: ready_members(server), timeout=60, message="the new server's pool")
+    assert second.kernel_id != first.kernel_id
+    assert pool_containers(podman_cli) == [second.container_name]
+    assert not Path(first.connection_dir).exists()
+    assert "removed 1 waiting kernel(s) a previous server left" in server.log
+    server.stop()
+    assert pool_containers(podman_cli) == []
+
+
+def test_a_waiting_kernel_that_died_means_a_cold_start(pooled_lab, podman_cli):
+    server = pooled_lab
+    server.start()
+    (member,) = wait_until(lambda: ready_members(server), timeout=60, message="a kernel waiting in the pool")
+    podman_cli("kill", member.container_name)
+    kernel_id = server.open_notebook("projects/alpha/a.ipynb", POOLED)["kernel"]["id"]
+    assert execute(server, kernel_id, "import os; print(os.getcwd())").strip() == str(server.root / "projects" / "alpha")
+    assert "started cold" in server.log
+    assert podman_cli.state(f"lc-kernel-{kernel_id}") == "running"
+
+
+def test_a_replaced_kernelspec_gets_a_new_pool(pooled_lab, podman_cli, test_image):
+    server = pooled_lab
+    server.start()
+    (old,) = wait_until(lambda: ready_members(server), timeout=60, message="a kernel waiting in the pool")
+    server.request("POST", "/labcontainer/api/kernelspecs", {"image": test_image, "name": POOLED, "pool": 1, "gpus": "0",
+                                                             "env": ["LCT_SETTING=changed"], "replace": True})
+    (new,) = wait_until(lambda: [m for m in ready_members(server) if m.kernel_id != old.kernel_id], timeout=60,
+                        message="a waiting kernel with the new settings")
+    wait_until(lambda: pool_containers(podman_cli) == [new.container_name], message="the old waiting kernel removed")
+    kernel_id = server.open_notebook("a.ipynb", POOLED)["kernel"]["id"]
+    assert kernel_id == new.kernel_id
+    assert execute(server, kernel_id, "import os; print(os.environ['LCT_SETTING'])").strip() == "changed"
+
+
+# -- what can wait in a pool ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["python3", "-m", "ipykernel_launcher", "-f", "/conn/kernel.json"], (("python3",), "ipykernel_launcher", ("-f", "/conn/kernel.json"))),
+    (["/usr/bin/python3", "-X", "frozen_modules=off", "-u", "-m", "ipykernel", "-f", "c"], (("/usr/bin/python3", "-X", "frozen_modules=off", "-u"), "ipykernel", ("-f", "c"))),
+    (["python3", "/opt/start.py", "-f", "c"], None),
+    (["python3", "-c", "import x", "-m", "y"], None),
+    (["bash", "-m"], None),
+])
+def test_which_kernel_commands_can_wait(argv, expected):
+    command = pool.pooled_command(argv)
+    assert (None if command is None else (command.python, command.module, command.args)) == expected
+
+
+def test_a_pool_is_refused_where_it_could_not_keep_its_promise():
+    for settings, words in (({"gpus": "count=1"}, "fixed GPUs"), ({"transport": "tcp"}, "ipc"), ({"pool": 9}, "0 (no pool) to 8")):
+        with pytest.raises(Exception) as caught:
+            KernelContainerConfig.from_mapping({"image": "x", "pool": 2, **settings})
+        assert words in str(caught.value)
+    assert KernelContainerConfig.from_mapping({"image": "x", "pool": 2, "gpus": "all"}).pool == 2
+
+
+def test_the_member_mounts_only_what_serves_the_notebook(tmp_path):
+    member = pool.PoolMember("id", "k", "lc-pool-id", str(tmp_path), root_dir=str(tmp_path / "root"), fingerprint="f", server_id="s")
+    assert member.serves(str(tmp_path / "root" / "a" / "b"))
+    assert member.serves(str(tmp_path / "root"))
+    assert not member.serves(str(tmp_path / "rootless"))
+    assert not member.serves(str(tmp_path))
+    assert os.path.isdir(tmp_path)
