@@ -36,6 +36,8 @@ const TEMPLATE = `
     <label>GPUs <input name="gpus" class="lc-GpusInput" placeholder="none, 0, 0,1 or all"/></label>
     <div class="lc-GpuHint"></div>
     <label>Name in the launcher <input name="display_name" class="lc-DisplayName" placeholder="automatic"/></label>
+    <label>Kernels kept ready <input type="number" name="pool" class="lc-PoolInput" min="0" max="8" step="1" value="0"/></label>
+    <div class="lc-PoolHint">Started in advance, so a notebook's kernel starts at once; each waiting kernel holds a container. Fixed GPUs only (not count=N).</div>
     <button type="submit" class="lc-CreateKernel jp-Button">Add to launcher</button>
     <div class="lc-FormMessage" role="status"></div>
   </form>

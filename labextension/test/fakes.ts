@@ -75,7 +75,7 @@ export class FakeClient implements IContainersClient {
     { id: 'sha256:1', short_id: '1', name: 'localhost/pytorch:latest', tags: ['localhost/pytorch:latest'], size: 1, created: null }
   ];
   kernelspecs: Kernelspec[] = [
-    { name: 'lc-pytorch-gpu0', display_name: 'PyTorch (GPU 0)', image: 'localhost/pytorch:latest', gpus: '0', volumes: [], language: 'python' }
+    { name: 'lc-pytorch-gpu0', display_name: 'PyTorch (GPU 0)', image: 'localhost/pytorch:latest', gpus: '0', volumes: [], language: 'python', pool: 0 }
   ];
 
   getStatus = jest.fn(() => Promise.resolve(copy(this.status)));
@@ -105,7 +105,8 @@ export class FakeClient implements IContainersClient {
       image: body.image,
       gpus: body.gpus ?? null,
       volumes: [],
-      language: 'python'
+      language: 'python',
+      pool: body.pool ?? 0
     };
     const taken = this.kernelspecs.find(item => item.name === spec.name);
     if (taken && !body.replace) {

@@ -8,6 +8,7 @@ const FORM = `
   <label>Image <select name="image" class="lc-Image"></select></label>
   <label>GPUs <input name="gpus" class="lc-GpusInput"/></label>
   <label>Name in the launcher <input name="display_name" class="lc-DisplayName"/></label>
+  <label>Kernels kept ready <input type="number" name="pool" class="lc-PoolInput" min="0" max="8" step="1" value="0"/></label>
   <button type="submit" class="lc-CreateKernel jp-Button">Add to launcher</button>
   <div class="lc-FormMessage" role="status"></div>`;
 
@@ -22,6 +23,7 @@ describe('KernelFormView', () => {
   const fill = (displayName: string): void => {
     form.querySelector<HTMLInputElement>('.lc-DisplayName')!.value = displayName;
   };
+  const poolInput = (): HTMLInputElement => form.querySelector<HTMLInputElement>('.lc-PoolInput')!;
 
   beforeEach(async () => {
     form = document.createElement('form');
@@ -113,5 +115,43 @@ describe('KernelFormView', () => {
     fill('Later');
     await view.submit();
     expect(message().textContent).toBe(`Added “Later” to the launcher. ${client.note}`);
+  });
+
+  it('sends the number of kernels kept ready, and the field is back at 0 after', async () => {
+    fill('Ready');
+    poolInput().value = '3';
+    await view.submit();
+    expect(client.createKernelspec.mock.calls[0][0]).toEqual({ image: 'localhost/pytorch:latest', display_name: 'Ready', pool: 3 });
+    expect(message().textContent).toBe('Added “Ready” to the launcher.');
+    expect(model.kernelspecs.find(spec => spec.name === 'lc-new')?.pool).toBe(3);
+    expect(poolInput().value).toBe('0');
+  });
+
+  it('leaves pool out of the body at 0 or empty, so the body is what it was before pools', () => {
+    fill('Plain');
+    poolInput().value = '2';
+    expect(view.body()).toEqual({ image: 'localhost/pytorch:latest', display_name: 'Plain', pool: 2 });
+    for (const value of ['0', '']) {
+      poolInput().value = value;
+      const body = view.body()!;
+      expect(body).toEqual({ image: 'localhost/pytorch:latest', display_name: 'Plain' });
+      expect('pool' in body).toBe(false);
+    }
+  });
+
+  it('sends a pool with count=N GPUs and shows the server’s refusal whole, the choices kept', async () => {
+    // The server's own words (kernels/config.py): the form does not repeat its rules.
+    const refusal =
+      'A pool needs fixed GPUs, and gpus=count=1 chooses them when the kernel starts. ' +
+      'Name the GPUs (e.g. --gpus 0 or --gpus all), or leave the pool out (--pool 0).';
+    client.createKernelspec.mockImplementationOnce(() => Promise.reject(new ApiError(refusal, 'InvalidSpec', 400)));
+    form.querySelector<HTMLInputElement>('.lc-GpusInput')!.value = 'count=1';
+    poolInput().value = '2';
+    await view.submit();
+    expect(client.createKernelspec.mock.calls[0][0]).toEqual({ image: 'localhost/pytorch:latest', gpus: 'count=1', pool: 2 });
+    expect(message().textContent).toBe(refusal);
+    expect(message().className).toBe('lc-FormMessage lc-down');
+    expect(poolInput().value).toBe('2');
+    expect(form.querySelector<HTMLInputElement>('.lc-GpusInput')!.value).toBe('count=1');
   });
 });

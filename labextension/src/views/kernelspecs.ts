@@ -28,7 +28,12 @@ export class KernelspecsView {
         row.title = `${spec.image}${spec.gpus ? ` · GPU ${spec.gpus}` : ''}`;
         const remove = element('button', 'jp-Button lc-RemoveKernelspec', 'Remove');
         remove.addEventListener('click', () => this.options.onRemove(spec));
-        row.append(element('span', 'lc-Name', spec.display_name), remove);
+        row.append(element('span', 'lc-Name', spec.display_name));
+        if (spec.pool > 0) {
+          // Each waiting kernel holds a container: say how many, so the containers list is no surprise.
+          row.append(element('span', 'lc-Pool lc-Detail', `${spec.pool} kept ready`));
+        }
+        row.append(remove);
         return row;
       })
     );
@@ -60,6 +65,7 @@ export class KernelFormView {
     this._select = find<HTMLSelectElement>(form, '.lc-Image');
     this._gpus = find<HTMLInputElement>(form, '.lc-GpusInput');
     this._displayName = find<HTMLInputElement>(form, '.lc-DisplayName');
+    this._pool = find<HTMLInputElement>(form, '.lc-PoolInput');
     this._message = find(form, '.lc-FormMessage');
     form.addEventListener('submit', event => {
       event.preventDefault();
@@ -96,6 +102,12 @@ export class KernelFormView {
     if (displayName) {
       body.display_name = displayName;
     }
+    // Only a pool goes in the body: 0 (or an empty field) sends what the form sent before it.
+    // The range and the GPU choice are the server's to check; its refusal is shown whole.
+    const pool = Number(this._pool.value);
+    if (pool > 0) {
+      body.pool = pool;
+    }
     return body;
   }
 
@@ -127,6 +139,7 @@ export class KernelFormView {
       this._say(answer.note ? `${done} ${answer.note}` : done, 'lc-ok');
       this._gpus.value = '';
       this._displayName.value = '';
+      this._pool.value = '0';
     } catch (error) {
       // The whole message, wrapped by the stylesheet (.lc-FormMessage): a server message may
       // be a paragraph with the container's own words on a line of their own.
@@ -142,5 +155,6 @@ export class KernelFormView {
   private readonly _select: HTMLSelectElement;
   private readonly _gpus: HTMLInputElement;
   private readonly _displayName: HTMLInputElement;
+  private readonly _pool: HTMLInputElement;
   private readonly _message: HTMLElement;
 }
