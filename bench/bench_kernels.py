@@ -6,6 +6,9 @@
   PLAIN_IMAGE, built by scripts/build-kernel-image.sh) against the same local samples.
 * 10 kernels started at once through a Jupyter server: total time against 10 × one start,
   and the server's memory growth per kernel.
+* warm start: a kernelspec with ``pool: 1`` (a kernel waiting, started in advance), through a
+  Jupyter server: POST /api/kernels → the first kernel_info reply, against a local ipykernel
+  (python3) started through the same server and timed the same way, interleaved.
 """
 
 from __future__ import annotations
@@ -78,6 +81,87 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class _Server:
+    """A Jupyter server in a subprocess on ``base`` (labcontainer's extension is enabled by
+    its installed config), and its REST API."""
+
+    def __init__(self, base: Path) -> None:
+        self.port, self.token, self.base = _free_port(), "bench", base
+        self.env = dict(os.environ, JUPYTER_DATA_DIR=str(base / "data"), JUPYTER_RUNTIME_DIR=str(base / "runtime"))
+        command = [sys.executable, "-m", "jupyter_server", f"--ServerApp.port={self.port}", "--ServerApp.ip=127.0.0.1",
+                   f"--IdentityProvider.token={self.token}", "--ServerApp.open_browser=False", f"--ServerApp.root_dir={base}"]
+        if os.getuid() == 0:
+            command.append("--allow-root")
+        self.process = subprocess.Popen(command, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(300):
+            try:
+                self.call("GET", "/api/status")
+                break
+            except OSError:
+                time.sleep(0.1)
+
+    def call(self, method: str, path: str, body: dict | None = None):
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method,
+                                         data=json.dumps(body).encode() if body is not None else None,
+                                         headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=300) as response:
+            text = response.read()
+            return json.loads(text) if text else None
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(60)
+
+
+def _first_reply_through_server(server: _Server, kernel_name: str) -> float:
+    """POST /api/kernels → the kernel's first kernel_info reply, as a notebook's first
+    request would get it (the kernel is then shut down)."""
+    from jupyter_client.blocking import BlockingKernelClient
+
+    started = time.perf_counter()
+    kernel_id = server.call("POST", "/api/kernels", {"name": kernel_name})["id"]
+    client = BlockingKernelClient()
+    client.load_connection_file(str(server.base / "runtime" / f"kernel-{kernel_id}.json"))
+    client.start_channels(iopub=False, stdin=False, hb=False, control=False)
+    try:
+        msg_id = client.kernel_info()
+        while client.get_shell_msg(timeout=120)["parent_header"].get("msg_id") != msg_id:
+            pass
+        return time.perf_counter() - started
+    finally:
+        client.stop_channels()
+        server.call("DELETE", f"/api/kernels/{kernel_id}")
+
+
+def _warm_start(base: Path, repeat: int) -> tuple[list[float], list[float]]:
+    """Pooled starts and local starts, one of each per round."""
+    from labcontainer.kernels import pool
+
+    state = base / "runtime" / "labcontainer-kernels"
+
+    def pool_ready() -> None:
+        deadline = time.monotonic() + 120
+        while not any(m.waiting for m in pool.load_members(state)):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the pool did not fill within 120 s")
+            time.sleep(0.05)
+
+    server = _Server(base)
+    warm: list[float] = []
+    local: list[float] = []
+    try:
+        pool_ready()
+        _first_reply_through_server(server, "python3")  # warm the page cache alike
+        for _ in range(repeat):
+            pool_ready()
+            time.sleep(1)  # the refill of the previous round has settled: a quiet machine for both
+            warm.append(_first_reply_through_server(server, "lc-bench-pool"))
+            local.append(_first_reply_through_server(server, "python3"))
+    finally:
+        server.stop()
+    return warm, local
+
+
 def _concurrent_through_server(count: int, base: Path) -> dict:
     port, token = _free_port(), "bench"
     env = dict(os.environ, JUPYTER_DATA_DIR=str(base / "data"), JUPYTER_RUNTIME_DIR=str(base / "runtime"))
@@ -131,6 +215,7 @@ def run(quick: bool = False) -> list[dict]:
         os.environ["JUPYTER_RUNTIME_DIR"] = str(base / "runtime")
         install_kernelspec(IMAGE, name="lc-bench")
         install_kernelspec(PLAIN_IMAGE, name="lc-bench-plain")
+        install_kernelspec(IMAGE, name="lc-bench-pool", pool=1)
         contenders = ("lc-bench", "lc-bench-plain", "python3")
         for name in contenders:  # warm the page cache once, for every contender alike
             asyncio.run(_time_to_ready(name))
@@ -144,6 +229,7 @@ def run(quick: bool = False) -> list[dict]:
         container, plain, local = (samples[name] for name in contenders)
         bare = median_seconds(lambda: podman("run", "--rm", IMAGE, "true"), repeat)
         many = _concurrent_through_server(concurrent, base)
+        warm, warm_local = _warm_start(base, repeat)
     ours = statistics.median(container)
     kernel_cpu = {name: round(statistics.median(cpu[name]), 3) for name in contenders}
     return [
@@ -154,6 +240,9 @@ def run(quick: bool = False) -> list[dict]:
                f"local ipykernel via jupyter_client; image {PLAIN_IMAGE} (Debian's python3-ipykernel)",
                target="<= 1.0", samples=[round(s, 3) for s in plain],
                kernel_cpu_s={"ours": kernel_cpu["lc-bench-plain"], "local": kernel_cpu["python3"]}),
+        result("kernel_warm_start_vs_local_ipykernel", statistics.median(warm), statistics.median(warm_local),
+               "local ipykernel (python3) through the same Jupyter server: POST /api/kernels to the first kernel_info reply",
+               target="<= 0.3", samples=[round(s, 3) for s in warm], local_samples=[round(s, 3) for s in warm_local]),
         result("kernel_cold_start_vs_podman_run_true", ours, bare, f"podman run --rm {IMAGE} true (CLI)"),
         result(f"kernels_{concurrent}_concurrent_vs_{concurrent}x_one", many["total_s"], concurrent * many["single_s"],
                f"{concurrent} x one start through the same server",

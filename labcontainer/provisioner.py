@@ -82,9 +82,10 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
         """Called by KernelManager.pre_start_kernel: pull the image if needed (before the
         launch timeout starts), make the connection directory, write both connection files."""
         config = self.container_config
-        await asyncio.to_thread(self._ensure_image, config.image)
         km = self.parent
         self._member = self._claimed_member()
+        if self._member is None:  # (a member's image was checked when the launch took it)
+            await asyncio.to_thread(self._ensure_image, config.image)
         if self._member is not None:
             # A kernel started in advance (kernels/pool.py): its container already mounts
             # this folder; the connection file written below gives it a key of its own.
@@ -183,16 +184,21 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
             self.container_name = self.container_id = None
             return False
         # The kernel is starting in the container now; meanwhile give the container the
-        # name every other path knows a kernel's container by.
+        # name every other path knows a kernel's container by (by id: it has two names
+        # while this runs).
         name = f"{KERNEL_CONTAINER_PREFIX}{self.kernel_id}"
-        await asyncio.to_thread(self.service.rename, member.container_name, name)
-        self.container_name = name
+        renaming = asyncio.ensure_future(asyncio.to_thread(self.service.rename, member.container_id, name))
         self.exit_report = ""
         self._launch_args = {"cwd": kwargs.get("cwd"), "env": env}
+        self.container_name = member.container_id
+        self._state_checked_at = time.monotonic()  # it was running a moment ago (hand_over found its reader)
+        try:
+            await self._wait_until_listening()
+        finally:
+            await renaming
+        self.container_name = name
         self.save_record()
         pool.delete_member(member.kernel_id, records.default_state_dir())
-        self._state_checked_at = 0.0
-        await self._wait_until_listening()
         self.log.info("labcontainer: kernel %s took a waiting container (%s's pool)", self.kernel_id, member.kernel_name)
         return True
 
