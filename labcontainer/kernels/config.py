@@ -126,12 +126,12 @@ class KernelContainerConfig:
             # started in advance would have chosen them earlier.
             raise InvalidSpec(
                 f"A pool needs fixed GPUs, and gpus={self.gpus} chooses them when the kernel starts.",
-                hint="Name the GPUs (e.g. --gpus 0 or --gpus all), or leave the pool out (--pool 0).",
+                hint="Name the GPUs (gpus 0, 0,1 or all), or set the pool to 0.",
             )
         if self.transport != "ipc":
             raise InvalidSpec(
                 "A pool works with the ipc transport only (a tcp kernel's ports are chosen at its launch).",
-                hint="Leave --transport out, or leave the pool out (--pool 0).",
+                hint="Use the ipc transport (the default), or set the pool to 0.",
             )
 
     def to_kernelspec_config(self) -> dict[str, Any]:
