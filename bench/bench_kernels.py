@@ -163,45 +163,23 @@ def _warm_start(base: Path, repeat: int) -> tuple[list[float], list[float]]:
 
 
 def _concurrent_through_server(count: int, base: Path) -> dict:
-    port, token = _free_port(), "bench"
-    env = dict(os.environ, JUPYTER_DATA_DIR=str(base / "data"), JUPYTER_RUNTIME_DIR=str(base / "runtime"))
-    command = [sys.executable, "-m", "jupyter_server", f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
-               f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False", f"--ServerApp.root_dir={base}"]
-    if os.getuid() == 0:
-        command.append("--allow-root")
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def call(method: str, path: str, body: dict | None = None):
-        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
-                                         data=json.dumps(body).encode() if body is not None else None,
-                                         headers={"Authorization": f"token {token}"})
-        with urllib.request.urlopen(request, timeout=300) as response:
-            text = response.read()
-            return json.loads(text) if text else None
-
+    server = _Server(base)
     try:
-        for _ in range(300):
-            try:
-                call("GET", "/api/status")
-                break
-            except OSError:
-                time.sleep(0.1)
-        rss_before = _rss_kib(server.pid)
+        rss_before = _rss_kib(server.process.pid)
         one = time.perf_counter()
-        kid = call("POST", "/api/kernels", {"name": "lc-bench"})["id"]
+        kid = server.call("POST", "/api/kernels", {"name": "lc-bench"})["id"]
         single = time.perf_counter() - one
-        call("DELETE", f"/api/kernels/{kid}")
+        server.call("DELETE", f"/api/kernels/{kid}")
         started = time.perf_counter()
         with ThreadPoolExecutor(count) as pool:
-            ids = list(pool.map(lambda _i: call("POST", "/api/kernels", {"name": "lc-bench"})["id"], range(count)))
+            ids = list(pool.map(lambda _i: server.call("POST", "/api/kernels", {"name": "lc-bench"})["id"], range(count)))
         total = time.perf_counter() - started
-        rss_after = _rss_kib(server.pid)
+        rss_after = _rss_kib(server.process.pid)
         for kid in ids:
-            call("DELETE", f"/api/kernels/{kid}")
+            server.call("DELETE", f"/api/kernels/{kid}")
         return {"single_s": single, "total_s": total, "rss_per_kernel_mib": (rss_after - rss_before) / count / 1024}
     finally:
-        server.terminate()
-        server.wait(60)
+        server.stop()
 
 
 def run(quick: bool = False) -> list[dict]:

@@ -26,6 +26,7 @@ from .core.files import write_private_json
 from .core.models import ContainerInfo, PullProgress, is_active
 from .kernels import launch, pool, records
 from .kernels.containers import kernel_container_spec
+from .kernels.handover import PoolHandOver
 from .kernels.config import CONTAINER_CONNECTION_DIR, KERNEL_CONTAINER_PREFIX, KernelContainerConfig
 from .kernels.identity import this_server
 from .service import LabService, default_service
@@ -36,7 +37,7 @@ POLL_INTERVAL = 1.0
 STATE_CHECK_INTERVAL = 0.25
 
 
-class PodmanKernelProvisioner(KernelProvisionerBase):
+class PodmanKernelProvisioner(PoolHandOver, KernelProvisionerBase):
     """Runs the kernel in a container; configured from the kernelspec's metadata
     (``kernel_provisioner.config``: the fields of KernelContainerConfig)."""
 
@@ -162,45 +163,6 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
         self.save_record()
         await self._wait_until_listening()
         return self.connection_info
-
-    def _claimed_member(self) -> pool.PoolMember | None:
-        pools = getattr(getattr(self.parent, "parent", None), "kernel_pools", None)
-        return pools.claimed(self.kernel_id) if pools is not None else None
-
-    async def _hand_over(self, member: pool.PoolMember, cmd: list[str], kwargs: dict[str, Any]) -> bool:
-        """Give the waiting kernel its order and make its container this kernel's; False
-        (the member removed) when it cannot serve this launch: the launch then starts cold."""
-        command = pool.pooled_command(cmd)
-        cwd = kwargs.get("cwd") or self._root_dir()
-        env = launch.kept_env(kwargs.get("env") or {})
-        self.container_name, self.container_id = member.container_name, member.container_id
-        usable = command is not None and member.serves(cwd)
-        if not usable or not await asyncio.to_thread(
-            pool.hand_over, member, cwd=cwd if self.container_config.mount_workdir else None, env=env, command=command
-        ):
-            self.log.warning("labcontainer: kernel %s started cold: its waiting container could not take it", self.kernel_id)
-            await asyncio.to_thread(self._remove_quietly)
-            pool.delete_member(member.kernel_id, records.default_state_dir())
-            self.container_name = self.container_id = None
-            return False
-        # The kernel is starting in the container now; meanwhile give the container the
-        # name every other path knows a kernel's container by (by id: it has two names
-        # while this runs).
-        name = f"{KERNEL_CONTAINER_PREFIX}{self.kernel_id}"
-        renaming = asyncio.ensure_future(asyncio.to_thread(self.service.rename, member.container_id, name))
-        self.exit_report = ""
-        self._launch_args = {"cwd": kwargs.get("cwd"), "env": env}
-        self.container_name = member.container_id
-        self._state_checked_at = time.monotonic()  # it was running a moment ago (hand_over found its reader)
-        try:
-            await self._wait_until_listening()
-        finally:
-            await renaming
-        self.container_name = name
-        self.save_record()
-        pool.delete_member(member.kernel_id, records.default_state_dir())
-        self.log.info("labcontainer: kernel %s took a waiting container (%s's pool)", self.kernel_id, member.kernel_name)
-        return True
 
     def save_record(self) -> None:
         """Write (or rewrite, after a restart or an adoption) what a later server needs."""
