@@ -119,6 +119,11 @@ class KernelContainerConfig:
     def _validate_pool(self) -> None:
         if not 0 <= self.pool <= MAX_POOL:
             raise InvalidSpec(f"pool {self.pool} is out of range.", hint=f"Use 0 (no pool) to {MAX_POOL} waiting kernels.")
+
+    def check_pool_possible(self) -> None:
+        """Refuse, as a kernelspec is written, a pool its other settings make impossible. (A
+        kernelspec edited by hand that has one anyway still starts: cold, with a warning in
+        the server log; see kernels/pool.py why_not_pooled.)"""
         if not self.pool:
             return
         if self.gpus and self.gpus.strip().startswith("count="):

@@ -166,6 +166,7 @@ def install_kernelspec(
     (unless ``inject_ipykernel``): ImageLacksIpykernel if it has no python3; an image with
     Python but no ipykernel is accepted with a note (its kernels get an ipykernel bundle)."""
     config = _as_config(config, settings)
+    config.check_pool_possible()
     # Lower case, as jupyter_client stores kernelspec names.
     name = check_kernelspec_name(name or default_name(config.image, config.gpus)).lower()
     kernels_dir = Path(prefix, "share", "jupyter", "kernels") if prefix else Path(jupyter_data_dir(), "kernels")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from labcontainer.core.errors import InvalidSpec
 from labcontainer.kernels import pool
 from labcontainer.kernels.config import KernelContainerConfig
 from labcontainer.kernels.kernelspecs import install_kernelspec
@@ -198,12 +199,28 @@ def test_which_kernel_commands_can_wait(argv, expected):
     assert (None if command is None else (command.python, command.module, command.args)) == expected
 
 
-def test_a_pool_is_refused_where_it_could_not_keep_its_promise():
+def test_a_pool_is_refused_where_it_could_not_keep_its_promise(data_dir):
     for settings, words in (({"gpus": "count=1"}, "fixed GPUs"), ({"transport": "tcp"}, "ipc"), ({"pool": 9}, "0 (no pool) to 8")):
-        with pytest.raises(Exception) as caught:
-            KernelContainerConfig.from_mapping({"image": "x", "pool": 2, **settings})
+        with pytest.raises(InvalidSpec) as caught:
+            install_kernelspec({"image": "x", "pool": 2, **settings}, name="lc-refused")
         assert words in str(caught.value)
+    assert not (data_dir / "data" / "kernels" / "lc-refused").exists()
     assert KernelContainerConfig.from_mapping({"image": "x", "pool": 2, "gpus": "all"}).pool == 2
+
+
+def test_a_hand_edited_pool_that_cannot_be_kept_starts_cold(lab, test_image):
+    """A kernel.json edited by hand to a pool with the tcp transport (whose ports are chosen
+    at each launch): no pool (said in the log), and its kernels start as they always did."""
+    install_kernelspec(test_image, name=POOLED, transport="tcp")
+    spec_file = Path(lab.env["JUPYTER_DATA_DIR"], "kernels", POOLED, "kernel.json")
+    spec = json.loads(spec_file.read_text())
+    spec["metadata"]["kernel_provisioner"]["config"]["pool"] = 1
+    spec_file.write_text(json.dumps(spec))
+    lab.start()
+    kernel_id = lab.open_notebook("a.ipynb", POOLED)["kernel"]["id"]
+    assert execute(lab, kernel_id, "print(6 * 7)").strip() == "42"
+    assert "no pool for kernelspec lc-pooled: its transport is tcp" in lab.log
+    assert pool.load_members(state_dir(lab)) == []
 
 
 def test_the_member_mounts_only_what_serves_the_notebook(tmp_path):
