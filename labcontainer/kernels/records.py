@@ -71,6 +71,14 @@ def _read(path: Path) -> KernelRecord | None:
 _FIELDS = {f.name for f in fields(KernelRecord)}
 
 
+def notebook_of(kernel_id: str, state_dir: Path | None = None) -> str | None:
+    """The notebook a kernel was started for, from its record: a kernel that took a container
+    started in advance (pool.py) has no notebook label (labels are fixed at create)."""
+    record = load_record(kernel_id, state_dir) if kernel_id else None
+    env = (record.launch_args.get("env") if record else None) or {}
+    return env.get("JPY_SESSION_NAME") or None
+
+
 def mark_for_removal(kernel_id: str, container_name: str, state_dir: Path | None = None) -> None:
     """Keep only what it takes to remove the container later; drop the connection key."""
     old = load_record(kernel_id, state_dir)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.models import LABEL_KERNEL_ID, LABEL_NOTEBOOK, PURPOSE_KERNEL, ContainerInfo
+from ..kernels import records
 from ..kernels.config import KERNEL_CONTAINER_PREFIX
 
 def kernel_id_of(info: ContainerInfo) -> str | None:
@@ -33,7 +34,7 @@ async def describe(containers: list[ContainerInfo], kernel_manager: Any, session
         data = info.to_json()
         kernel_id = kernel_id_of(info)
         if kernel_id:
-            notebook = notebooks.get(kernel_id) or info.labels.get(LABEL_NOTEBOOK)
+            notebook = notebooks.get(kernel_id) or info.labels.get(LABEL_NOTEBOOK) or records.notebook_of(kernel_id)
             data["kernel"] = {"id": kernel_id, "ours": kernel_id in kernel_manager, "notebook": notebook}
         answer.append(data)
     return answer

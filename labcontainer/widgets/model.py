@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import PurePath
 
-from ..core.models import LABEL_NOTEBOOK, PURPOSE_KERNEL, ContainerInfo, GpuView, is_active
+from ..core.models import LABEL_KERNEL_ID, LABEL_NOTEBOOK, PURPOSE_KERNEL, ContainerInfo, GpuView, is_active
 from ..core.timefmt import describe_duration
+from ..kernels import records
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def rows_from(containers: Iterable[ContainerInfo], now: datetime | None = None) 
 def _kernel_words(c: ContainerInfo) -> str:
     if c.purpose != PURPOSE_KERNEL:
         return ""
-    notebook = c.labels.get(LABEL_NOTEBOOK)
+    notebook = c.labels.get(LABEL_NOTEBOOK) or records.notebook_of(c.labels.get(LABEL_KERNEL_ID, ""))
     return f"kernel of {PurePath(notebook).name}" if notebook else "a container kernel"
 
 

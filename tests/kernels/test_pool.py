@@ -69,7 +69,7 @@ def pooled_lab(lab, test_image):
     return lab
 
 
-def test_a_pooled_kernel_is_what_a_cold_one_would_be(pooled_lab, podman_cli):
+def test_a_pooled_kernel_is_what_a_cold_one_would_be(pooled_lab, podman_cli, monkeypatch):
     server = pooled_lab
     server.start()
     (member,) = wait_until(lambda: ready_members(server), timeout=60, message="a kernel waiting in the pool")
@@ -93,8 +93,15 @@ def test_a_pooled_kernel_is_what_a_cold_one_would_be(pooled_lab, podman_cli):
     assert warm["key"] == connection["key"] != fresh["key"]
     assert member.fingerprint not in warm["key"]
 
-    # From now on it is an ordinary kernel container, under the usual name.
+    # From now on it is an ordinary kernel container, under the usual name; the panels name
+    # its notebook (from its record: a label could not be added after create).
     assert podman_cli.state(f"lc-kernel-{pooled}") == "running"
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", server.env["JUPYTER_RUNTIME_DIR"])
+    from labcontainer.service import LabService
+    from labcontainer.widgets.model import rows_from
+
+    mine = [r for r in rows_from(LabService().containers(all=True)) if r.name == f"lc-kernel-{pooled}"]
+    assert [r.kernel for r in mine] == ["kernel of a.ipynb"]
     assert f"lc-pool-{pooled}" not in pool_containers(podman_cli)
     # ...and the pool starts another one behind it.
     (again,) = wait_until(lambda: ready_members(server), timeout=60, message="the pool filled again")
