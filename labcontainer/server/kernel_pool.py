@@ -103,7 +103,7 @@ class KernelPools:
         with self._lock:
             self._claimed[member.kernel_id] = member
         # Not at once: starting a container and its imports would take the CPU from the
-        # kernel the notebook is waiting for (2 cores: measured 0.2 s warm starts instead of 0.15).
+        # kernel the notebook is waiting for (2 cores: warm starts took 0.17 s with it, 0.10 s without).
         self.refresh_in_background(delay=REFILL_DELAY)
         return member
 
@@ -111,14 +111,6 @@ class KernelPools:
         """The member a launch of ``kernel_id`` was given (once)."""
         with self._lock:
             return self._claimed.pop(kernel_id, None)
-
-    def summary(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [
-                {"kernel_name": name, "size": w.size, "waiting": len(self._waiting.get(name, [])),
-                 "starting": self._starting.get(name, 0)}
-                for name, w in sorted(self._wanted.items())
-            ]
 
     # -- keeping the pools full --------------------------------------------------------------
 
