@@ -47,6 +47,11 @@ class ContainerAwareKernelManager(AsyncMappingKernelManager):
             member = await asyncio.to_thread(pools.take, kernel_name, cwd)
             if member is not None:
                 kernel_id = member.kernel_id
+                try:
+                    return await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
+                finally:
+                    # Failed before the provisioner took it over: it would wait unseen until the stop.
+                    await asyncio.to_thread(pools.release, kernel_id)
         return await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
 
     async def _refuse_unusable_config(self, kernel_name: str) -> None:

@@ -112,6 +112,13 @@ class KernelPools:
         with self._lock:
             return self._claimed.pop(kernel_id, None)
 
+    def release(self, kernel_id: str) -> None:
+        """A launch that took a member has ended: if its provisioner never claimed the member
+        (the start failed before), remove it."""
+        member = self.claimed(kernel_id)
+        if member is not None:
+            self._retire(member)
+
     # -- keeping the pools full --------------------------------------------------------------
 
     def refresh_in_background(self, delay: float = 0.0) -> None:

@@ -237,3 +237,19 @@ def test_the_member_mounts_only_what_serves_the_notebook(tmp_path):
     assert not member.serves(str(tmp_path / "rootless"))
     assert not member.serves(str(tmp_path))
     assert os.path.isdir(tmp_path)
+
+
+def test_a_launch_that_fails_before_the_hand_over_leaves_no_waiting_kernel(pooled_lab, podman_cli):
+    """The kernelspec was broken by hand after its member started: the launch fails in words,
+    and the member it took is removed rather than left waiting, unseen, until the stop."""
+    server = pooled_lab
+    server.start()
+    (member,) = wait_until(lambda: ready_members(server), timeout=60, message="a kernel waiting in the pool")
+    spec_file = Path(server.env["JUPYTER_DATA_DIR"], "kernels", POOLED, "kernel.json")
+    spec = json.loads(spec_file.read_text())
+    spec["metadata"]["kernel_provisioner"]["config"]["startup_timeout"] = "soon"
+    spec_file.write_text(json.dumps(spec))
+    assert server.status_of("POST", "/api/kernels", {"name": POOLED}) >= 400
+    wait_until(lambda: member.container_name not in pool_containers(podman_cli), message="the taken member removed")
+    assert not Path(member.connection_dir).exists()
+    assert member.kernel_id not in [m.kernel_id for m in pool.load_members(state_dir(server))]
