@@ -85,20 +85,14 @@ class PodmanKernelProvisioner(PoolHandOver, KernelProvisionerBase):
         config = self.container_config
         km = self.parent
         self._member = self._claimed_member()
-        if self._member is None:  # (a member's image was checked when the launch took it)
-            await asyncio.to_thread(self._ensure_image, config.image)
         if self._member is not None:
             # A kernel started in advance (kernels/pool.py): its container already mounts
-            # this folder; the connection file written below gives it a key of its own.
+            # this folder (and its image was checked when the launch took it); the
+            # connection file written below gives it a key of its own.
             self.connection_dir = Path(self._member.connection_dir)
-        elif self.connection_dir is not None and self.connection_dir.is_dir():
-            # A restart: clients keep the connection info, so the new container serves the
-            # same socket paths. Old socket files would look like a ready kernel.
-            for stale in self.connection_dir.glob("k-*"):
-                stale.unlink(missing_ok=True)
         else:
-            self.connection_dir = Path(tempfile.mkdtemp(prefix=f"lck-{self.kernel_id[:8]}-", dir=launch.socket_base_dir()))
-            os.chmod(self.connection_dir, 0o700)
+            await asyncio.to_thread(self._ensure_image, config.image)
+            self._prepare_connection_dir()
         if config.transport == "ipc":
             km.transport = "ipc"
             km.ip = str(self.connection_dir / "k")
@@ -112,6 +106,16 @@ class PodmanKernelProvisioner(PoolHandOver, KernelProvisionerBase):
         kwargs = await super().pre_launch(**kwargs)
         kwargs["cmd"] = self._kernel_command(extra_arguments)
         return kwargs
+
+    def _prepare_connection_dir(self) -> None:
+        if self.connection_dir is not None and self.connection_dir.is_dir():
+            # A restart: clients keep the connection info, so the new container serves the
+            # same socket paths. Old socket files would look like a ready kernel.
+            for stale in self.connection_dir.glob("k-*"):
+                stale.unlink(missing_ok=True)
+        else:
+            self.connection_dir = Path(tempfile.mkdtemp(prefix=f"lck-{self.kernel_id[:8]}-", dir=launch.socket_base_dir()))
+            os.chmod(self.connection_dir, 0o700)
 
     def _ensure_image(self, image: str) -> None:
         """Pull the image if it is missing. This runs before the container exists, so the

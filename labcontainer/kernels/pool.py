@@ -32,6 +32,7 @@ import errno
 import hashlib
 import json
 import os
+import shutil
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -187,6 +188,15 @@ def hand_over(member: PoolMember, *, cwd: str | None, env: Mapping[str, str], co
     finally:
         os.close(descriptor)
     return True
+
+
+def remove_member(service: Any, member: PoolMember, state_dir: Path) -> None:
+    """Remove a member no launch will take: its container (labels checked), its connection
+    folder and its record. Raises LabContainerError when Podman could not remove the
+    container; the record then stays for a later try."""
+    service.remove_kernel_container(member.container_id or member.container_name, member.kernel_id)
+    shutil.rmtree(member.connection_dir, ignore_errors=True)
+    delete_member(member.kernel_id, state_dir)
 
 
 def make_fifo(connection_dir: Path) -> None:

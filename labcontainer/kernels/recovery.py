@@ -128,13 +128,13 @@ def remove_orphaned_pool_members(
     for member in pool.load_members(state_dir):
         if identity.server_alive(state_dir, member.server_id):
             continue
-        if records.load_record(member.kernel_id, state_dir) is None:
-            try:
-                service.remove_kernel_container(member.container_id or member.container_name, member.kernel_id)
-            except LabContainerError as exc:
-                log.warning("labcontainer: could not remove the waiting kernel %s: %s", member.container_name, exc)
-                continue
-            shutil.rmtree(member.connection_dir, ignore_errors=True)
-            removed.append(member.container_name)
-        pool.delete_member(member.kernel_id, state_dir)
+        if records.load_record(member.kernel_id, state_dir) is not None:
+            pool.delete_member(member.kernel_id, state_dir)
+            continue
+        try:
+            pool.remove_member(service, member, state_dir)
+        except LabContainerError as exc:
+            log.warning("labcontainer: could not remove the waiting kernel %s: %s", member.container_name, exc)
+            continue
+        removed.append(member.container_name)
     return removed

@@ -49,9 +49,11 @@ class ContainerAwareKernelManager(AsyncMappingKernelManager):
                 kernel_id = member.kernel_id
                 try:
                     return await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
-                finally:
-                    # Failed before the provisioner took it over: it would wait unseen until the stop.
+                except BaseException:
+                    # Failed, maybe before the provisioner took the member over: it would
+                    # then wait unseen until the stop.
                     await asyncio.to_thread(pools.release, kernel_id)
+                    raise
         return await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
 
     async def _refuse_unusable_config(self, kernel_name: str) -> None:

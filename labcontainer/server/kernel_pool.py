@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import shutil
 import tempfile
 import threading
 import time
@@ -113,7 +112,7 @@ class KernelPools:
             return self._claimed.pop(kernel_id, None)
 
     def release(self, kernel_id: str) -> None:
-        """A launch that took a member has ended: if its provisioner never claimed the member
+        """A launch that took a member failed: if its provisioner never claimed the member
         (the start failed before), remove it."""
         member = self.claimed(kernel_id)
         if member is not None:
@@ -178,10 +177,11 @@ class KernelPools:
                 continue
             argv = launch.kernel_command(list(spec.get("argv") or []), [])
             why = members.why_not_pooled(config, argv)
-            command = members.pooled_command(argv)
-            if why or command is None:
+            if why:
                 self._log.warning("labcontainer: no pool for kernelspec %s: %s", name, why)
                 continue
+            command = members.pooled_command(argv)
+            assert command is not None  # why_not_pooled said so
             spec_env = dict(spec.get("env") or {})
             made_from = members.fingerprint(name, argv, spec_env, config, self._root_dir, str(kernel_home()))
             wanted[name] = Wanted(name, config.pool, config, command, spec_env, made_from)
@@ -266,15 +266,11 @@ class KernelPools:
     # -- the end ---------------------------------------------------------------------------------
 
     def _retire(self, member: members.PoolMember) -> None:
-        """Remove a member that will not be handed out: its container (labels checked), its
-        connection folder and its record."""
+        """Remove a member that will not be handed out (pool.remove_member), logging a failure."""
         try:
-            self._service.remove_kernel_container(member.container_id or member.container_name, member.kernel_id)
+            members.remove_member(self._service, member, self._state_dir)
         except LabContainerError as exc:
             self._log.warning("labcontainer: could not remove %s now (the next start will): %s", member.container_name, exc)
-            return
-        shutil.rmtree(member.connection_dir, ignore_errors=True)
-        members.delete_member(member.kernel_id, self._state_dir)
 
     def drain(self) -> None:
         """The server stops: no more members; remove every one there is (in parallel)."""
