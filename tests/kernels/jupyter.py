@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from tornado.websocket import websocket_connect
 
-from labcontainer.kernels import records, recovery
+from labcontainer.kernels import pool, records, recovery
 
 from ..conftest import wait_until
 
@@ -113,19 +114,29 @@ class JupyterServer:
         return int(children[0])
 
 
+def state_dir(server: JupyterServer) -> Path:
+    """The server's kernel state directory (records, pool members, server locks)."""
+    return Path(server.env["JUPYTER_RUNTIME_DIR"]) / "labcontainer-kernels"
+
+
 def remove_leftovers(server: JupyterServer, podman_cli) -> None:
     """After a test that failed half-way (a server killed, a stop that timed out): remove
-    the kernel containers its records still name, and forget the records with their
-    connection directories (each holds a key; no later server reads this test's state
-    directory to do it), so no failure leaks into the next test or onto the machine."""
+    the kernel containers its records still name, and the kernels waiting in its pools, and
+    forget the records with their connection directories (each holds a key; no later
+    server reads this test's state directory to do it), so no failure leaks into the next
+    test or onto the machine."""
     if server.process and server.process.poll() is None:
         server.process.kill()
         server.process.wait(10)
-    state = Path(server.env["JUPYTER_RUNTIME_DIR"]) / "labcontainer-kernels"
+    state = state_dir(server)
     for record in records.load_records(state):
         if record.container_name:
             podman_cli("rm", "-f", "-t", "0", record.container_name, check=False)
         recovery.forget(record, state)
+    for member in pool.load_members(state):
+        podman_cli("rm", "-f", "-t", "0", member.container_id or member.container_name, check=False)
+        shutil.rmtree(member.connection_dir, ignore_errors=True)
+        pool.delete_member(member.kernel_id, state)
 
 
 async def _execute(server: JupyterServer, kernel_id: str, code: str, timeout: float) -> str:

@@ -21,11 +21,7 @@ from labcontainer.kernels.identity import server_alive
 
 from ..conftest import wait_until
 from .conftest import KERNELSPEC
-from .jupyter import JupyterServer, execute
-
-def state_dir(server: JupyterServer) -> Path:
-    return Path(server.env["JUPYTER_RUNTIME_DIR"]) / "labcontainer-kernels"
-
+from .jupyter import JupyterServer, execute, state_dir
 
 def records_of(server: JupyterServer) -> dict[str, dict]:
     return {p.stem: json.loads(p.read_text()) for p in state_dir(server).glob("*.json")}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,11 @@ from labcontainer.core.errors import InvalidSpec
 from labcontainer.kernels import pool
 from labcontainer.kernels.config import KernelContainerConfig
 from labcontainer.kernels.kernelspecs import install_kernelspec
+from labcontainer.service import LabService
+from labcontainer.widgets.model import rows_from
 
 from ..conftest import wait_until
-from .jupyter import JupyterServer, execute
+from .jupyter import JupyterServer, execute, state_dir
 
 POOLED, COLD = "lc-pooled", "lc-cold"
 #: Both kernelspecs alike but for the pool: a fixed (fake CDI) GPU, an env setting, a volume.
@@ -42,10 +45,6 @@ print(json.dumps({
     "dh": [str(p) for p in ip.user_ns["_dh"]],
 }))
 """
-
-
-def state_dir(server: JupyterServer) -> Path:
-    return Path(server.env["JUPYTER_RUNTIME_DIR"]) / "labcontainer-kernels"
 
 
 def ready_members(server: JupyterServer) -> list[pool.PoolMember]:
@@ -97,9 +96,6 @@ def test_a_pooled_kernel_is_what_a_cold_one_would_be(pooled_lab, podman_cli, mon
     # its notebook (from its record: a label could not be added after create).
     assert podman_cli.state(f"lc-kernel-{pooled}") == "running"
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", server.env["JUPYTER_RUNTIME_DIR"])
-    from labcontainer.service import LabService
-    from labcontainer.widgets.model import rows_from
-
     mine = [r for r in rows_from(LabService().containers(all=True)) if r.name == f"lc-kernel-{pooled}"]
     assert [r.kernel for r in mine] == ["kernel of a.ipynb"]
     assert f"lc-pool-{pooled}" not in pool_containers(podman_cli)
@@ -119,13 +115,9 @@ def test_waiting_kernels_are_nobodys_and_idle(pooled_lab, podman_cli, rootless):
     assert server.kernel_ids() == []  # ...is no kernel of Jupyter's...
     listed = server.request("GET", "/labcontainer/api/containers?all=1")["containers"]
     assert member.container_name not in [c["name"] for c in listed]  # ...nor a row in the side panel
-    from labcontainer.service import LabService
-
     assert member.container_name not in [c.name for c in LabService().containers(all=True)]  # ...nor in %container ps
     # It waits without using the CPU.
     before = container_cpu_ticks(podman_cli, member.container_name)
-    import time
-
     time.sleep(2)
     assert container_cpu_ticks(podman_cli, member.container_name) == before
 
