@@ -124,20 +124,26 @@ class KernelContainerConfig:
         """Refuse, as a kernelspec is written, a pool its other settings make impossible. (A
         kernelspec edited by hand that has one anyway still starts: cold, with a warning in
         the server log; see kernels/pool.py why_not_pooled.)"""
-        if not self.pool:
-            return
+        obstacle = self.pool_obstacle() if self.pool else None
+        if obstacle is not None:
+            raise obstacle[1]
+
+    def pool_obstacle(self) -> tuple[str, InvalidSpec] | None:
+        """What keeps kernels of these settings from waiting in a pool: a short reason (for
+        the server log) and the refusal a kernelspec being written gets; None if nothing."""
         if self.gpus and self.gpus.strip().startswith("count="):
             # Which GPUs count=N takes depends on what is free at the launch; a kernel
             # started in advance would have chosen them earlier.
-            raise InvalidSpec(
+            return f"its GPUs ({self.gpus}) are chosen at each launch", InvalidSpec(
                 f"A pool needs fixed GPUs, and gpus={self.gpus} chooses them when the kernel starts.",
                 hint="Name the GPUs (gpus 0, 0,1 or all), or set the pool to 0.",
             )
         if self.transport != "ipc":
-            raise InvalidSpec(
+            return "its transport is tcp", InvalidSpec(
                 "A pool works with the ipc transport only (a tcp kernel's ports are chosen at its launch).",
                 hint="Use the ipc transport (the default), or set the pool to 0.",
             )
+        return None
 
     def to_kernelspec_config(self) -> dict[str, Any]:
         """The JSON written in a kernelspec: only what differs from the defaults."""

@@ -121,10 +121,9 @@ def pooled_command(argv: Sequence[str]) -> PooledCommand | None:
 
 def why_not_pooled(config: KernelContainerConfig, argv: Sequence[str]) -> str | None:
     """Why a kernelspec's kernels cannot wait in a pool (None: they can)."""
-    if config.transport != "ipc":
-        return "its transport is tcp"
-    if config.gpus and config.gpus.strip().startswith("count="):
-        return f"its GPUs ({config.gpus}) are chosen at each launch"
+    obstacle = config.pool_obstacle()
+    if obstacle is not None:
+        return obstacle[0]
     if pooled_command(argv) is None:
         return "its command is not `python -m MODULE ...`"
     return None
