@@ -9,7 +9,10 @@
   object (a hand edit): jupyter_client would fail on it with a bare TypeError before any
   labcontainer code runs; and it takes a kernel started in advance when the kernelspec has a
   pool (kernel_pool.py): the kernel gets the waiting member's id, which its container and
-  record are already named by, and the provisioner hands the member over.
+  record are already named by, and the provisioner hands the member over;
+- **listing** a kernel in the one event-loop turn between jupyter_client filing it and
+  jupyter_server marking it (``last_activity``): upstream, GET /api/kernels (and sessions)
+  fails with 500 in that turn; here the kernel is listed as starting.
 
 Every other kernel, and every other path, is Jupyter's own. The extension installs this
 class only when ``ServerApp.kernel_manager_class`` is the default.
@@ -23,8 +26,9 @@ from typing import Any
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from tornado import web
+from jupyter_server._tz import utcnow
 from traitlets import Any as AnyTrait
-from traitlets import Bool
+from traitlets import Bool, TraitError
 
 from ..kernels.kernelspecs import PROVISIONER_NAME
 
@@ -55,6 +59,25 @@ class ContainerAwareKernelManager(AsyncMappingKernelManager):
                     await asyncio.to_thread(pools.release, kernel_id)
                     raise
         return await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
+
+    def kernel_model(self, kernel_id: str) -> dict[str, Any]:
+        self._mark_if_just_filed(kernel_id)
+        return super().kernel_model(kernel_id)
+
+    def _mark_if_just_filed(self, kernel_id: str) -> None:
+        """Give a kernel the marks jupyter_server gives it one turn later (the same values),
+        so a request served in between lists it instead of failing on a missing
+        ``last_activity`` (a TraitError, which list_kernels does not skip)."""
+        km = self._kernels.get(kernel_id)
+        if km is None:
+            return
+        try:
+            if km.last_activity is not None:
+                return
+        except TraitError:  # an Instance trait with no value yet
+            pass
+        km.execution_state = km.execution_state or "starting"
+        km.last_activity = utcnow()
 
     async def _refuse_unusable_config(self, kernel_name: str) -> None:
         try:
