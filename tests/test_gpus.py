@@ -113,6 +113,16 @@ def test_a_gpu_reserved_by_a_running_container_is_not_free(engine, test_image, u
     assert view.gpus[0].free and view.free_indices() == [0]
 
 
+def test_a_kernel_kept_ready_holds_its_gpu_under_its_kernelspecs_name():
+    from labcontainer.core.models import LABEL_POOL, ContainerInfo
+
+    waiting = ContainerInfo(id="d" * 64, name="lc-pool-1234", image="x", state="running", status="Up 1 minute",
+                            gpus=("nvidia.com/gpu=1",), labels={LABEL_POOL: "lc-pytorch"})
+    view = build_gpu_view(RecordedReader(two_gpus()).read(), [waiting], container_of_pid=lambda pid: None)
+    assert view.gpus[1].users == ("kernel kept ready (lc-pytorch)",) and not view.gpus[1].free
+    assert view.free_indices() == [0]
+
+
 def test_a_stopped_container_holds_no_gpu():
     from labcontainer.core.models import ContainerInfo
 

@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..core.models import ContainerInfo, GpuInfo, GpuProcess, GpuView
+from ..core.models import LABEL_POOL, ContainerInfo, GpuInfo, GpuProcess, GpuView
 from .nvml import Readings
 
 _CONTAINER_ID_RE = re.compile(r"libpod-(?!conmon-)([0-9a-f]{64})")
@@ -134,8 +134,17 @@ def containers_by_gpu(containers: Iterable[ContainerInfo]) -> dict[str, list[str
     for container in containers:
         if container.running:
             for gpu in container.gpu_ids:
-                result.setdefault(gpu, []).append(container.name)
+                result.setdefault(gpu, []).append(holder_name(container))
     return result
+
+
+def holder_name(container: ContainerInfo) -> str:
+    """How a GPU's holder is named: a kernel waiting in a pool is nobody's container yet (no
+    listing shows its lc-pool-<id> name), so it is named for its kernelspec. It still holds
+    the GPU: the next notebook on that kernelspec gets it, so ``count=N`` must not pick it."""
+    if container.waiting_in_pool:
+        return f"kernel kept ready ({container.labels[LABEL_POOL]})"
+    return container.name
 
 
 def default_reader():

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from labcontainer.core.errors import InvalidSpec
+from labcontainer.gpus import RecordedReader
 from labcontainer.kernels import pool
 from labcontainer.kernels.config import KernelContainerConfig
 from labcontainer.kernels.kernelspecs import install_kernelspec
@@ -22,6 +23,7 @@ from labcontainer.service import LabService
 from labcontainer.widgets.model import rows_from
 
 from ..conftest import wait_until
+from ..test_gpus import two_gpus
 from .jupyter import JupyterServer, execute, state_dir
 
 POOLED, COLD = "lc-pooled", "lc-cold"
@@ -116,6 +118,9 @@ def test_waiting_kernels_are_nobodys_and_idle(pooled_lab, podman_cli, rootless):
     listed = server.request("GET", "/labcontainer/api/containers?all=1")["containers"]
     assert member.container_name not in [c["name"] for c in listed]  # ...nor a row in the side panel
     assert member.container_name not in [c.name for c in LabService().containers(all=True)]  # ...nor in %container ps
+    # It holds its GPU (the next notebook gets it) under its kernelspec's name, not a name no listing shows.
+    holders = LabService(nvml=RecordedReader(two_gpus())).gpu_view().gpus[0].users
+    assert f"kernel kept ready ({POOLED})" in holders and member.container_name not in holders
     # It waits without using the CPU.
     before = container_cpu_ticks(podman_cli, member.container_name)
     time.sleep(2)
