@@ -38,11 +38,10 @@ class PoolHandOver:
         # name every other path knows a kernel's container by (by id: it has two names
         # while this runs).
         name = f"{KERNEL_CONTAINER_PREFIX}{self.kernel_id}"
-        renaming = asyncio.ensure_future(asyncio.to_thread(self.service.rename, member.container_id, name))
+        renaming = asyncio.ensure_future(asyncio.to_thread(self._rename_and_look, member.container_id, name))
         self.exit_report = ""
         self._launch_args = {"cwd": kwargs.get("cwd"), "env": env}
         self.container_name = member.container_id
-        self._state_checked_at = time.monotonic()  # it was running a moment ago (hand_over found its reader)
         try:
             await self._wait_until_listening()
         finally:
@@ -53,3 +52,9 @@ class PoolHandOver:
         self.log.info("labcontainer: kernel %s took a waiting container (%s's pool)", self.kernel_id, member.kernel_name)
         return True
 
+    def _rename_and_look(self, container_id: str, name: str) -> None:
+        """Rename, then cache the container's state as a cold launch does after its create:
+        poll() answers from that cache for a second, and an empty one reads as "removed"
+        (the browser's connection polls at once). Both calls run while the kernel starts."""
+        self.service.rename(container_id, name)
+        self._last_state, self._state_checked_at = self.service.get(container_id), time.monotonic()

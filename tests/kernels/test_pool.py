@@ -109,6 +109,21 @@ def test_a_pooled_kernel_is_what_a_cold_one_would_be(pooled_lab, podman_cli, mon
     assert execute(server, pooled, "print(6 * 7)").strip() == "42"
 
 
+def test_a_notebook_that_connects_at_once_finds_its_pooled_kernel_alive(pooled_lab):
+    """The browser connects the moment its session exists, well within the second in which
+    the provisioner answers from its cached container state: that cache must hold the taken
+    container as running. (It held nothing, which reads as "removed": the kernel got a
+    "stopped" reason, JupyterLab a "restarted" notice, and the connection waited a second.)"""
+    server = pooled_lab
+    server.start()
+    wait_until(lambda: ready_members(server), timeout=60, message="a kernel waiting in the pool")
+    kernel_id = server.open_notebook("a.ipynb", POOLED)["kernel"]["id"]
+    assert execute(server, kernel_id, "print(6 * 7)").strip() == "42"
+    assert "took a waiting container" in server.log
+    assert not server.request("GET", f"/api/kernels/{kernel_id}").get("reason")
+    assert f"kernel {kernel_id} stopped" not in server.log
+
+
 def test_waiting_kernels_are_nobodys_and_idle(pooled_lab, podman_cli, rootless):
     server = pooled_lab
     server.start()
