@@ -10,6 +10,11 @@ failures into these; nothing above the engine sees a podman-py exception.
 
 from __future__ import annotations
 
+from collections import Counter
+from typing import Sequence
+
+from .models import LABEL_POOL, PURPOSE_KERNEL, ContainerInfo
+
 
 class LabContainerError(Exception):
     """Base class: a failure explained for the user.
@@ -101,19 +106,38 @@ class ImageNotFound(NotFoundError):
 
 class ImageInUse(LabContainerError):
     """An image that containers still use was not removed. labcontainer never removes the
-    containers for you (``podman rmi -f`` would): they may hold someone's work."""
+    containers for you (``podman rmi -f`` would): they may hold someone's work. The hint
+    says what frees the image for each kind of user: a stopped container is removed, a
+    running one is stopped first, a kernel's container goes when its notebook shuts the
+    kernel down, and kernels kept ready go with their kernelspec's pool."""
 
     http_status = 409
 
-    def __init__(self, image: str, containers: tuple[str, ...], *, detail: str = "") -> None:
+    def __init__(self, image: str, users: Sequence[ContainerInfo], *, detail: str = "") -> None:
         self.image = image
-        self.containers = containers
-        names = ", ".join(containers) or "a container"
-        which = "container" if len(containers) == 1 else "containers"
-        first = containers[0] if containers else "NAME"
+        self.containers = tuple(user.name for user in users)
+        pools = Counter(user.labels.get(LABEL_POOL, "") for user in users if user.waiting_in_pool)
+        others = [user for user in users if not user.waiting_in_pool]
+        kernels = [user.name for user in others if user.purpose == PURPOSE_KERNEL]
+        running = [user.name for user in others if user.purpose != PURPOSE_KERNEL and user.running]
+        stopped = [user.name for user in others if user.purpose != PURPOSE_KERNEL and not user.running]
+        named = stopped + running + kernels
+        used_by = ([f"{'container' if len(named) == 1 else 'containers'} {', '.join(named)}"] if named else []) + [
+            f"{count} {'kernel' if count == 1 else 'kernels'} kept ready for kernelspec {spec}" for spec, count in sorted(pools.items())
+        ]
+        steps = []
+        if stopped:
+            steps.append(f"remove {', '.join(stopped)} (`%container rm {stopped[0]}`)")
+        if running:
+            steps.append(f"stop and remove {', '.join(running)} (`%container stop {running[0]}`, then `%container rm {running[0]}`)")
+        if kernels:
+            steps.append(f"shut down the {'kernel' if len(kernels) == 1 else 'kernels'} of {', '.join(kernels)} from {'its notebook' if len(kernels) == 1 else 'their notebooks'} (Kernel > Shut Down Kernel)")
+        if pools:
+            steps.append(f"set the pool of kernelspec {', '.join(sorted(pools))} to 0 (write it again with the side panel's form "
+                         "or `labcontainer kernelspec install --replace --pool 0 ...`) or remove the kernelspec")
         super().__init__(
-            f"The image '{image}' is used by {which} {names}, so it was not removed.",
-            hint=f"Remove {'it' if len(containers) == 1 else 'them'} first (`%container rm {first}`), then remove the image.",
+            f"The image '{image}' is used by {' and '.join(used_by) or 'a container'}, so it was not removed.",
+            hint=f"First {'; '.join(steps)}, then remove the image." if steps else "",
             detail=detail,
             quote=bool(detail),
         )

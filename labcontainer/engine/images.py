@@ -27,10 +27,10 @@ from podman import errors as podman_errors
 from podman.api.http_utils import encode_auth_header
 
 from ..core.errors import ImageInUse, ImageNotFound, InvalidSpec, LabContainerError, PullFailed, ServiceUnavailable
-from ..core.models import DiskUse, ImageInfo, PullProgress, RegistryCredentials, RemovedImage
+from ..core.models import ContainerInfo, DiskUse, ImageInfo, PullProgress, RegistryCredentials, RemovedImage
 from ..core.registries import ImagePrune
 from . import authfile
-from .convert import disk_use_rows, image_info, split_reference
+from .convert import container_info_from_list, disk_use_rows, image_info, split_reference
 from .pullstream import PullTracker
 from .translate import pull_failure, translated
 
@@ -168,14 +168,14 @@ class ImageVerbs:
         if users:
             raise ImageInUse(image, users, detail=podman_text)
 
-    def containers_using(self, image_id: str) -> tuple[str, ...]:
-        """Names of the containers (any state) created from this very image."""
+    def containers_using(self, image_id: str) -> tuple[ContainerInfo, ...]:
+        """The containers (any state) created from this very image, by name."""
         with translated():
             response = self._client.api.get("/containers/json", params={"all": True})
             response.raise_for_status()
             raw = response.json() or []
-        names = [(entry.get("Names") or [entry.get("Id", "?")[:12]])[0] for entry in raw if entry.get("ImageID") == image_id.removeprefix("sha256:")]
-        return tuple(sorted(names))
+        users = [container_info_from_list(entry) for entry in raw if entry.get("ImageID") == image_id.removeprefix("sha256:")]
+        return tuple(sorted(users, key=lambda user: user.name))
 
     # -- prune ------------------------------------------------------------------------------
 

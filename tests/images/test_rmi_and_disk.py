@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from IPython.core.error import UsageError
+
+from labcontainer.core.models import LABEL_POOL, LABEL_PURPOSE, PURPOSE_KERNEL
 
 from .conftest import line
 
@@ -28,6 +32,30 @@ def test_rmi_refuses_an_image_a_container_uses_and_names_the_container(shell, im
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"Untagged: {image_of_our_own}" and out[1].startswith("Deleted: ")
     assert podman_cli("image", "exists", image_of_our_own, check=False).returncode != 0
+
+
+def test_rmi_says_what_frees_the_image_for_each_kind_of_user(shell, image_of_our_own, unique_name, podman_cli):
+    """`%container rm` is no advice for a running container, nor for a notebook's kernel (it
+    would need -f, which kills the kernel); a kernel kept ready is nobody's container, named
+    by its kernelspec. The containers carry the labels labcontainer gives a kernel's container
+    and a kernel waiting in a pool."""
+    running, kernel = unique_name("running"), unique_name("kernel")
+    waiting = f"lc-pool-{uuid.uuid4()}"
+    podman_cli("run", "-d", "--name", running, image_of_our_own, "sleep", "infinity")
+    podman_cli("create", "--name", kernel, "--label", f"{LABEL_PURPOSE}={PURPOSE_KERNEL}", image_of_our_own, "true")
+    podman_cli("create", "--name", waiting, "--label", f"{LABEL_POOL}=lc-kept", image_of_our_own, "true")
+    try:
+        with pytest.raises(UsageError) as caught:
+            line(shell, f"rmi {image_of_our_own}")
+        message = str(caught.value)
+        assert f"is used by containers {running}, {kernel} and 1 kernel kept ready for kernelspec lc-kept," in message
+        assert f"stop and remove {running} (`%container stop {running}`, then `%container rm {running}`)" in message
+        assert f"shut down the kernel of {kernel} from its notebook" in message
+        assert "set the pool of kernelspec lc-kept to 0" in message and waiting not in message
+        assert f"%container rm {kernel}" not in message
+        assert all(podman_cli.exists(name) for name in (running, kernel, waiting))
+    finally:
+        podman_cli("rm", "-f", "-t", "0", waiting, check=False)
 
 
 def test_rmi_of_one_name_keeps_the_image_and_its_other_names(shell, image_of_our_own, podman_cli, capsys):
