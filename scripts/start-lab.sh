@@ -6,7 +6,7 @@
 #
 #   ./scripts/start-lab.sh                 listen on 127.0.0.1:8888
 #   LAB_IP=0.0.0.0 LAB_PORT=9999 ./scripts/start-lab.sh
-#   LABCONTAINER_FAKE_GPUS=1 ./scripts/start-lab.sh    also install the two fake CDI "GPUs"
+#   LABCONTAINER_FAKE_GPUS=1 ./scripts/start-lab.sh    also install the two fake CDI "GPUs" (and show them in %gpus)
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO"
@@ -35,11 +35,23 @@ for nb in notebooks/*.ipynb; do
     [ -e "$WORK/$(basename "$nb")" ] || install -o "$USER_NAME" -m 644 "$nb" "$WORK/"
 done
 
+# The fake GPUs have no driver for NVML to read: with them, %gpus and the GPU views replay
+# a recording of two GPUs that says what they are (LABCONTAINER_NVML_RECORDING, the seam
+# the tests use too), rather than "no NVIDIA driver" beside a --gpus 0 that works.
+FAKE_NVML=()
+if [ -n "${LABCONTAINER_FAKE_GPUS:-}" ]; then
+    recording=$LABCONTAINER_STATE/fake-gpus-nvml.json
+    fake_gpu() { echo "{\"index\": $1, \"uuid\": \"GPU-0000000$1-fake-0000-0000-000000000000\", \"name\": \"fake GPU $1 (CDI /dev/null, no driver)\"}"; }
+    echo "{\"driver_version\": \"none (fake GPUs)\", \"gpus\": [$(fake_gpu 0), $(fake_gpu 1)]}" >"$recording"
+    chmod 644 "$recording"
+    FAKE_NVML=(LABCONTAINER_NVML_RECORDING="$recording")
+fi
+
 as_lab() {
     runuser -u "$USER_NAME" -- env -i HOME="$USER_HOME" USER="$USER_NAME" LOGNAME="$USER_NAME" LANG=C.UTF-8 \
         PATH="$VENV/bin:/usr/sbin:/usr/bin:/sbin:/bin" XDG_RUNTIME_DIR="$LABCONTAINER_ROOTLESS_RUNTIME_DIR" \
         CONTAINERS_CONF="$CONTAINERS_CONF" CONTAINER_HOST="$LABCONTAINER_ROOTLESS_URL" PYTHONPATH="$SRC" \
-        LABCONTAINER_TEST_IMAGE="$IMAGE" "$@"
+        LABCONTAINER_TEST_IMAGE="$IMAGE" "${FAKE_NVML[@]}" "$@"
 }
 
 # --replace: on a second start this script's own kernelspec is there already (labcontainer
