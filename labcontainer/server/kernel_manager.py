@@ -10,6 +10,8 @@
   labcontainer code runs; and it takes a kernel started in advance when the kernelspec has a
   pool (kernel_pool.py): the kernel gets the waiting member's id, which its container and
   record are already named by, and the provisioner hands the member over;
+- **stop** after a failed start: jupyter_client leaves the failed kernel among its pending
+  ones, and shutting it down then fails the whole stop (the server ran on);
 - **listing** a kernel in the one event-loop turn between jupyter_client filing it and
   jupyter_server marking it (``last_activity``): upstream, GET /api/kernels (and sessions)
   fails with 500 in that turn; here the kernel is listed as starting.
@@ -107,10 +109,20 @@ class ContainerAwareKernelManager(AsyncMappingKernelManager):
         return await super().restart_kernel(kernel_id, now=now)
 
     async def shutdown_all(self, now: bool = False) -> None:
+        self._forget_failed_starts()
         if self.keep_container_kernels:
             for kernel_id in [k for k, km in self._kernels.items() if is_container_kernel(km)]:
                 self._let_go(kernel_id)
         await super().shutdown_all(now=now)
+
+    def _forget_failed_starts(self) -> None:
+        """jupyter_client keeps a kernel whose start failed among its pending kernels (it only
+        logs the failure); shutdown_all then asks to shut it down, jupyter_server answers 404
+        for a kernel that does not exist, and the server's stop never ends: it needed a second
+        SIGTERM after any failed start (an unknown GPU, Podman down)."""
+        for kernel_id, task in list(self._pending_kernels.items()):
+            if task.done() and kernel_id not in self._kernels:
+                del self._pending_kernels[kernel_id]
 
     def _let_go(self, kernel_id: str) -> None:
         """Forget a running container kernel without touching it: its record stays for the

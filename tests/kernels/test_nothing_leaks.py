@@ -14,6 +14,7 @@ from labcontainer.core import errors
 from labcontainer.kernels.kernelspecs import install_kernelspec
 
 from ..conftest import start_private_service, wait_until
+from .conftest import KERNELSPEC
 from .jupyter import JupyterServer, execute, remove_leftovers, server_environment
 from .test_adoption import kernel_containers, records_of
 from .test_kernel_failures import left_on_host
@@ -116,3 +117,19 @@ def test_restart_checks_the_image_before_touching_the_kernel(tmp_path, test_imag
         finally:
             remove_leftovers(server, podman_cli)
     assert kernel_containers(podman_cli, kernel_id) == []
+
+
+def test_a_failed_start_does_not_keep_the_server_from_stopping(lab, test_image, podman_cli):
+    """jupyter_client keeps a kernel whose start failed among its pending kernels; the stop's
+    shutdown_all then asks jupyter_server to shut it down, which answers 404 (no such kernel),
+    and the server ran on until a second SIGTERM. A lab member's mistake (a GPU that is not
+    there) must not make the server deaf to Ctrl+C."""
+    server = lab
+    edit_kernelspec(install_kernelspec(test_image, name="lc-fails"), gpus="7")
+    server.start()
+    working = server.open_notebook("a.ipynb", KERNELSPEC)["kernel"]["id"]
+    failed = {"path": "b.ipynb", "type": "notebook", "name": "b.ipynb", "kernel": {"name": "lc-fails"}}
+    assert server.status_of("POST", "/api/sessions", failed) == 500
+    server.stop()  # one SIGTERM; waits for the process (TimeoutExpired if it runs on)
+    assert server.process.returncode is not None
+    assert not podman_cli.exists(f"lc-kernel-{working}")  # and the stop shut the working kernel down
