@@ -110,6 +110,7 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
         kernel_manager.kernel_pools = pools
         web_app.settings[POOLS_KEY] = pools
         pools.refresh_in_background()  # kernelspecs with `pool: N` get their waiting kernels
+        threading.Thread(target=pools.keep_up, name="labcontainer-pools", daemon=True).start()
     threading.Thread(target=_retry_pending_removals, args=(service, serverapp.log), name="labcontainer-removals", daemon=True).start()
     serverapp.log.info("labcontainer: REST API at %s", base)
 

@@ -19,21 +19,20 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 
-from ..core.errors import ImageNotFound, InvalidSpec, LabContainerError
+from ..core.errors import ImageNotFound, LabContainerError
 from ..core.models import LABEL_POOL, POOL_CONTAINER_PREFIX
 from ..kernels import launch, records
 from ..kernels import pool as members
-from ..kernels.config import KernelContainerConfig, kernel_home
+from ..kernels.config import KernelContainerConfig
 from ..kernels.containers import kernel_container_spec
 from ..kernels.identity import this_server
-from ..kernels.kernelspecs import PROVISIONER_NAME
 from ..service import LabService
+from .pool_specs import Wanted, kernelspec_files, wanted_pool, wanted_pools
 
 #: Where the server's pools live in the tornado settings.
 SETTINGS_KEY = "labcontainer_kernel_pools"  # (not the extension app's name: jupyter_server files the app under that)
@@ -43,18 +42,8 @@ RETRY_AFTER = 60.0
 REFILL_DELAY = 2.0
 #: Seconds between two looks at a starting member's ready file.
 READY_POLL = 0.05
-
-
-@dataclass(frozen=True)
-class Wanted:
-    """One kernelspec's pool as its kernel.json says now."""
-
-    kernel_name: str
-    size: int
-    config: KernelContainerConfig
-    command: members.PooledCommand
-    spec_env: dict[str, str]
-    fingerprint: str
+#: Seconds between two rounds of keep_up (kernelspecs changed, pools short, failed removals).
+TEND_INTERVAL = 10.0
 
 
 class KernelPools:
@@ -71,6 +60,8 @@ class KernelPools:
         self._starting: dict[str, int] = {}
         self._resting_until: dict[str, float] = {}
         self._claimed: dict[str, members.PoolMember] = {}
+        self._unremoved: dict[str, members.PoolMember] = {}  # retired while Podman did not answer
+        self._told_no_image: set[str] = set()  # kernelspecs whose missing image was logged
         self._threads: set[threading.Thread] = set()
         self._stopping = False
         self._stop_event = threading.Event()  # set with _stopping: wakes delayed refills
@@ -91,6 +82,14 @@ class KernelPools:
             if member is not None:
                 queue.remove(member)
         if wanted is None or member is None:
+            self.refresh_in_background()
+            return None
+        current = self._wanted_now(kernel_name)
+        if current is None or current.fingerprint != member.fingerprint:
+            # Written again since the pool last read it (the CLI does that behind the
+            # server's back): a cold start reads the kernelspec as it is now.
+            self._log.info("labcontainer: kernelspec %s changed since its pool started; the pool starts again", kernel_name)
+            self._retire(member)
             self.refresh_in_background()
             return None
         if not self._image_unchanged(wanted, member):
@@ -158,34 +157,43 @@ class KernelPools:
             self._spawn(lambda w=w: self._start_member(w), f"labcontainer-pool-{w.kernel_name}")
 
     def _read_kernelspecs(self) -> dict[str, Wanted]:
-        wanted = {}
-        try:
-            specs = self._specs.get_all_specs()
-        except Exception as exc:  # noqa: BLE001 - a broken kernelspec folder must not stop the server
-            self._log.warning("labcontainer: cannot read the kernelspecs for pools: %s", exc)
-            return {}
-        for name, entry in specs.items():
-            spec = entry.get("spec") or {}
-            provisioner = (spec.get("metadata") or {}).get("kernel_provisioner") or {}
-            settings = provisioner.get("config")
-            if provisioner.get("provisioner_name") != PROVISIONER_NAME or not isinstance(settings, dict) or not settings.get("pool"):
-                continue
+        return wanted_pools(self._specs, self._root_dir, self._log)
+
+    def _wanted_now(self, kernel_name: str) -> Wanted | None:
+        return wanted_pool(self._specs, kernel_name, self._root_dir)
+
+    # -- tending, while the server runs --------------------------------------------------------
+
+    def keep_up(self) -> None:
+        """The server's life long, in a thread of its own: every TEND_INTERVAL seconds, try
+        again the removals Podman did not answer, and refresh the pools when a kernelspec
+        file changed (the CLI writes them behind the server's back) or a pool is short (its
+        image arrived, Podman came back, its rest is over). A few stat() calls otherwise."""
+        seen = kernelspec_files(self._specs)
+        while not self._stop_event.wait(TEND_INTERVAL):
             try:
-                config = KernelContainerConfig.from_mapping(settings, where=f"kernelspec {name}")
-            except InvalidSpec as exc:
-                self._log.warning("labcontainer: no pool for kernelspec %s: %s", name, exc)
-                continue
-            argv = launch.kernel_command(list(spec.get("argv") or []), [])
-            why = members.why_not_pooled(config, argv)
-            if why:
-                self._log.warning("labcontainer: no pool for kernelspec %s: %s", name, why)
-                continue
-            command = members.pooled_command(argv)
-            assert command is not None  # why_not_pooled said so
-            spec_env = dict(spec.get("env") or {})
-            made_from = members.fingerprint(name, argv, spec_env, config, self._root_dir, str(kernel_home()))
-            wanted[name] = Wanted(name, config.pool, config, command, spec_env, made_from)
-        return wanted
+                self._remove_unremoved()
+                now = kernelspec_files(self._specs)
+                if now != seen or self._short():
+                    seen = now
+                    self.refresh()
+            except Exception as exc:  # noqa: BLE001 - a background loop must outlive any one failure
+                self._log.warning("labcontainer: tending the pools failed: %s", exc)
+
+    def _short(self) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            return any(
+                len(self._waiting.get(name, [])) + self._starting.get(name, 0) < wanted.size
+                and now >= self._resting_until.get(name, 0.0)
+                for name, wanted in self._wanted.items()
+            )
+
+    def _remove_unremoved(self) -> None:
+        with self._lock:
+            pending = list(self._unremoved.values())
+        for member in pending:
+            self._retire(member)
 
     def _start_member(self, wanted: Wanted) -> None:
         member = None
@@ -193,7 +201,7 @@ class KernelPools:
             member = self._create_member(wanted)
             if member is not None:
                 self._wait_until_ready(member, wanted.config)
-        except LabContainerError as exc:
+        except (LabContainerError, OSError) as exc:  # (a folder or FIFO that could not be made)
             self._log.warning("labcontainer: a kernel of %s's pool did not start (the pool rests %d s): %s",
                               wanted.kernel_name, RETRY_AFTER, exc)
             with self._lock:
@@ -216,9 +224,12 @@ class KernelPools:
         try:
             image_id = self._service.image(wanted.config.image).id
         except ImageNotFound:
-            self._log.info("labcontainer: the pool of %s waits for its image %s (its first launch pulls it)",
-                           wanted.kernel_name, wanted.config.image)
+            if wanted.kernel_name not in self._told_no_image:
+                self._told_no_image.add(wanted.kernel_name)
+                self._log.info("labcontainer: the pool of %s waits for its image %s (its first launch pulls it)",
+                               wanted.kernel_name, wanted.config.image)
             return None
+        self._told_no_image.discard(wanted.kernel_name)
         kernel_id = str(uuid.uuid4())
         connection_dir = Path(tempfile.mkdtemp(prefix=f"lcp-{kernel_id[:8]}-", dir=launch.socket_base_dir()))
         os.chmod(connection_dir, 0o700)
@@ -266,11 +277,20 @@ class KernelPools:
     # -- the end ---------------------------------------------------------------------------------
 
     def _retire(self, member: members.PoolMember) -> None:
-        """Remove a member that will not be handed out (pool.remove_member), logging a failure."""
+        """Remove a member that will not be handed out (pool.remove_member). When Podman
+        does not answer, keep_up and the server's stop try again."""
         try:
             members.remove_member(self._service, member, self._state_dir)
         except LabContainerError as exc:
-            self._log.warning("labcontainer: could not remove %s now (the next start will): %s", member.container_name, exc)
+            with self._lock:
+                known = member.kernel_id in self._unremoved
+                self._unremoved[member.kernel_id] = member
+            if not known:
+                self._log.warning("labcontainer: could not remove %s now (tried again while the server runs, "
+                                  "and by the next one): %s", member.container_name, exc)
+        else:
+            with self._lock:
+                self._unremoved.pop(member.kernel_id, None)
 
     def drain(self) -> None:
         """The server stops: no more members; remove every one there is (in parallel)."""
@@ -283,6 +303,8 @@ class KernelPools:
             threads = list(self._threads)
         for thread in threads:  # members being started notice _stopping and retire themselves
             thread.join(timeout=30)
+        with self._lock:  # ...or could not, like earlier removals Podman did not answer
+            waiting += list(self._unremoved.values())
         removers = [threading.Thread(target=self._retire, args=(m,), daemon=True) for m in waiting]
         for thread in removers:
             thread.start()

@@ -11,11 +11,12 @@ import pytest
 from jupyter_client.manager import AsyncKernelManager
 
 from labcontainer.core import errors
-from labcontainer.kernels.kernelspecs import install_kernelspec
+from labcontainer.kernels import pool
+from labcontainer.kernels.kernelspecs import install_kernelspec, remove_kernelspec
 
 from ..conftest import start_private_service, wait_until
 from .conftest import KERNELSPEC
-from .jupyter import JupyterServer, execute, remove_leftovers, server_environment
+from .jupyter import JupyterServer, execute, remove_leftovers, server_environment, state_dir
 from .test_adoption import kernel_containers, records_of
 from .test_kernel_failures import left_on_host
 
@@ -133,3 +134,20 @@ def test_a_failed_start_does_not_keep_the_server_from_stopping(lab, test_image, 
     server.stop()  # one SIGTERM; waits for the process (TimeoutExpired if it runs on)
     assert server.process.returncode is not None
     assert not podman_cli.exists(f"lc-kernel-{working}")  # and the stop shut the working kernel down
+
+
+def test_a_waiting_kernel_whose_removal_podman_missed_is_removed_when_it_answers(outage_lab, test_image, podman_cli):
+    """A pool's member retired while Podman does not answer (here: its kernelspec removed
+    during an outage) used to wait for the next server; it goes once Podman is back."""
+    server, service = outage_lab
+    install_kernelspec(test_image, name="lc-outage-pool", pool=1)  # behind the server's back, as the CLI does
+    (member,) = wait_until(lambda: [m for m in pool.load_members(state_dir(server)) if m.waiting], timeout=60,
+                           message="a kernel waiting in the pool")
+    service.stop()
+    remove_kernelspec("lc-outage-pool")
+    wait_until(lambda: f"could not remove {member.container_name} now" in server.log, timeout=30,
+               message="the removal to fail while Podman does not answer")
+    assert podman_cli.exists(member.container_name)
+    service.start()
+    wait_until(lambda: not podman_cli.exists(member.container_name), timeout=30, message="the removal to be tried again")
+    assert pool.load_members(state_dir(server)) == []

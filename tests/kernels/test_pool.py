@@ -18,7 +18,7 @@ from labcontainer.core.errors import InvalidSpec
 from labcontainer.gpus import RecordedReader
 from labcontainer.kernels import pool
 from labcontainer.kernels.config import KernelContainerConfig
-from labcontainer.kernels.kernelspecs import install_kernelspec
+from labcontainer.kernels.kernelspecs import install_kernelspec, remove_kernelspec
 from labcontainer.service import LabService
 from labcontainer.widgets.model import rows_from
 
@@ -122,6 +122,34 @@ def test_a_notebook_that_connects_at_once_finds_its_pooled_kernel_alive(pooled_l
     assert "took a waiting container" in server.log
     assert not server.request("GET", f"/api/kernels/{kernel_id}").get("reason")
     assert f"kernel {kernel_id} stopped" not in server.log
+
+
+def test_a_kernelspec_replaced_behind_the_servers_back_never_hands_out_the_old_kernel(pooled_lab, test_image, podman_cli):
+    """The CLI writes kernel.json without telling the server: a launch right after must get
+    the kernelspec as it is now (GPU 1, the new setting), not the member made from the old."""
+    server = pooled_lab
+    server.start()
+    (old,) = wait_until(lambda: ready_members(server), timeout=60, message="a kernel waiting in the pool")
+    install_kernelspec(test_image, name=POOLED, pool=1, replace=True, gpus="1", env=["LCT_SETTING=replaced"])
+    kernel_id = server.open_notebook("a.ipynb", POOLED)["kernel"]["id"]
+    seen = probe(server, kernel_id)
+    assert seen["env"]["LCT_SETTING"] == "replaced" and "nvidia1" in seen["gpu_nodes"] and "nvidia0" not in seen["gpu_nodes"]
+    assert kernel_id != old.kernel_id
+    wait_until(lambda: old.container_name not in pool_containers(podman_cli), timeout=30, message="the old member removed")
+
+
+def test_kernelspecs_written_or_removed_behind_the_servers_back_get_or_lose_their_pool(lab, test_image, podman_cli):
+    """`labcontainer kernelspec install --pool 1` while the server runs starts a pool (within
+    keep_up's round, 10 s); `kernelspec remove` removes its waiting kernels (they hold a GPU)."""
+    server = lab
+    server.start()
+    assert ready_members(server) == []
+    install_kernelspec(test_image, name=POOLED, pool=1, **SETTINGS)
+    (member,) = wait_until(lambda: ready_members(server), timeout=60, message="a pool for the kernelspec the CLI wrote")
+    assert pool_containers(podman_cli) == [member.container_name]
+    remove_kernelspec(POOLED)
+    wait_until(lambda: pool_containers(podman_cli) == [] and ready_members(server) == [], timeout=60,
+               message="the waiting kernel of the removed kernelspec removed")
 
 
 def test_waiting_kernels_are_nobodys_and_idle(pooled_lab, podman_cli, rootless):
