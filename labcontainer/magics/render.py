@@ -89,7 +89,8 @@ CONTAINER_COLUMNS: list[Column] = [
     ("container id", lambda c: c.short_id),
     ("name", lambda c: c.name),
     ("image", lambda c: c.image),
-    ("command", lambda c: " ".join(c.command)[:40]),
+    # One line, as podman ps shows it: a `python3 -c` script's newlines would break the row.
+    ("command", lambda c: " ".join(" ".join(c.command).split())[:40]),
     ("created", lambda c: human_age(c.created)),
     ("status", lambda c: c.status),
     ("ports", lambda c: ", ".join(c.ports)),

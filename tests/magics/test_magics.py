@@ -17,6 +17,14 @@ from ..conftest import wait_until
 from .conftest import line
 
 
+def test_ps_shows_a_multi_line_command_on_its_row(shell, test_image, unique_name, podman_cli):
+    """A kernel kept ready runs a `python3 -c` script: its newlines must not break the table."""
+    name = unique_name()
+    podman_cli("run", "-d", "--name", name, test_image, "sh", "-c", "\nsleep infinity\n")
+    (row,) = [r for r in repr(line(shell, "ps")).splitlines() if name in r]
+    assert "sh -c sleep infinity" in row and "Up " in row
+
+
 def test_lab_guide_story(shell, test_image, unique_name, podman_cli, tmp_path, capsys):
     name = unique_name()
     (tmp_path / "data.txt").write_text("42\n")
