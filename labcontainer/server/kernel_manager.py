@@ -12,9 +12,9 @@
   record are already named by, and the provisioner hands the member over;
 - **stop** after a failed start: jupyter_client leaves the failed kernel among its pending
   ones, and shutting it down then fails the whole stop (the server ran on);
-- **listing** a kernel in the one event-loop turn between jupyter_client filing it and
-  jupyter_server marking it (``last_activity``): upstream, GET /api/kernels (and sessions)
-  fails with 500 in that turn; here the kernel is listed as starting.
+- **a new kernel** is marked (``last_activity``, starting) as it is made, not one event-loop
+  turn after jupyter_client files it: upstream, GET /api/kernels (and sessions) failed with
+  500 in that turn; here the kernel is listed as starting.
 
 Every other kernel, and every other path, is Jupyter's own. The extension installs this
 class only when ``ServerApp.kernel_manager_class`` is the default.
@@ -30,7 +30,7 @@ from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelMana
 from tornado import web
 from jupyter_server._tz import utcnow
 from traitlets import Any as AnyTrait
-from traitlets import Bool, TraitError
+from traitlets import Bool
 
 from ..kernels.kernelspecs import PROVISIONER_NAME
 
@@ -62,24 +62,14 @@ class ContainerAwareKernelManager(AsyncMappingKernelManager):
                     raise
         return await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
 
-    def kernel_model(self, kernel_id: str) -> dict[str, Any]:
-        self._mark_if_just_filed(kernel_id)
-        return super().kernel_model(kernel_id)
-
-    def _mark_if_just_filed(self, kernel_id: str) -> None:
-        """Give a kernel the marks jupyter_server gives it one turn later (the same values),
-        so a request served in between lists it instead of failing on a missing
-        ``last_activity`` (a TraitError, which list_kernels does not skip)."""
-        km = self._kernels.get(kernel_id)
-        if km is None:
-            return
-        try:
-            if km.last_activity is not None:
-                return
-        except TraitError:  # an Instance trait with no value yet
-            pass
-        km.execution_state = km.execution_state or "starting"
+    def pre_start_kernel(self, kernel_name: str | None, kwargs: Any) -> tuple[Any, str, str]:
+        """Give each new kernel the marks jupyter_server gives it one turn after jupyter_client
+        has filed it (the same values, set again then): a request or the culler reaching it
+        in between read a ``last_activity`` with no value (a TraitError) and failed."""
+        km, kernel_name, kernel_id = super().pre_start_kernel(kernel_name, kwargs)
+        km.execution_state = "starting"
         km.last_activity = utcnow()
+        return km, kernel_name, kernel_id
 
     async def _refuse_unusable_config(self, kernel_name: str) -> None:
         try:
