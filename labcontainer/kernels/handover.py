@@ -4,7 +4,6 @@ creating a container: the part of PodmanKernelProvisioner that only pooled launc
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 from . import launch, pool, records
@@ -38,10 +37,10 @@ class PoolHandOver:
         # name every other path knows a kernel's container by (by id: it has two names
         # while this runs).
         name = f"{KERNEL_CONTAINER_PREFIX}{self.kernel_id}"
-        renaming = asyncio.ensure_future(asyncio.to_thread(self._rename_and_look, member.container_id, name))
+        self.container_name = member.container_id
+        renaming = asyncio.ensure_future(asyncio.to_thread(self._rename_and_look, name))
         self.exit_report = ""
         self._launch_args = {"cwd": kwargs.get("cwd"), "env": env}
-        self.container_name = member.container_id
         try:
             await self._wait_until_listening()
         finally:
@@ -52,9 +51,10 @@ class PoolHandOver:
         self.log.info("labcontainer: kernel %s took a waiting container (%s's pool)", self.kernel_id, member.kernel_name)
         return True
 
-    def _rename_and_look(self, container_id: str, name: str) -> None:
-        """Rename, then cache the container's state as a cold launch does after its create:
-        poll() answers from that cache for a second, and an empty one reads as "removed"
-        (the browser's connection polls at once). Both calls run while the kernel starts."""
-        self.service.rename(container_id, name)
-        self._last_state, self._state_checked_at = self.service.get(container_id), time.monotonic()
+    def _rename_and_look(self, name: str) -> None:
+        """Rename (the container is known by its id meanwhile), then cache its state as a
+        cold launch does after its create: poll() answers from that cache for a second, and
+        an empty one reads as "removed" (the browser's connection polls at once). Both calls
+        run while the kernel starts."""
+        self.service.rename(self.container_name, name)
+        self._refresh_state()
