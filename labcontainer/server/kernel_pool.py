@@ -84,17 +84,15 @@ class KernelPools:
         if wanted is None or member is None:
             self.refresh_in_background()
             return None
-        current = self._wanted_now(kernel_name)
-        if current is None or current.fingerprint != member.fingerprint:
-            # Written again since the pool last read it (the CLI does that behind the
-            # server's back): a cold start reads the kernelspec as it is now.
-            self._log.info("labcontainer: kernelspec %s changed since its pool started; the pool starts again", kernel_name)
-            self._retire(member)
-            self.refresh_in_background()
-            return None
-        if not self._image_unchanged(wanted, member):
-            # The tag now names another image (a pull): a cold start would use the new one.
-            self._log.info("labcontainer: %s changed since its pool started; the pool starts again", wanted.config.image)
+        now = wanted_pool(self._specs, kernel_name, self._root_dir)
+        if now is None or now.fingerprint != member.fingerprint:
+            changed = f"kernelspec {kernel_name}"  # written again since it was read (the CLI does that behind the server's back)
+        elif not self._image_unchanged(now, member):
+            changed = now.config.image  # the tag names another image now (a pull)
+        else:
+            changed = ""
+        if changed:  # a cold start uses what is there now
+            self._log.info("labcontainer: %s changed since its pool started; the pool starts again", changed)
             self._retire(member)
             self.refresh_in_background()
             return None
@@ -130,7 +128,7 @@ class KernelPools:
     def refresh(self) -> None:
         """Read the kernelspecs again: start what is missing, retire members of kernelspecs
         that were removed, changed or made smaller."""
-        wanted = self._read_kernelspecs()
+        wanted = wanted_pools(self._specs, self._root_dir, self._log)
         retire: list[members.PoolMember] = []
         with self._lock:
             if self._stopping:
@@ -155,12 +153,6 @@ class KernelPools:
             self._retire(member)
         for w in to_start:
             self._spawn(lambda w=w: self._start_member(w), f"labcontainer-pool-{w.kernel_name}")
-
-    def _read_kernelspecs(self) -> dict[str, Wanted]:
-        return wanted_pools(self._specs, self._root_dir, self._log)
-
-    def _wanted_now(self, kernel_name: str) -> Wanted | None:
-        return wanted_pool(self._specs, kernel_name, self._root_dir)
 
     # -- tending, while the server runs --------------------------------------------------------
 
