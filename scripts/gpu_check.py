@@ -248,10 +248,10 @@ def ensure_user(name: str) -> None:
         subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", name], check=True)
 
 
-def start_worker(gib: int, user: str | None) -> subprocess.Popen:
+def start_worker(gib: int, user: str | None, code: str = WORKER_CODE) -> subprocess.Popen:
     """A PyTorch process holding ``gib`` GiB, as ``user`` (runuser) or as this user. Its PID
     is the one it reports (:func:`wait_ready`): runuser forks, so Popen's is not the worker's."""
-    argv = [sys.executable, "-c", WORKER_CODE, str(gib * GIB)]
+    argv = [sys.executable, "-c", code, str(gib * GIB)]
     as_user = {}
     if user and shutil.which("runuser"):
         argv = ["runuser", "-u", user, "--", *argv]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import pwd
 import subprocess
 import sys
 from dataclasses import replace
@@ -272,3 +273,38 @@ def test_readings_recorded_by_the_check_replay_through_recorded_reader():
     readings = SmiReader(smi_runner()).read()
     assert RecordedReader(json.loads(json.dumps(check.recording_of(readings)))).read() == readings
     assert replace(readings.gpus[0], processes=()) != readings.gpus[0]
+
+
+#: The worker's life without PyTorch: report the PID, hold until stdin closes.
+STUB_WORKER = "import os, sys\nprint('ready', os.getpid(), flush=True)\nsys.stdin.read()\n"
+
+
+def test_a_worker_reports_its_pid_and_ends_when_the_check_stops_it():
+    from labcontainer.gpus.inventory import user_of_pid
+
+    proc = check.start_worker(0, None, code=STUB_WORKER)
+    pid = check.wait_ready(proc)
+    assert pid == proc.pid and user_of_pid(pid) == pwd.getpwuid(os.geteuid()).pw_name
+    assert os.getpgid(pid) == pid  # its own group, so a stuck one can be killed with its children
+    check.stop([proc])
+    assert proc.returncode == 0 and not Path(f"/proc/{pid}").exists()
+
+
+def test_a_worker_as_another_user_runs_under_runuser_and_shows_that_user():
+    if os.geteuid() != 0:
+        pytest.skip("starting a process as another user needs root (the GPU check runs as root)")
+    from labcontainer.gpus.inventory import user_of_pid
+
+    proc = check.start_worker(0, "nobody", code=STUB_WORKER)
+    pid = check.wait_ready(proc)
+    assert pid != proc.pid  # runuser forks: the PID the GPU shows is the one the worker says
+    assert user_of_pid(pid) == "nobody"
+    check.stop([proc])
+    assert not Path(f"/proc/{pid}").exists()
+
+
+def test_a_worker_that_cannot_start_says_why():
+    proc = check.start_worker(0, None, code="import sys; sys.exit('no CUDA here')")
+    with pytest.raises(RuntimeError, match="no CUDA here"):
+        check.wait_ready(proc, timeout=60)
+    check.stop([proc])
