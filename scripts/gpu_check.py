@@ -317,8 +317,9 @@ def main(argv: Sequence[str]) -> int:
     try:
         prefix = prefix_for(nvml.read())
         me = pwd.getpwuid(os.geteuid()).pw_name
-        ensure_user(OTHER_USER)
-        plan = [(2, None, me), (5, OTHER_USER, OTHER_USER)]
+        other = os.environ.get("GPU_CHECK_OTHER_USER", OTHER_USER)
+        ensure_user(other)
+        plan = [(2, None, me), (5, other, other)]
         procs = [start_worker(gib, user) for gib, user, _ in plan]
         workers = [Worker(pid=wait_ready(p), user=who, allocated=gib * GIB) for p, (gib, _, who) in zip(procs, plan)]
         report.append("started: " + ", ".join(f"PID {w.pid} as {w.user} holding {_mib(w.allocated)}" for w in workers))

@@ -12,14 +12,17 @@ import importlib.util
 import json
 import os
 import pwd
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from labcontainer.gpus import NvmlUnavailable, RecordedReader, SmiReader, build_gpu_view, readings_from_csv
+from labcontainer.gpus.inventory import user_of_pid
 from labcontainer.gpus.smi import APPS_COMMAND, GPU_COMMAND, GPU_FIELDS, parse_apps_csv, parse_gpus_csv, run_local
 
 REPO = Path(__file__).resolve().parents[1]
@@ -280,8 +283,6 @@ STUB_WORKER = "import os, sys\nprint('ready', os.getpid(), flush=True)\nsys.stdi
 
 
 def test_a_worker_reports_its_pid_and_ends_when_the_check_stops_it():
-    from labcontainer.gpus.inventory import user_of_pid
-
     proc = check.start_worker(0, None, code=STUB_WORKER)
     pid = check.wait_ready(proc)
     assert pid == proc.pid and user_of_pid(pid) == pwd.getpwuid(os.geteuid()).pw_name
@@ -293,8 +294,6 @@ def test_a_worker_reports_its_pid_and_ends_when_the_check_stops_it():
 def test_a_worker_as_another_user_runs_under_runuser_and_shows_that_user():
     if os.geteuid() != 0:
         pytest.skip("starting a process as another user needs root (the GPU check runs as root)")
-    from labcontainer.gpus.inventory import user_of_pid
-
     proc = check.start_worker(0, "nobody", code=STUB_WORKER)
     pid = check.wait_ready(proc)
     assert pid != proc.pid  # runuser forks: the PID the GPU shows is the one the worker says
@@ -308,3 +307,61 @@ def test_a_worker_that_cannot_start_says_why():
     with pytest.raises(RuntimeError, match="no CUDA here"):
         check.wait_ready(proc, timeout=60)
     check.stop([proc])
+
+
+def _check_on_simulated_gpu(out: Path, **env: str) -> tuple[subprocess.CompletedProcess, str]:
+    """gpu-check.sh as it will run on a GPU machine, but over tests/gpusim (stub pynvml,
+    nvidia-smi and torch over the live worker processes): the flow, not the driver."""
+    if os.geteuid() != 0:
+        pytest.skip("the check starts a process as another user, which needs root (it runs as root there)")
+    sim = Path(tempfile.mkdtemp(prefix="lc-gpusim-"))
+    try:
+        sim.chmod(0o755)  # the other user's worker imports the stub torch from here
+        for source in (REPO / "tests" / "gpusim").iterdir():
+            if source.is_file():
+                shutil.copy2(source, sim / source.name)
+        env = {**_without_out(), "PYTHON": sys.executable, "PYTHONPATH": str(sim), "GPU_CHECK_OTHER_USER": "nobody",
+               "PATH": f"{sim}:{os.environ['PATH']}", **env}
+        done = subprocess.run(["bash", str(REPO / "scripts" / "gpu-check.sh"), str(out)], capture_output=True, text=True,
+                              env=env, timeout=240)
+        return done, (out / "report.txt").read_text()
+    finally:
+        shutil.rmtree(sim)
+
+
+def test_the_whole_check_runs_on_a_simulated_gpu_and_passes(tmp_path):
+    out = tmp_path / "out"
+    done, report = _check_on_simulated_gpu(out)
+    assert done.returncode == 0, report + done.stderr
+    assert "busy: everything agreed" in report and "idle: everything agreed" in report and "RESULT: PASS" in report
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"h100-{kind}-{phase}.{ext}" for phase in ("busy", "idle")
+        for kind, ext in (("pynvml", "json"), ("smi-gpus", "csv"), ("smi-apps", "csv"))) + ["report.txt"]
+    busy = RecordedReader(out / "h100-pynvml-busy.json").read()
+    pids = sorted(p.pid for p in busy.gpus[0].processes)
+    me = pwd.getpwuid(os.geteuid()).pw_name
+    assert len(pids) == 2 and {f"PID {pid} {me}:" in report for pid in pids} == {True, False}
+    assert any(f"PID {pid} nobody:" in report for pid in pids)  # the other user's worker, by /proc
+    assert all(not Path(f"/proc/{pid}").exists() for pid in pids)  # the workers ended
+    assert readings_from_csv((out / "h100-smi-gpus-idle.csv").read_text(), "").gpus[0].uuid == busy.gpus[0].uuid
+
+
+def test_the_whole_check_fails_when_pynvml_and_nvidia_smi_disagree_and_still_stops_its_workers(tmp_path):
+    done, report = _check_on_simulated_gpu(tmp_path / "out", GPUSIM_PYNVML_SKEW_MIB="100")
+    assert done.returncode == 1, report
+    assert "RESULT: FAIL" in report and "idle: everything agreed" in report
+    skewed = [line for line in report.splitlines() if line.startswith("DISAGREE busy") or line.startswith("DISAGREE GPU 0 PID")]
+    assert any("memory: pynvml" in line and "(over 1 %)" in line for line in skewed), report
+    assert not check_processes_left()
+
+
+def check_processes_left() -> list[str]:
+    """Live processes running the check's worker code (none once the check has ended)."""
+    return [p.name for p in Path("/proc").iterdir() if p.name.isdigit() and _is_worker(p)]
+
+
+def _is_worker(proc: Path) -> bool:
+    try:
+        return b"hold the memory until the check closes our stdin" in (proc / "cmdline").read_bytes()
+    except OSError:
+        return False
