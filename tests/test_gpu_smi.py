@@ -309,6 +309,24 @@ def test_a_worker_that_cannot_start_says_why():
     check.stop([proc])
 
 
+def test_pynvml_reads_used_memory_as_nvidia_smi_counts_it(monkeypatch):
+    """NVML's v1 memory info counts what the driver reserves as used (hundreds of MiB on an
+    idle A100 or H100); nvidia-smi and NVML's v2 do not. Both seams must agree, so
+    PynvmlReader asks for v2. Here over the simulated GPU's stub pynvml and nvidia-smi."""
+    sim = REPO / "tests" / "gpusim"
+    monkeypatch.syspath_prepend(str(sim))
+    spec = importlib.util.spec_from_file_location("pynvml", sim / "pynvml.py")
+    stub = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(stub)
+    monkeypatch.setitem(sys.modules, "pynvml", stub)
+    from labcontainer.gpus import PynvmlReader
+
+    nvml_view = view_of(PynvmlReader().read())
+    smi_view = view_of(SmiReader(lambda argv: run_local((str(sim / "nvidia-smi"), *argv[1:]))).read())
+    assert smi_view.gpus[0].memory_used == 0 and smi_view.gpus[0].free
+    assert check.compare_views(nvml_view, smi_view) == []
+
+
 def _check_on_simulated_gpu(out: Path, **env: str) -> tuple[subprocess.CompletedProcess, str]:
     """gpu-check.sh as it will run on a GPU machine, but over tests/gpusim (stub pynvml,
     nvidia-smi and torch over the live worker processes): the flow, not the driver."""

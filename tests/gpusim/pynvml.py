@@ -28,9 +28,15 @@ def nvmlDeviceGetHandleByIndex(index):
     return index
 
 
-def nvmlDeviceGetMemoryInfo(handle):
+nvmlMemory_v2 = 0x02000028
+
+
+def nvmlDeviceGetMemoryInfo(handle, version=None):
     used = gpusim.memory_used() + 12345  # bytes, not whole MiB, as NVML gives them
-    return SimpleNamespace(total=gpusim.TOTAL, used=used, free=gpusim.TOTAL - used)
+    if version is None:  # v1: what the driver reserves is "used" too
+        return SimpleNamespace(total=gpusim.TOTAL, used=used + gpusim.RESERVED, free=gpusim.TOTAL - used - gpusim.RESERVED)
+    return SimpleNamespace(version=version, total=gpusim.TOTAL, reserved=gpusim.RESERVED, used=used,
+                           free=gpusim.TOTAL - used - gpusim.RESERVED)
 
 
 def nvmlDeviceGetUtilizationRates(handle):
