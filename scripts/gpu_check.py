@@ -241,11 +241,19 @@ def prefix_for(readings: Readings) -> str:
 # ---------------------------------------------------------------- the real run
 
 
-def ensure_user(name: str) -> None:
+def ensure_user(name: str, report: list[str]) -> str:
+    """``name``, made with useradd if missing; ``nobody`` where it cannot be made."""
     try:
         pwd.getpwnam(name)
+        return name
     except KeyError:
-        subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", name], check=True)
+        pass
+    try:
+        subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", name], check=True, capture_output=True, text=True)
+        return name
+    except (OSError, subprocess.CalledProcessError) as exc:
+        report.append(f"useradd {name} failed ({getattr(exc, 'stderr', '') or exc}); the other user is nobody")
+        return "nobody"
 
 
 def start_worker(gib: int, user: str | None, code: str = WORKER_CODE) -> subprocess.Popen:
@@ -317,8 +325,7 @@ def main(argv: Sequence[str]) -> int:
     try:
         prefix = prefix_for(nvml.read())
         me = pwd.getpwuid(os.geteuid()).pw_name
-        other = os.environ.get("GPU_CHECK_OTHER_USER", OTHER_USER)
-        ensure_user(other)
+        other = ensure_user(os.environ.get("GPU_CHECK_OTHER_USER", OTHER_USER), report)
         plan = [(2, None, me), (5, other, other)]
         procs = [start_worker(gib, user) for gib, user, _ in plan]
         workers = [Worker(pid=wait_ready(p), user=who, allocated=gib * GIB) for p, (gib, _, who) in zip(procs, plan)]

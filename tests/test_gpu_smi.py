@@ -383,3 +383,11 @@ def _is_worker(proc: Path) -> bool:
         return b"hold the memory until the check closes our stdin" in (proc / "cmdline").read_bytes()
     except OSError:
         return False
+
+
+def test_the_other_user_is_kept_when_it_exists_and_nobody_when_it_cannot_be_made(monkeypatch):
+    report: list[str] = []
+    assert check.ensure_user("nobody", report) == "nobody" and report == []
+    monkeypatch.setenv("PATH", "/lc-no-such-dir")  # no useradd to be found
+    assert check.ensure_user("lc-no-such-user-here", report) == "nobody"
+    assert "useradd lc-no-such-user-here failed" in report[0]
