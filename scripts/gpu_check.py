@@ -261,6 +261,8 @@ def start_worker(gib: int, user: str | None, code: str = WORKER_CODE) -> subproc
     is the one it reports (:func:`wait_ready`): runuser forks, so Popen's is not the worker's."""
     argv = [sys.executable, "-c", code, str(gib * GIB)]
     as_user = {}
+    if user == pwd.getpwuid(os.geteuid()).pw_name:
+        user = None  # the same user needs no runuser (which only root may use)
     if user and shutil.which("runuser"):
         argv = ["runuser", "-u", user, "--", *argv]
     elif user:

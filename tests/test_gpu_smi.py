@@ -168,10 +168,13 @@ def test_a_machine_without_usable_gpus_is_unavailable_in_nvidia_smis_words(said)
 
 def test_this_machine_has_no_nvidia_smi_and_the_local_reader_says_so():
     with pytest.raises(NvmlUnavailable) as caught:
-        run_local(("lc-no-such-nvidia-smi", "--query-gpu=index"))
-    assert "lc-no-such-nvidia-smi is not installed" in caught.value.reason
+        run_local(("/lc-no-such-dir/nvidia-smi", "--query-gpu=index"))
+    assert "/lc-no-such-dir/nvidia-smi is not installed" in caught.value.reason
+    with pytest.raises(NvmlUnavailable) as caught:
+        run_local((str(DATA / "handmade-2gpu-smi-gpus.csv"), "--query-gpu=index"))  # not executable
+    assert "cannot be run here" in caught.value.reason
     with pytest.raises(NvmlUnavailable):
-        SmiReader(lambda argv: run_local(("lc-no-such-nvidia-smi", *argv[1:]))).read()
+        SmiReader(lambda argv: run_local(("/lc-no-such-dir/nvidia-smi", *argv[1:]))).read()
 
 
 # ---------------------------------------------------------------- the GPU check's comparison
@@ -327,18 +330,21 @@ def test_pynvml_reads_used_memory_as_nvidia_smi_counts_it(monkeypatch):
     assert check.compare_views(nvml_view, smi_view) == []
 
 
+#: The check's other user: nobody as root (as the check runs); a non-root test run (the
+#: rootless mode) cannot use runuser, so there its "other" user is itself.
+OTHER_USER = "nobody" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
+
+
 def _check_on_simulated_gpu(out: Path, **env: str) -> tuple[subprocess.CompletedProcess, str]:
     """gpu-check.sh as it will run on a GPU machine, but over tests/gpusim (stub pynvml,
     nvidia-smi and torch over the live worker processes): the flow, not the driver."""
-    if os.geteuid() != 0:
-        pytest.skip("the check starts a process as another user, which needs root (it runs as root there)")
     sim = Path(tempfile.mkdtemp(prefix="lc-gpusim-"))
     try:
         sim.chmod(0o755)  # the other user's worker imports the stub torch from here
         for source in (REPO / "tests" / "gpusim").iterdir():
             if source.is_file():
                 shutil.copy2(source, sim / source.name)
-        env = {**_without_out(), "PYTHON": sys.executable, "PYTHONPATH": str(sim), "GPU_CHECK_OTHER_USER": "nobody",
+        env = {**_without_out(), "PYTHON": sys.executable, "PYTHONPATH": str(sim), "GPU_CHECK_OTHER_USER": OTHER_USER,
                "PATH": f"{sim}:{os.environ['PATH']}", **env}
         done = subprocess.run(["bash", str(REPO / "scripts" / "gpu-check.sh"), str(out)], capture_output=True, text=True,
                               env=env, timeout=240)
@@ -358,8 +364,8 @@ def test_the_whole_check_runs_on_a_simulated_gpu_and_passes(tmp_path):
     busy = RecordedReader(out / "h100-pynvml-busy.json").read()
     pids = sorted(p.pid for p in busy.gpus[0].processes)
     me = pwd.getpwuid(os.geteuid()).pw_name
-    assert len(pids) == 2 and {f"PID {pid} {me}:" in report for pid in pids} == {True, False}
-    assert any(f"PID {pid} nobody:" in report for pid in pids)  # the other user's worker, by /proc
+    assert len(pids) == 2 and any(f"PID {pid} {me}:" in report for pid in pids)
+    assert {f"PID {pid} {OTHER_USER}:" in report for pid in pids} == ({True, False} if OTHER_USER != me else {True})
     assert all(not Path(f"/proc/{pid}").exists() for pid in pids)  # the workers ended
     assert readings_from_csv((out / "h100-smi-gpus-idle.csv").read_text(), "").gpus[0].uuid == busy.gpus[0].uuid
 

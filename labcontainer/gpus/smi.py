@@ -159,6 +159,8 @@ def run_local(argv: Sequence[str], timeout: float = 30.0) -> str:
         done = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout)
     except FileNotFoundError as exc:
         raise NvmlUnavailable(f"{argv[0]} is not installed here, so there are no GPUs to show ({exc}).") from exc
+    except OSError as exc:  # not executable, or a folder on PATH this user may not read
+        raise NvmlUnavailable(f"{argv[0]} cannot be run here: {exc}") from exc
     except subprocess.TimeoutExpired as exc:
         raise NvmlUnavailable(f"{argv[0]} did not answer within {timeout:g} s.") from exc
     if done.returncode != 0 and not done.stdout.strip():
