@@ -1,6 +1,18 @@
-"""GPUs: the NVML seam (nvml.py, the only importer of pynvml) and the GPU view. Private behind ``service``."""
+"""GPUs: the NVML seam (nvml.py, the only importer of pynvml), the same readings from
+nvidia-smi's CSV (smi.py, for servers reached by a command runner) and the GPU view.
+Private behind ``service``."""
 
 from .inventory import build_gpu_view, default_reader
 from .nvml import NvmlReader, NvmlUnavailable, PynvmlReader, RecordedReader
+from .smi import SmiReader, readings_from_csv
 
-__all__ = ["build_gpu_view", "default_reader", "NvmlReader", "NvmlUnavailable", "PynvmlReader", "RecordedReader"]
+__all__ = [
+    "build_gpu_view",
+    "default_reader",
+    "NvmlReader",
+    "NvmlUnavailable",
+    "PynvmlReader",
+    "RecordedReader",
+    "SmiReader",
+    "readings_from_csv",
+]

@@ -101,7 +101,7 @@ class PynvmlReader:
             handle = pynvml.nvmlDeviceGetHandleByIndex(index)
         except pynvml.NVMLError as exc:
             return GpuReading(index=index, error=f"cannot be read: {exc}")
-        memory = _maybe(pynvml, lambda: pynvml.nvmlDeviceGetMemoryInfo(handle))
+        memory = _memory_info(pynvml, handle)
         rates = _maybe(pynvml, lambda: pynvml.nvmlDeviceGetUtilizationRates(handle))
         power = _maybe(pynvml, lambda: pynvml.nvmlDeviceGetPowerUsage(handle))
         limit = _maybe(pynvml, lambda: pynvml.nvmlDeviceGetEnforcedPowerLimit(handle))
@@ -156,6 +156,14 @@ def _default_pid(value: Any) -> int:
     import os
 
     return os.getpid() if value == "self" else int(value)
+
+
+def _memory_info(pynvml, handle):
+    """Memory as nvidia-smi counts it: NVML's v2 leaves out what the driver reserves, which
+    v1 counts as used (hundreds of MiB on an idle A100 or H100). v1 where v2 is missing."""
+    version = getattr(pynvml, "nvmlMemory_v2", None)
+    memory = _maybe(pynvml, lambda: pynvml.nvmlDeviceGetMemoryInfo(handle, version=version)) if version else None
+    return memory if memory is not None else _maybe(pynvml, lambda: pynvml.nvmlDeviceGetMemoryInfo(handle))
 
 
 def _maybe(pynvml, call: Callable[[], T]) -> T | None:
