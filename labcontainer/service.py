@@ -40,7 +40,7 @@ from .core.models import (
 )
 from .core.pulls import PullsInFlight
 from .core.specs import check_container_name, check_host_folders, parse_env, parse_gpus, parse_port, parse_size, parse_volume
-from .engine import EventStream, ExecSession, PodmanEngine, TtySession  # noqa: F401 - TtySession, EventStream: for the server
+from .engine import EventStream, ExecSession, PodmanEngine, TtySession  # noqa: F401 - EventStream: for the server
 from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, build_gpu_view, default_reader
 from .service_images import Images, Registries
 
