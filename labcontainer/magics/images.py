@@ -107,7 +107,8 @@ def do_rmi(service: LabService, args: argparse.Namespace) -> None:
 # `image prune` has no one-word spelling in podman: its parser is reached through `image` only.
 prune = MagicParser(
     prog="%container image prune",
-    description="Remove dangling images (-a: every image no container uses); never one a container uses. "
+    description="Remove dangling images (-a: every image no container uses); never one a container uses, "
+    "nor a localhost/ image a kernelspec names (it cannot be pulled again; --include-kernel-images removes those too). "
     "Without -f it only shows what would be removed (in a notebook as in a terminal: nothing asks y/N).",
 )
 prune.add_argument("-a", "--all", action="store_true", help="every image no container uses, not only dangling (nameless) ones")
