@@ -174,10 +174,8 @@ def _our_classes() -> dict[str, list[tuple[str, list[str]]]]:
     return found
 
 
-def test_no_mixins_parts_are_composed():
-    """A class inherits from at most one of ours, and never from a half-class of ours
-    (*Verbs, *Door, *Mixin): a part is an attribute built with what it needs."""
-    classes = _our_classes()
+def _mixins(classes: dict[str, list[tuple[str, list[str]]]]) -> list[str]:
+    """A class that inherits from more than one of ours, or from a half-class of ours."""
     offences = []
     for name, places in classes.items():
         for module, bases in places:
@@ -185,4 +183,17 @@ def test_no_mixins_parts_are_composed():
             if len(ours) > 1:
                 offences.append(f"{module}.{name} inherits from {', '.join(ours)}")
             offences += [f"{module}.{name} inherits from {base}" for base in ours if base.endswith(MIXIN_SUFFIXES)]
+    return offences
+
+
+def test_the_mixin_finder_finds_mixins():
+    classes = {"Engine": [("m", ["ImageVerbs"])], "ImageVerbs": [("m", [])], "Service": [("s", ["Base", "Other"])],
+               "Base": [("s", [])], "Other": [("s", [])], "Handler": [("h", ["WebSocketMixin", "Base"])]}
+    assert _mixins(classes) == ["m.Engine inherits from ImageVerbs", "s.Service inherits from Base, Other"]
+
+
+def test_no_mixins_parts_are_composed():
+    """A class inherits from at most one of ours, and never from a half-class of ours
+    (*Verbs, *Door, *Mixin): a part is an attribute built with what it needs."""
+    offences = _mixins(_our_classes())
     assert not offences, "\n".join(offences)
