@@ -121,9 +121,9 @@ class PodmanKernelProvisioner(PoolHandOver, KernelProvisionerBase):
         """Pull the image if it is missing. This runs before the container exists, so the
         startup timeout (counted in _wait_until_listening) does not include the pull; while
         it runs the service lists it, with this kernel's id, for the side panel (GET pulls)."""
-        if not self.service.image_exists(image):
+        if not self.service.images.exists(image):
             self.log.info("labcontainer: pulling %s before starting kernel %s", image, self.kernel_id)
-            self.service.pull(image, on_progress=self._log_pull_step, kernel_id=self.kernel_id)
+            self.service.images.pull(image, on_progress=self._log_pull_step, kernel_id=self.kernel_id)
 
     def _log_pull_step(self, step: PullProgress) -> None:
         self.log.info("labcontainer pull for kernel %s: %s", self.kernel_id, step.message)
@@ -300,7 +300,7 @@ class PodmanKernelProvisioner(PoolHandOver, KernelProvisionerBase):
         if self.container_name:
             name = signal.Signals(signum).name if signum in signal.Signals._value2member_map_ else str(signum)
             try:
-                await self.service.aio.kill(self.container_name, signal=name)
+                await asyncio.to_thread(self.service.kill, self.container_name, signal=name)
             except (ContainerNotFound, ContainerStateError):
                 # Not running (any more): like signalling a process that already exited.
                 # jupyter_client interrupts at the start of every shutdown and restart,
@@ -315,7 +315,7 @@ class PodmanKernelProvisioner(PoolHandOver, KernelProvisionerBase):
     async def terminate(self, restart: bool = False) -> None:
         if self.container_name:
             try:
-                await self.service.aio.stop(self.container_name, timeout=5)
+                await asyncio.to_thread(self.service.stop, self.container_name, timeout=5)
             except (ContainerNotFound, ContainerStateError):
                 pass
             except ServiceUnavailable as exc:

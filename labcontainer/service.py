@@ -8,12 +8,17 @@ clear ServiceUnavailable instead.
 
 One instance per process: the server extension builds it from ``c.LabContainer`` and
 installs it with :func:`set_default_service`, so the REST handlers and the kernel
-provisioner talk to the same Podman service. :class:`AsyncLabService` (``service.aio``,
-in service_aio.py) is the face for the server's event loop: every call runs in a thread.
+provisioner talk to the same Podman service. Its verbs block: on an event loop, call them
+with ``asyncio.to_thread(service.verb, ...)``. Terminals are the exception, async
+themselves (:meth:`LabService.open_exec_terminal`, :meth:`LabService.attach_terminal`).
+
+Composed, not mixed in: image verbs are ``service.images`` and registry verbs
+``service.registries`` (service_images.py), each built here on what it needs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
@@ -35,10 +40,9 @@ from .core.models import (
 )
 from .core.pulls import PullsInFlight
 from .core.specs import check_container_name, check_host_folders, parse_env, parse_gpus, parse_port, parse_size, parse_volume
-from .engine import EventStream, ExecSession, PodmanEngine, TtySession  # noqa: F401 - TtySession, EventStream: for the server
+from .engine import EventStream, ExecSession, PodmanEngine, TtySession  # noqa: F401 - EventStream: for the server
 from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, build_gpu_view, default_reader
-from .service_aio import AsyncLabService
-from .service_images import ImageDoor
+from .service_images import Images, Registries
 
 #: Which containers a listing shows: labcontainer's own (by this owner), or everything this
 #: user's service holds ("all of mine": a rootless service only holds the user's own).
@@ -48,7 +52,7 @@ ContainerAction = Literal["start", "stop", "restart"]
 CONTAINER_ACTIONS: tuple[ContainerAction, ...] = ("start", "stop", "restart")
 
 
-class LabService(ImageDoor):
+class LabService:
     def __init__(
         self,
         engine: PodmanEngine | None = None,
@@ -66,7 +70,10 @@ class LabService(ImageDoor):
         self._nvml = nvml or (RecordedReader(nvml_recording) if nvml_recording else None)
         self._lock = threading.Lock()
         self.pulls = PullsInFlight()  # this service's pulls while they run (REST: GET pulls)
-        self.aio = AsyncLabService(self)
+        #: Local images: list, pull (listed in ``pulls`` while it runs), remove, prune, disk use.
+        self.images = Images(lambda: self._podman.images, self.pulls)
+        #: Registries: login, logout, search, the ones Podman uses.
+        self.registries = Registries(lambda: self._podman.registries)
 
     # -- connection -------------------------------------------------------------------------
 
@@ -269,6 +276,28 @@ class LabService(ImageDoor):
         (blocks between events); raises at once when no service answers. ``close()`` on the
         stream, from any thread, ends a wait."""
         return self._podman.events(since=since, filters={"type": list(types)})
+
+    # -- terminals (async: a terminal lives on the event loop) ---------------------------------
+
+    async def open_exec_terminal(
+        self,
+        name: str,
+        command: Sequence[str] = (),
+        *,
+        user: str | None = None,
+        workdir: str | None = None,
+        env: Sequence[str] = (),
+    ) -> TtySession:
+        """``podman exec -it``: ``command`` (default: bash if the container has it, else sh)
+        with a TTY in a running container. ``close()`` ends it: no process is left behind.
+        ``env``: extra ``NAME=VALUE`` (``-e``), after ``TERM=xterm-256color``."""
+        engine = await asyncio.to_thread(lambda: self._podman)  # connecting may block
+        return await engine.terminals.open_exec(name, command, user=user, workdir=workdir, env=("TERM=xterm-256color", *env))
+
+    async def attach_terminal(self, name: str) -> TtySession:
+        """``podman attach``: the container's own terminal; ``close()`` detaches, it runs on."""
+        engine = await asyncio.to_thread(lambda: self._podman)
+        return await engine.terminals.attach(name)
 
     # -- kernel containers ------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 Walks the imports of every module in labcontainer/ (the AST, not a text search) and
 fails on a front-end that imports engine/ or gpus/ (or podman-py, pynvml), on a
-front-end that imports another front-end, and on a module over 400 lines.
+front-end that imports another front-end, on an import circle, on a module over 400
+lines, and on a mixin (a class made of several of ours: parts are composed instead).
 """
 
 from __future__ import annotations
@@ -102,11 +103,97 @@ def test_no_module_is_over_400_lines():
     assert not {m: n for m, n in long.items() if n > MAX_LINES}, long
 
 
-#: The service is LabService in service.py plus its image half (a mixin, service_images.py).
-SERVICE_MODULES = ("labcontainer.service", "labcontainer.service_images")
+#: Only LabService holds the engine; its parts (service_images.py) are given what they need.
+SERVICE_MODULES = ("labcontainer.service",)
 
 
 def test_nobody_outside_the_service_touches_its_engine():
     for module, path in _modules().items():
         if module not in SERVICE_MODULES:
             assert "._podman" not in path.read_text(), f"{module} reaches into the service's engine"
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """labcontainer module -> the labcontainer modules it imports (type-checking and
+    in-function imports too: a circle hidden there is still a circle of the design). An
+    import of one's own package is left out: Python has run it before the module."""
+    modules = _modules()
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        ancestors = {".".join(module.split(".")[:n]) for n in range(1, module.count(".") + 1)}
+        graph[module] = {name for name in _imports(module, path) if name in modules and name != module and name not in ancestors}
+    return graph
+
+
+def _a_circle(graph: dict[str, set[str]]) -> list[str]:
+    """One import circle (its modules, the first repeated at the end), or [] when there is none."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(module: str) -> list[str]:
+        state[module] = 1
+        path.append(module)
+        for target in sorted(graph[module]):
+            if state.get(target) == 1:
+                return path[path.index(target):] + [target]
+            if target not in state and (found := visit(target)):
+                return found
+        state[module] = 2
+        path.pop()
+        return []
+
+    for module in sorted(graph):
+        if module not in state and (found := visit(module)):
+            return found
+    return []
+
+
+def test_the_circle_finder_finds_a_circle():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _a_circle(graph) == ["a", "b", "c", "a"]
+    assert _a_circle({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_circle():
+    circle = _a_circle(_import_graph())
+    assert not circle, "import circle: " + " -> ".join(circle)
+
+
+#: Names of classes that are halves of another class: none of ours may be a base.
+MIXIN_SUFFIXES = ("Verbs", "Door", "Mixin")
+
+
+def _our_classes() -> dict[str, list[tuple[str, list[str]]]]:
+    """Every class in labcontainer/: name -> [(module, names of its bases as written)]."""
+    found: dict[str, list[tuple[str, list[str]]]] = {}
+    for module, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                bases = [ast.unparse(base).rsplit(".", 1)[-1] for base in node.bases]
+                found.setdefault(node.name, []).append((module, bases))
+    return found
+
+
+def _mixins(classes: dict[str, list[tuple[str, list[str]]]]) -> list[str]:
+    """A class that inherits from more than one of ours, or from a half-class of ours."""
+    offences = []
+    for name, places in classes.items():
+        for module, bases in places:
+            ours = [base for base in bases if base in classes]
+            if len(ours) > 1:
+                offences.append(f"{module}.{name} inherits from {', '.join(ours)}")
+            offences += [f"{module}.{name} inherits from {base}" for base in ours if base.endswith(MIXIN_SUFFIXES)]
+    return offences
+
+
+def test_the_mixin_finder_finds_mixins():
+    classes = {"Engine": [("m", ["ImageVerbs"])], "ImageVerbs": [("m", [])], "Service": [("s", ["Base", "Other"])],
+               "Base": [("s", [])], "Other": [("s", [])], "Handler": [("h", ["WebSocketMixin", "Base"])]}
+    assert _mixins(classes) == ["m.Engine inherits from ImageVerbs", "s.Service inherits from Base, Other"]
+
+
+def test_no_mixins_parts_are_composed():
+    """A class inherits from at most one of ours, and never from a half-class of ours
+    (*Verbs, *Door, *Mixin): a part is an attribute built with what it needs."""
+    offences = _mixins(_our_classes())
+    assert not offences, "\n".join(offences)

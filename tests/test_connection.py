@@ -39,8 +39,8 @@ def test_service_environment_drops_remote_client_variables():
 
 
 def test_images_lists_the_test_image(engine, test_image):
-    names = [image.name for image in engine.images()]
+    names = [image.name for image in engine.images.list()]
     assert test_image in names
-    assert engine.image(test_image).size > 0
-    assert engine.image_exists(test_image)
-    assert not engine.image_exists("localhost/labcontainer-no-such:0")
+    assert engine.images.get(test_image).size > 0
+    assert engine.images.exists(test_image)
+    assert not engine.images.exists("localhost/labcontainer-no-such:0")

@@ -161,7 +161,7 @@ def test_no_such_container(engine):
 def test_pull_from_an_unreachable_registry_mentions_mirrors(engine):
     events = []
     with pytest.raises(errors.PullFailed) as caught:
-        engine.pull("localhost:1/nothing/here:1", on_progress=events.append)
+        engine.images.pull("localhost:1/nothing/here:1", on_progress=events.append)
     assert "registries.conf" in str(caught.value)
     assert events[0].fraction == 0.0 and events[-1].done
 

@@ -53,14 +53,16 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-class _JsonMixin:
+class _JsonRecord:
+    """The base of the records here: each writes itself as plain JSON."""
+
     def to_json(self) -> dict[str, Any]:
         """A plain-JSON dict of this record (datetimes as ISO 8601 strings)."""
         return _jsonable(self)
 
 
 @dataclass(frozen=True)
-class VolumeSpec(_JsonMixin):
+class VolumeSpec(_JsonRecord):
     """``-v HOST:CONTAINER[:ro]``: a bind mount of a host path."""
 
     host: str
@@ -77,7 +79,7 @@ def gpu_id(device: str) -> str:
 
 
 @dataclass(frozen=True)
-class PortSpec(_JsonMixin):
+class PortSpec(_JsonRecord):
     """``-p [IP:]HOST:CONTAINER[/PROTO]``: publish a container port on the host."""
 
     host_port: int
@@ -91,7 +93,7 @@ class PortSpec(_JsonMixin):
 
 
 @dataclass(frozen=True)
-class ContainerSpec(_JsonMixin):
+class ContainerSpec(_JsonRecord):
     """Everything ``podman run -d`` needs, as labcontainer understands it.
 
     ``gpus`` holds CDI device names (``nvidia.com/gpu=0``); use
@@ -120,7 +122,7 @@ class ContainerSpec(_JsonMixin):
 
 
 @dataclass(frozen=True)
-class ContainerInfo(_JsonMixin):
+class ContainerInfo(_JsonRecord):
     """One container as ``podman ps`` shows it."""
 
     id: str
@@ -172,7 +174,7 @@ class ContainerInfo(_JsonMixin):
 
 
 @dataclass(frozen=True)
-class ImageInfo(_JsonMixin):
+class ImageInfo(_JsonRecord):
     id: str
     tags: tuple[str, ...]
     size: int
@@ -188,14 +190,14 @@ class ImageInfo(_JsonMixin):
 
 
 @dataclass(frozen=True)
-class ExecResult(_JsonMixin):
+class ExecResult(_JsonRecord):
     exit_code: int
     stdout: str
     stderr: str
 
 
 @dataclass(frozen=True)
-class PullProgress(_JsonMixin):
+class PullProgress(_JsonRecord):
     """One step of an image pull, for progress bars.
 
     Byte counts are what Podman has reported so far: a layer's size is known only once its
@@ -233,7 +235,7 @@ class RegistryCredentials:
 
 
 @dataclass(frozen=True)
-class RemovedImage(_JsonMixin):
+class RemovedImage(_JsonRecord):
     """What ``rmi`` did to one image: names taken off it, and image ids deleted."""
 
     image: str
@@ -242,7 +244,7 @@ class RemovedImage(_JsonMixin):
 
 
 @dataclass(frozen=True)
-class DiskUse(_JsonMixin):
+class DiskUse(_JsonRecord):
     """One row of ``podman system df``: Images, Containers or Local Volumes."""
 
     kind: str
@@ -257,7 +259,7 @@ class DiskUse(_JsonMixin):
 
 
 @dataclass(frozen=True)
-class ContainerStats(_JsonMixin):
+class ContainerStats(_JsonRecord):
     name: str
     id: str
     cpu_percent: float
@@ -267,7 +269,7 @@ class ContainerStats(_JsonMixin):
 
 
 @dataclass(frozen=True)
-class EngineInfo(_JsonMixin):
+class EngineInfo(_JsonRecord):
     url: str
     version: str
     api_version: str
@@ -276,7 +278,7 @@ class EngineInfo(_JsonMixin):
 
 
 @dataclass(frozen=True)
-class GpuProcess(_JsonMixin):
+class GpuProcess(_JsonRecord):
     """A process using a GPU, and who it belongs to."""
 
     pid: int
@@ -287,7 +289,7 @@ class GpuProcess(_JsonMixin):
 
 
 @dataclass(frozen=True)
-class GpuInfo(_JsonMixin):
+class GpuInfo(_JsonRecord):
     index: int
     uuid: str
     name: str
@@ -324,7 +326,7 @@ class GpuInfo(_JsonMixin):
 
 
 @dataclass(frozen=True)
-class GpuView(_JsonMixin):
+class GpuView(_JsonRecord):
     """The GPUs of this machine, who uses them and which are free, computed once
     (``gpus/inventory.py``). ``gpus`` is empty with a ``reason`` when NVML cannot be used."""
 

@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from .models import PullProgress, _JsonMixin
+from .models import PullProgress, _JsonRecord
 
 
 @dataclass(frozen=True)
-class PullInFlight(_JsonMixin):
+class PullInFlight(_JsonRecord):
     """One running pull, as its last progress step left it."""
 
     image: str

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .models import ImageInfo, _JsonMixin
+from .models import ImageInfo, _JsonRecord
 
 
 @dataclass(frozen=True)
-class RegistryLogin(_JsonMixin):
+class RegistryLogin(_JsonRecord):
     """A login stored in the user's auth file (the password is never part of a record)."""
 
     registry: str
@@ -21,7 +21,7 @@ class RegistryLogin(_JsonMixin):
 
 
 @dataclass(frozen=True)
-class SearchResult(_JsonMixin):
+class SearchResult(_JsonRecord):
     """One repository ``podman search`` found, and the registry it comes from."""
 
     registry: str
@@ -32,7 +32,7 @@ class SearchResult(_JsonMixin):
 
 
 @dataclass(frozen=True)
-class RegistryEntry(_JsonMixin):
+class RegistryEntry(_JsonRecord):
     """One registry as Podman's registries.conf has it (``podman info`` → registries)."""
 
     prefix: str
@@ -45,7 +45,7 @@ class RegistryEntry(_JsonMixin):
 
 
 @dataclass(frozen=True)
-class ImagePrune(_JsonMixin):
+class ImagePrune(_JsonRecord):
     """What ``image prune`` removed, or (``dry_run``) what it would remove.
 
     ``reclaimed`` is Podman's count: the removed images' sizes added up, as
@@ -57,3 +57,5 @@ class ImagePrune(_JsonMixin):
     dry_run: bool
     all: bool = False
     failures: tuple[str, ...] = ()
+    #: Images left out on purpose, one line each: "NAME kept: WHY" (see the engine's ``keep``).
+    kept: tuple[str, ...] = ()

@@ -2,8 +2,12 @@
 
 Every method has the meaning of the podman CLI command of the same name, takes and
 returns labcontainer records (core/models.py) and raises only labcontainer errors
-(core/errors.py). Calls block; the service gives async callers a threaded face.
-Container names go into URL paths escaped: a name is user input.
+(core/errors.py). Calls block (async callers run them with ``asyncio.to_thread``); the
+terminals are async. Container names go into URL paths escaped: a name is user input.
+
+Container verbs are its own methods; the rest are parts it is composed of, each built on
+what it needs: ``images`` (images.py) and ``registries`` (registries.py) on its API client,
+``terminals`` (tty.py) on its socket's URL.
 """
 
 from __future__ import annotations
@@ -38,18 +42,20 @@ from .convert import (
     filters_param,
 )
 from .exec import ExecSession
-from .images import ImageVerbs
+from .images import PodmanImages
 from .logs import LogOptions, container_log_batches, read_through_service
-from .registries import RegistryVerbs
+from .registries import PodmanRegistries
 from .streams import demux, split_streams
 from .translate import ServiceText, translate, translated
+from .tty import PodmanTerminals
 
 #: How long one REST call may take before we call the service unresponsive (seconds).
 DEFAULT_TIMEOUT = 60
 
 
-class PodmanEngine(ImageVerbs, RegistryVerbs):
-    """A connection to one Podman API service (its image and registry verbs: engine/images.py, registries.py).
+class PodmanEngine:
+    """A connection to one Podman API service: its container verbs, and as parts ``images``,
+    ``registries`` and ``terminals``.
 
     Args:
         url: ``unix:///path``, ``tcp://...`` or ``ssh://...``; default: discovered (see
@@ -75,6 +81,9 @@ class PodmanEngine(ImageVerbs, RegistryVerbs):
         self.url = connection.choose_url(url, start_service)
         self._client = PodmanClient(base_url=self.url, timeout=timeout)
         self._info: EngineInfo | None = None
+        self.images = PodmanImages(self._client)
+        self.registries = PodmanRegistries(self._client)
+        self.terminals = PodmanTerminals(self.url)
 
     # -- connection -------------------------------------------------------------------
 

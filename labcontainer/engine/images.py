@@ -1,8 +1,7 @@
-"""PodmanEngine's image verbs: list, inspect, pull (with real progress), remove, disk use.
-
-A mixin of :class:`~labcontainer.engine.client.PodmanEngine` (which provides ``_client``),
-kept in its own module so that each reads in one sitting. Same contract as the client:
-one REST verb per method, records in and out, only labcontainer errors raised.
+"""PodmanImages: the engine's image verbs: list, inspect, pull (with real progress), remove,
+prune, disk use. PodmanEngine holds one as ``engine.images``, built on its API client; same
+contract as the client: one REST verb per method, records in and out, only labcontainer
+errors raised.
 
 Pulling, and why two endpoints: Podman 4's libpod pull endpoint streams text only ("Copying
 blob ..."); its Docker-compatible one streams per-layer byte counts. The compatible one
@@ -19,7 +18,7 @@ authfile.py): the service would otherwise read its own user's auth file, not our
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import quote
 
 from podman import PodmanClient
@@ -37,12 +36,13 @@ from .translate import pull_failure, translated
 ProgressCallback = Callable[[PullProgress], None]
 
 
-class ImageVerbs:
-    """The image half of PodmanEngine."""
+class PodmanImages:
+    """``podman image ...`` over one service's REST API (``client``: podman-py's, connected)."""
 
-    _client: PodmanClient
+    def __init__(self, client: PodmanClient) -> None:
+        self._client = client
 
-    def images(self) -> list[ImageInfo]:
+    def list(self) -> list[ImageInfo]:
         """Local images, like ``podman images`` (one REST call)."""
         with translated():
             response = self._client.api.get("/images/json")
@@ -50,11 +50,12 @@ class ImageVerbs:
             raw_images = response.json() or []
         return sorted((image_info(raw) for raw in raw_images), key=lambda i: i.name)
 
-    def image_exists(self, image: str) -> bool:
+    def exists(self, image: str) -> bool:
         with translated(image=image):
             return bool(self._client.images.exists(image))
 
-    def image(self, image: str) -> ImageInfo:
+    def get(self, image: str) -> ImageInfo:
+        """One image by name or id (raises ImageNotFound)."""
         with translated(image=image):
             try:
                 raw = self._client.images.get(image).attrs
@@ -99,7 +100,7 @@ class ImageVerbs:
                 # cancel it. Measured on Podman 4.3.1, both endpoints, rootful and rootless: its
                 # registry connections close at once and no image is created.
                 response.close()
-            found = self.image(tracker.image_id or image)
+            found = self.get(tracker.image_id or image)
         except BaseException as exc:
             report(tracker.step("Pull failed" if isinstance(exc, Exception) else "Pull interrupted", done=True))
             if isinstance(exc, (PullFailed, ServiceUnavailable)) or not isinstance(exc, LabContainerError):
@@ -132,7 +133,7 @@ class ImageVerbs:
 
     # -- remove -----------------------------------------------------------------------------
 
-    def remove_image(self, image: str, *, force: bool = False) -> RemovedImage:
+    def remove(self, image: str, *, force: bool = False) -> RemovedImage:
         """``podman rmi [-f] IMAGE``: take the name off, and delete the image if it was its last.
 
         Never removes a container: an image a container uses is refused (ImageInUse, naming
@@ -164,7 +165,7 @@ class ImageVerbs:
             return self._client.api.delete(f"/images/{quote(image, safe='')}", params={"force": force})
 
     def _refuse_if_used(self, image: str, podman_text: str) -> None:
-        users = self.containers_using(self.image(image).id)
+        users = self.containers_using(self.get(image).id)
         if users:
             raise ImageInUse(image, users, detail=podman_text)
 
@@ -179,12 +180,23 @@ class ImageVerbs:
 
     # -- prune ------------------------------------------------------------------------------
 
-    def prune_images(self, *, all: bool = False, filters: dict[str, list[str]] | None = None, dry_run: bool = False) -> ImagePrune:
+    def prune(
+        self,
+        *,
+        all: bool = False,
+        filters: dict[str, list[str]] | None = None,
+        dry_run: bool = False,
+        keep: Mapping[str, str] | None = None,
+    ) -> ImagePrune:
         """``podman image prune [-a] [--filter ...]``: dangling images (``all``: every unused
         one). Podman chooses, with ``containers=false`` in its own filters: an image any
         container uses (running or not) is never removed. ``dry_run`` lists what it would
         remove, with the same filters, and removes nothing (Removing can leave a parent
         image dangling in turn: Podman then removes it too, which a dry run cannot show.)
+
+        ``keep``: image references (a name, ``:latest`` implied, or an id) and why each must
+        stay; such an image is left out and listed in ``kept`` with that reason. Podman's
+        prune cannot leave one out, so when one is, the others are removed one by one.
         """
         chosen = {k: list(v) for k, v in (filters or {}).items()}
         listing = {**chosen, "containers": ["false"], **({} if all else {"dangling": ["true"]})}
@@ -192,23 +204,43 @@ class ImageVerbs:
             response = self._client.api.get("/images/json", params={"filters": json.dumps(listing)})
             response.raise_for_status()
             candidates = sorted((image_info(raw) for raw in response.json() or []), key=lambda i: (i.name, i.id))
+        kept = {i.id: f"{', '.join(i.tags) or i.short_id} kept: {why}" for i in candidates if (why := kept_because(i, keep or {}))}
+        candidates = [i for i in candidates if i.id not in kept]
+        kept_lines = tuple(kept.values())
         if dry_run:
-            return ImagePrune(tuple(candidates), sum(i.size for i in candidates), dry_run=True, all=all)
+            return ImagePrune(tuple(candidates), sum(i.size for i in candidates), dry_run=True, all=all, kept=kept_lines)
+        if kept:
+            removed, failures = self._remove_each(candidates)
+            return ImagePrune(removed, sum(i.size for i in removed), dry_run=False, all=all, failures=failures, kept=kept_lines)
         params: dict[str, Any] = {"all": all, **({"filters": json.dumps(chosen)} if chosen else {})}
         with translated():
             response = self._client.api.post("/images/prune", params=params, timeout=(10, None))
             response.raise_for_status()
             reports = response.json() or []
         known = {i.id.removeprefix("sha256:"): i for i in candidates}
-        removed, failures, reclaimed = [], [], 0
+        removed_now, failures_now, reclaimed = [], [], 0
         for entry in reports:
             image_id = str(entry.get("Id", "")).removeprefix("sha256:")
             if entry.get("Err"):
-                failures.append(f"{image_id[:12]}: {entry['Err']}")
+                failures_now.append(f"{image_id[:12]}: {entry['Err']}")
                 continue
-            removed.append(known.get(image_id) or ImageInfo(id=image_id, tags=(), size=int(entry.get("Size") or 0)))
+            removed_now.append(known.get(image_id) or ImageInfo(id=image_id, tags=(), size=int(entry.get("Size") or 0)))
             reclaimed += int(entry.get("Size") or 0)
-        return ImagePrune(tuple(removed), reclaimed, dry_run=False, all=all, failures=tuple(failures))
+        return ImagePrune(tuple(removed_now), reclaimed, dry_run=False, all=all, failures=tuple(failures_now))
+
+    def _remove_each(self, images: Sequence[ImageInfo]) -> tuple[tuple[ImageInfo, ...], tuple[str, ...]]:
+        """Remove these images as prune would: each name, then the image (never with force, so
+        a container made meanwhile keeps its image: that is a failure, said as Podman says it)."""
+        removed, failures = [], []
+        for image in images:
+            for reference in image.tags or (image.id,):
+                response = self._delete_image(reference, force=False)
+                if not response.ok and response.status_code != 404:
+                    failures.append(f"{image.short_id}: {explanation_of_response(response)}")
+                    break
+            else:
+                removed.append(image)
+        return tuple(removed), tuple(failures)
 
     # -- disk use ---------------------------------------------------------------------------
 
@@ -230,6 +262,16 @@ def fully_qualified(image: str) -> bool:
     """Whether the reference names its registry (``host.domain/...``, ``host:port/...``, ``localhost/...``)."""
     first, sep, _rest = image.partition("/")
     return bool(sep) and ("." in first or ":" in first or first == "localhost")
+
+
+def kept_because(image: ImageInfo, keep: Mapping[str, str]) -> str:
+    """Why ``image`` must stay (``keep`` maps references to reasons), or "" when nothing says so."""
+    for reference, why in keep.items():
+        name = reference if ":" in reference.rpartition("/")[2] or "@" in reference else f"{reference}:latest"
+        bare_id = image.id.removeprefix("sha256:")
+        if name in image.tags or (len(reference) >= 12 and bare_id.startswith(reference.removeprefix("sha256:"))):
+            return why
+    return ""
 
 
 def explanation_of_response(response: Any) -> str:

@@ -1,6 +1,5 @@
-"""PodmanEngine's registry verbs: login, logout, search, and the registries Podman uses.
-
-A mixin of :class:`~labcontainer.engine.client.PodmanEngine`, like images.py.
+"""PodmanRegistries: the engine's registry verbs: login, logout, search, and the registries
+Podman uses. PodmanEngine holds one as ``engine.registries``, built on its API client.
 
 Login, and why the check runs here rather than in the service, measured on Podman 4.3.1:
 its only login endpoint (the Docker-compatible ``POST /auth``) always asks for HTTPS,
@@ -35,10 +34,12 @@ LOGIN_TIMEOUT = (3.05, 4.0)
 _DOCKER_HUB = {"docker.io": "registry-1.docker.io", "index.docker.io": "registry-1.docker.io"}
 
 
-class RegistryVerbs:
-    """The registry half of PodmanEngine."""
+class PodmanRegistries:
+    """Registries as one service sees them (``client``: podman-py's, connected); logins in
+    the user's auth file, as the podman CLI keeps them."""
 
-    _client: PodmanClient
+    def __init__(self, client: PodmanClient) -> None:
+        self._client = client
 
     # -- login / logout -------------------------------------------------------------------
 
@@ -78,7 +79,7 @@ class RegistryVerbs:
 
     def _insecure(self, host: str) -> bool:
         """Whether the service's registries.conf lets ``host`` speak plain HTTP."""
-        for entry in self.registries():
+        for entry in self.list():
             if entry.insecure and authfile.normalize_key(entry.location).split("/")[0] == host:
                 return True
         return False
@@ -121,7 +122,7 @@ class RegistryVerbs:
 
     # -- registries -----------------------------------------------------------------------
 
-    def registries(self) -> list[RegistryEntry]:
+    def list(self) -> list[RegistryEntry]:
         """The registries the service uses (``podman info`` → registries): search ones
         first, in their order, then the rest; with the login stored for each."""
         with translated():

@@ -12,7 +12,7 @@ up the session's process inside the container (SIGHUP, what closing a terminal w
 does: the shell passes it on to its jobs), and kills it if it is still there after
 :data:`HANGUP_GRACE` seconds. Work started with ``nohup`` or ``setsid`` survives, as after
 an ssh logout. An attach session detaches instead: the container keeps running (see
-:func:`attach` for containers started without a TTY).
+:meth:`PodmanTerminals.attach` for containers started without a TTY).
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def _not_running(container: str, detail: str = "") -> ContainerStateError:
 
 class TtySession:
     """A terminal in a container: :meth:`read` its output, :meth:`write` keystrokes,
-    :meth:`resize` it, :meth:`close` it. Made by :func:`open_exec` or :func:`attach`."""
+    :meth:`resize` it, :meth:`close` it. Made by :class:`PodmanTerminals`."""
 
     def __init__(
         self,
@@ -275,61 +275,67 @@ def _socket_of(url: str) -> str:
     return path
 
 
-async def open_exec(
-    url: str,
-    container: str,
-    command: Sequence[str] = (),
-    *,
-    user: str | None = None,
-    workdir: str | None = None,
-    env: Sequence[str] = ("TERM=xterm-256color",),
-) -> TtySession:
-    """``podman exec -it CONTAINER COMMAND`` (default: bash if the container has it, else sh).
+class PodmanTerminals:
+    """Terminals into the containers of one service, reached at ``url`` (a unix socket of
+    this machine; any other URL is refused when a terminal is asked for)."""
 
-    Raises ContainerNotFound, ContainerStateError (not running), InvalidSpec, PodmanError.
-    """
-    socket = _socket_of(url)
-    if workdir and not workdir.startswith("/"):
-        raise InvalidSpec(f"The working directory '{workdir}' must be an absolute path inside the container.")
-    payload: dict[str, Any] = {
-        "Cmd": list(command or DEFAULT_SHELL),
-        "AttachStdin": True,
-        "AttachStdout": True,
-        "AttachStderr": True,
-        "Tty": True,
-        "Env": list(env),
-    }
-    if user:
-        payload["User"] = user
-    if workdir:
-        payload["WorkingDir"] = workdir
-    reply = await _call(socket, "POST", f"/containers/{quote(container, safe='')}/exec", payload)
-    if reply.status != 201:
-        raise _refused(reply, container)
-    exec_id = reply.json()["Id"]
-    reader, writer = await _upgrade(socket, f"/exec/{exec_id}/start", {"Detach": False, "Tty": True}, container)
-    return TtySession(socket, container, reader, writer, exec_id=exec_id)
+    def __init__(self, url: str) -> None:
+        self.url = url
 
+    async def open_exec(
+        self,
+        container: str,
+        command: Sequence[str] = (),
+        *,
+        user: str | None = None,
+        workdir: str | None = None,
+        env: Sequence[str] = ("TERM=xterm-256color",),
+    ) -> TtySession:
+        """``podman exec -it CONTAINER COMMAND`` (default: bash if the container has it, else sh).
 
-async def attach(url: str, container: str) -> TtySession:
-    """``podman attach CONTAINER``: its own terminal (its main process). Closing detaches.
+        Raises ContainerNotFound, ContainerStateError (not running), InvalidSpec, PodmanError.
+        """
+        socket = _socket_of(self.url)
+        if workdir and not workdir.startswith("/"):
+            raise InvalidSpec(f"The working directory '{workdir}' must be an absolute path inside the container.")
+        payload: dict[str, Any] = {
+            "Cmd": list(command or DEFAULT_SHELL),
+            "AttachStdin": True,
+            "AttachStdout": True,
+            "AttachStderr": True,
+            "Tty": True,
+            "Env": list(env),
+        }
+        if user:
+            payload["User"] = user
+        if workdir:
+            payload["WorkingDir"] = workdir
+        reply = await _call(socket, "POST", f"/containers/{quote(container, safe='')}/exec", payload)
+        if reply.status != 201:
+            raise _refused(reply, container)
+        exec_id = reply.json()["Id"]
+        reader, writer = await _upgrade(socket, f"/exec/{exec_id}/start", {"Detach": False, "Tty": True}, container)
+        return TtySession(socket, container, reader, writer, exec_id=exec_id)
 
-    A container started without ``-it`` is only watched (``accepts_input`` is False).
-    Raises ContainerNotFound, ContainerStateError (not running).
-    """
-    socket = _socket_of(url)
-    name = quote(container, safe="")
-    reply = await _call(socket, "GET", f"/containers/{name}/json")
-    if reply.status != 200:
-        raise _refused(reply, container)
-    raw = reply.json() or {}
-    if not raw.get("State", {}).get("Running"):
-        raise _not_running(container)
-    config = raw.get("Config") or {}
-    tty = bool(config.get("Tty"))
-    # Without a TTY, the end of an attach closes the container's stdin (measured on 4.3.1,
-    # detach keys or not), which ends a shell reading it: such containers are watched only.
-    typing = tty and bool(config.get("OpenStdin"))
-    query = urlencode({"stream": "true", "stdout": "true", "stderr": "true", "stdin": "true" if typing else "false"})
-    reader, writer = await _upgrade(socket, f"/containers/{name}/attach?{query}", None, container)
-    return TtySession(socket, container, reader, writer, framed=not tty, accepts_input=typing)
+    async def attach(self, container: str) -> TtySession:
+        """``podman attach CONTAINER``: its own terminal (its main process). Closing detaches.
+
+        A container started without ``-it`` is only watched (``accepts_input`` is False).
+        Raises ContainerNotFound, ContainerStateError (not running).
+        """
+        socket = _socket_of(self.url)
+        name = quote(container, safe="")
+        reply = await _call(socket, "GET", f"/containers/{name}/json")
+        if reply.status != 200:
+            raise _refused(reply, container)
+        raw = reply.json() or {}
+        if not raw.get("State", {}).get("Running"):
+            raise _not_running(container)
+        config = raw.get("Config") or {}
+        tty = bool(config.get("Tty"))
+        # Without a TTY, the end of an attach closes the container's stdin (measured on 4.3.1,
+        # detach keys or not), which ends a shell reading it: such containers are watched only.
+        typing = tty and bool(config.get("OpenStdin"))
+        query = urlencode({"stream": "true", "stdout": "true", "stderr": "true", "stdin": "true" if typing else "false"})
+        reader, writer = await _upgrade(socket, f"/containers/{name}/attach?{query}", None, container)
+        return TtySession(socket, container, reader, writer, framed=not tty, accepts_input=typing)

@@ -115,7 +115,7 @@ def probe_python(service: LabService, image: str) -> PythonTarget:
     when this image id was probed before, else from one throwaway container. Raises
     ImageLacksIpykernel (no python3) or ProbeInconclusive."""
     try:
-        image_id = service.image(image).id
+        image_id = service.images.get(image).id
     except ServiceUnavailable:
         raise ProbeInconclusive("Podman did not answer") from None
     known = _load_probes().get(image_id)
@@ -223,7 +223,7 @@ def check_ipykernel(service: LabService, image: str) -> str:
     else an empty string. Never pulls."""
     deferred = "whether it has ipykernel will be checked when the kernel first starts."
     try:
-        if not service.image_exists(image):
+        if not service.images.exists(image):
             return f"The image {image} is not on this machine yet: it will be pulled, and {deferred}"
         target = probe_python(service, image)
     except ServiceUnavailable:

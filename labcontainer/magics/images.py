@@ -12,6 +12,7 @@ from ..core.errors import InvalidSpec, LabContainerError
 from ..core.models import RegistryCredentials
 from ..core.specs import parse_filters
 from ..core.timefmt import human_bytes
+from ..kernels import kernelspecs
 from ..service import LabService
 from .progress import PullInterrupted, pull_progress
 from .registry import SUBCOMMANDS, MagicParser, subcommand
@@ -30,7 +31,7 @@ def do_pull(service: LabService, args: argparse.Namespace) -> Any:
     had_it = _exists_now(service, args.image)
     try:
         with pull_progress(args.image) as report:
-            info = service.pull(args.image, on_progress=report, credentials=credentials, tls_verify=tls_verify)
+            info = service.images.pull(args.image, on_progress=report, credentials=credentials, tls_verify=tls_verify)
     except KeyboardInterrupt:
         # Closing our stream made Podman cancel its pull (measured on 4.3.1, both endpoints:
         # its registry connections close, no image appears), so there is nothing to undo.
@@ -41,7 +42,7 @@ def do_pull(service: LabService, args: argparse.Namespace) -> Any:
 
 def _exists_now(service: LabService, image: str) -> bool:
     try:
-        return service.image_exists(image)
+        return service.images.exists(image)
     except LabContainerError:
         return False
 
@@ -72,7 +73,7 @@ images = subcommand("images", "List local images.")
 def do_images(service: LabService, args: argparse.Namespace) -> Any:
     # One row per name, as `podman images` shows it: an image tagged twice is two rows with one id.
     rows: list[Any] = []
-    for info in service.images():
+    for info in service.images.list():
         rows += [dataclasses.replace(info, tags=(tag,)) for tag in info.tags] or [info]  # nameless: one row
     return Records(rows, IMAGE_COLUMNS, empty="No images. Pull one with `%container pull IMAGE`.")
 
@@ -87,7 +88,7 @@ def do_rmi(service: LabService, args: argparse.Namespace) -> None:
     failures: list[LabContainerError] = []
     for image in args.images:
         try:
-            removed = service.remove_image(image, force=args.force)
+            removed = service.images.remove(image, force=args.force)
         except LabContainerError as exc:
             failures.append(exc)
             continue
@@ -106,29 +107,56 @@ def do_rmi(service: LabService, args: argparse.Namespace) -> None:
 # `image prune` has no one-word spelling in podman: its parser is reached through `image` only.
 prune = MagicParser(
     prog="%container image prune",
-    description="Remove dangling images (-a: every image no container uses); never one a container uses. "
+    description="Remove dangling images (-a: every image no container uses); never one a container uses, "
+    "nor a localhost/ image a kernelspec names (it cannot be pulled again; --include-kernel-images removes those too). "
     "Without -f it only shows what would be removed (in a notebook as in a terminal: nothing asks y/N).",
 )
 prune.add_argument("-a", "--all", action="store_true", help="every image no container uses, not only dangling (nameless) ones")
 prune.add_argument("-f", "--force", action="store_true", help="really remove them (without it: show what would go)")
 prune.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE", help="podman's image filters, e.g. label=team=vision or until=24h (repeatable)")
+prune.add_argument("--include-kernel-images", action="store_true",
+                   help="also a localhost/ image a kernelspec uses (kept otherwise: it cannot be pulled again, and its kernel would not start)")
 
 
 @prune.runs
 def do_prune(service: LabService, args: argparse.Namespace) -> Any:
     filters = parse_filters(args.filter, example="label=team=vision` or `--filter until=24h")
-    result = service.prune_images(all=args.all, filters=filters, dry_run=not args.force)
+    keep = {} if args.include_kernel_images else kernel_images()
+    result = service.images.prune(all=args.all, filters=filters, dry_run=not args.force, keep=keep)
     kind = "unused" if args.all else "dangling"
     size = human_bytes(result.reclaimed)
+    kept = " ".join([*(f"{line}." for line in result.kept), "(`--include-kernel-images` removes such images too.)"]) if result.kept else ""
     if result.dry_run:
-        again = " ".join(["%container image prune", *(["-a"] if args.all else []), *(f"--filter {f}" for f in args.filter), "-f"])
+        flags = [*(["-a"] if args.all else []), *(f"--filter {f}" for f in args.filter), *(["--include-kernel-images"] if args.include_kernel_images else [])]
+        again = " ".join(["%container image prune", *flags, "-f"])
         note = (f"Nothing was removed. These {len(result.images)} {kind} images ({size}) would be: "
                 f"to remove them, run `{again}`.")
-        return Records(result.images, PRUNE_COLUMNS, empty=f"No {kind} images to remove.", note=note if result.images else "")
+        return Records(result.images, PRUNE_COLUMNS, empty=f"No {kind} images to remove.", note=_joined(note if result.images else "", kept))
     note = f"Removed {len(result.images)} {kind} images; space reclaimed, as Podman counts it: {size}."
     if result.failures:
         note += " Not removed: " + "; ".join(result.failures)
-    return Records(result.images, PRUNE_COLUMNS, empty=f"No {kind} images to remove: nothing was removed.", note=note if result.images or result.failures else "")
+    note = note if result.images or result.failures else ""
+    return Records(result.images, PRUNE_COLUMNS, empty=f"No {kind} images to remove: nothing was removed.", note=_joined(note, kept))
+
+
+def kernel_images() -> dict[str, str]:
+    """Images a kernelspec names that live only here (``localhost/``, or a short name that
+    Podman finds as ``localhost/NAME``), each with why prune keeps it: it cannot be pulled again."""
+    users: dict[str, list[str]] = {}
+    for spec in kernelspecs.list_kernelspecs():
+        first, sep, _ = spec.image.partition("/")
+        qualified = bool(sep) and ("." in first or ":" in first or first == "localhost")
+        for reference in [spec.image] if qualified else [f"localhost/{spec.image}"] if spec.image else []:
+            if reference.startswith("localhost/"):
+                users.setdefault(reference, []).append(spec.name)
+    return {
+        reference: f"used by kernelspec{'s' if len(names) > 1 else ''} {', '.join(names)}; it cannot be pulled again"
+        for reference, names in users.items()
+    }
+
+
+def _joined(*notes: str) -> str:
+    return " ".join(note for note in notes if note)
 
 
 def _alias(name: str, summary: str, actions: dict[str, str | MagicParser]) -> None:
@@ -153,7 +181,7 @@ _alias(
 
 system = subcommand("system", "Podman as a whole: `system df` shows disk use.")
 system.add_argument("action", choices=["df"], help="df: images, containers and volumes, their sizes and what is reclaimable")
-system.runs(lambda service, args: Records(service.disk_use(), DISK_USE_COLUMNS))
+system.runs(lambda service, args: Records(service.images.disk_use(), DISK_USE_COLUMNS))
 
 connect = subcommand("connect", "(Re)connect to a Podman service.")
 connect.add_argument("--url", help="unix:///path/podman.sock (default: discovered)")

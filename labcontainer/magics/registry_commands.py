@@ -37,7 +37,7 @@ def do_login(service: LabService, args: argparse.Namespace) -> None:
     password = _ask(lambda: getpass.getpass(f"Password for {user} at {registry}: "), registry)
     if not password:
         raise InvalidSpec("No password given, so nothing was stored.", hint=f"Run `%container login -u {user} {registry}` again and type it.")
-    stored = service.login(registry, RegistryCredentials(user, password))
+    stored = service.registries.login(registry, RegistryCredentials(user, password))
     print(f"Login Succeeded: {stored.username} at {stored.registry}, stored in {stored.auth_file} "
           f"(`%container pull` and the podman CLI use it; `%container logout {stored.registry}` removes it).")
 
@@ -62,7 +62,7 @@ logout.add_argument("registry", nargs="?", help="the registry to log out of")
 def do_logout(service: LabService, args: argparse.Namespace) -> None:
     if args.all == bool(args.registry):
         raise InvalidSpec("Say which registry to log out of, or --all.", hint="Use `%container logout REGISTRY` or `%container logout --all`.")
-    path, removed = service.logout(None if args.all else args.registry)
+    path, removed = service.registries.logout(None if args.all else args.registry)
     if args.all:
         print(f"Removed login credentials for all registries ({', '.join(removed) or 'there were none'}) from {path}")
     else:
@@ -80,7 +80,7 @@ def do_search(service: LabService, args: argparse.Namespace) -> Any:
     if args.limit is not None and args.limit < 1:
         raise InvalidSpec(f"--limit {args.limit} asks for no results.", hint="Give a number of 1 or more.")
     tls_verify = None if args.tls_verify is None else args.tls_verify == "true"
-    results = service.search(args.term, limit=args.limit, tls_verify=tls_verify)
+    results = service.registries.search(args.term, limit=args.limit, tls_verify=tls_verify)
     where = "its registry" if "/" in args.term else "the search registries (`%container registries` lists them)"
     return Records(results, SEARCH_COLUMNS, empty=f"Nothing matches '{args.term}' in {where}.")
 
@@ -88,7 +88,7 @@ def do_search(service: LabService, args: argparse.Namespace) -> Any:
 registries = subcommand("registries", "The registries Podman uses: search order, mirrors, insecure ones, your logins.")
 registries.runs(
     lambda service, args: Records(
-        service.registries(),
+        service.registries.list(),
         REGISTRY_COLUMNS,
         empty="Podman has no registries configured (registries.conf): only fully qualified image names can be pulled.",
     )

@@ -1,11 +1,13 @@
 """REST handlers under /labcontainer/api/ (contract: rest_schema.json, prose in docs/rest-api.md).
 
-Thin: validate the request against the schema, call the service's async face, answer JSON. Errors
-become JSON in one place (:meth:`BaseHandler.write_error`).
+Thin: validate the request against the schema, call the service (its blocking verbs in a worker
+thread: ``asyncio.to_thread``), answer JSON. Errors become JSON in one place
+(:meth:`BaseHandler.write_error`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -17,7 +19,7 @@ from tornado.iostream import StreamClosedError
 from ..core.errors import InvalidSpec, LabContainerError
 from ..kernels import kernelspecs
 from ..kernels.config import KernelContainerConfig
-from ..service import CONTAINER_ACTIONS, AsyncLabService, LabService
+from ..service import CONTAINER_ACTIONS, LabService
 from . import kernel_containers
 from .events import EventsHandler
 from .kernel_pool import SETTINGS_KEY as POOLS_KEY
@@ -32,10 +34,10 @@ INTERNAL_ERROR = "labcontainer hit an unexpected error; the server log has the d
 
 class BaseHandler(APIHandler):
     @property
-    def service(self) -> AsyncLabService:
-        """The server's one service (shared with the kernel provisioner), async face."""
-        labservice: LabService = self.settings["labcontainer"]
-        return labservice.aio
+    def service(self) -> LabService:
+        """The server's one service (shared with the kernel provisioner); its verbs block:
+        call them with ``asyncio.to_thread``."""
+        return self.settings["labcontainer"]
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
@@ -65,13 +67,14 @@ class ContainersHandler(BaseHandler):
         if scope not in ("mine", "labcontainer"):
             raise InvalidSpec(f"Unknown scope '{scope}'.", hint="Use scope=mine or scope=labcontainer.")
         include_all = self.get_argument("all", "1") not in ("0", "false")
-        containers = await self.service.containers(all=include_all, scope=scope)
+        containers = await asyncio.to_thread(self.service.containers, all=include_all, scope=scope)
         self.finish({"containers": await kernel_containers.describe(containers, self.kernel_manager, self.session_manager)})
 
     @tornado.web.authenticated
     async def post(self) -> None:
         data = parse_body("ContainerCreate", self.request.body)
-        spec = await self.service.build_spec(
+        spec = await asyncio.to_thread(
+            self.service.build_spec,
             data["image"],
             data.get("command") or (),
             name=data.get("name") or None,
@@ -82,7 +85,7 @@ class ContainersHandler(BaseHandler):
             shm_size=data.get("shm_size") or None,
             workdir=data.get("workdir") or None,
         )
-        info = await self.service.run(spec)
+        info = await asyncio.to_thread(self.service.run, spec)
         self.set_status(201)
         self.finish({"container": info.to_json()})
 
@@ -96,9 +99,9 @@ class ContainerActionHandler(BaseHandler):
         if kernel_id and action in ("stop", "restart"):
             # Through the kernel, not behind its back: a fresh container, same kernel id.
             await self.kernel_manager.restart_kernel(kernel_id)
-            info = await self.service.get(name)
+            info = await asyncio.to_thread(self.service.get, name)
         else:
-            info = await self.service.act(name, action)  # type: ignore[arg-type]  # checked just above
+            info = await asyncio.to_thread(self.service.act, name, action)  # type: ignore[arg-type]  # checked just above
         self.finish({"container": info.to_json()})
 
 
@@ -110,7 +113,7 @@ class ContainerHandler(BaseHandler):
         if kernel_id:
             await self.kernel_manager.shutdown_kernel(kernel_id)  # which removes its container
         else:
-            await self.service.remove(name, force=force)
+            await asyncio.to_thread(self.service.remove, name, force=force)
         self.set_status(204)
         self.finish()
 
@@ -129,19 +132,18 @@ class LogsHandler(BaseHandler):
         if self.get_argument("follow", "0") in ("1", "true"):
             await self._follow(name, int(tail_text))
             return
-        lines = await self.service.logs(name, tail=int(tail_text))
+        lines = await asyncio.to_thread(lambda: list(self.service.logs(name, tail=int(tail_text))))
         self.finish({"lines": lines})
 
     async def _follow(self, name: str, tail: int) -> None:
         """Newline-delimited JSON (rest_schema.json: LogsStreamRecord): ``{"lines": [...]}``
         records as the log grows, then ``{"end": true}`` when the container stops, or one
         ``{"error": {...}}``. A blank line now and then keeps a quiet stream open."""
-        await self.service.get(name)  # a missing container is a plain 404 JSON answer, before any stream
+        await asyncio.to_thread(self.service.get, name)  # a missing container is a plain 404 JSON answer, before any stream
         self.set_header("Content-Type", NDJSON)
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")  # a reverse proxy passes each record on at once
-        labservice: LabService = self.settings["labcontainer"]
-        self._follower = follower = LogFollower(labservice, name, tail=tail)
+        self._follower = follower = LogFollower(self.service, name, tail=tail)
         last: dict[str, Any] = {"end": True}
         try:
             await self.flush()  # the headers: the client knows at once that the stream is open
@@ -171,7 +173,7 @@ class LogsHandler(BaseHandler):
 class GpusHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        view = await self.service.gpu_view()
+        view = await asyncio.to_thread(self.service.gpu_view)
         self.finish(view.to_json())
 
 
@@ -182,7 +184,7 @@ class ImagesHandler(BaseHandler):
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        images = await self.service.images()
+        images = await asyncio.to_thread(self.service.images.list)
         self.finish({"images": [dict(i.to_json(), name=i.name, short_id=i.short_id) for i in images]})
 
     @tornado.web.authenticated
@@ -207,8 +209,7 @@ class ImageHandler(BaseHandler):
     async def delete(self, name: str) -> None:
         """``podman rmi NAME`` (the name URL-encoded): 204; 409 naming the containers that use it."""
         force = self.get_argument("force", "0") in ("1", "true")
-        labservice: LabService = self.settings["labcontainer"]
-        await self.service.call(labservice.remove_image, name, force=force)
+        await asyncio.to_thread(self.service.images.remove, name, force=force)
         self.set_status(204)
         self.finish()
 
@@ -219,8 +220,7 @@ class PullsHandler(BaseHandler):
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        labservice: LabService = self.settings["labcontainer"]  # in-memory tables: no Podman call
-        current = labservice.pulls.current()
+        current = self.service.pulls.current()  # in-memory tables: no Podman call
         jobs = self.settings.get("labcontainer_pull_jobs")
         extra = jobs.rows(current) if jobs is not None else []
         self.finish({"pulls": [pull.to_json() for pull in current] + extra})
@@ -229,7 +229,7 @@ class PullsHandler(BaseHandler):
 class KernelspecsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        specs = await self.service.call(kernelspecs.list_kernelspecs)
+        specs = await asyncio.to_thread(kernelspecs.list_kernelspecs)
         self.finish({"kernelspecs": [s.to_json() for s in specs]})
 
     @tornado.web.authenticated
@@ -238,13 +238,13 @@ class KernelspecsHandler(BaseHandler):
         # Empty strings are the form's "not given"; false and 0 are real values.
         settings = {key: value for key, value in data.items() if key in KernelContainerConfig.field_names() and value not in (None, "")}
         config = KernelContainerConfig.from_mapping(settings, where="the request")
-        info = await self.service.call(
+        info = await asyncio.to_thread(
             kernelspecs.install_kernelspec,
             config,
             name=data.get("name") or None,
             display_name=data.get("display_name") or None,
             replace=data.get("replace", False),
-            service=self.settings["labcontainer"],
+            service=self.service,
         )
         _refresh_pools(self.settings)
         answer: dict[str, Any] = {"kernelspec": info.to_json()}
@@ -257,7 +257,7 @@ class KernelspecsHandler(BaseHandler):
 class KernelspecHandler(BaseHandler):
     @tornado.web.authenticated
     async def delete(self, name: str) -> None:
-        await self.service.call(kernelspecs.remove_kernelspec, name)
+        await asyncio.to_thread(kernelspecs.remove_kernelspec, name)
         _refresh_pools(self.settings)
         self.set_status(204)
         self.finish()
@@ -267,7 +267,7 @@ class StatusHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
         try:
-            info = await self.service.info()
+            info = await asyncio.to_thread(self.service.info)
         except LabContainerError as exc:
             answer = {"connected": False, "message": str(exc), "url": getattr(exc, "url", None), "rootless": None, "version": None}
         else:

@@ -214,7 +214,7 @@ class KernelPools:
 
     def _create_member(self, wanted: Wanted) -> members.PoolMember | None:
         try:
-            image_id = self._service.image(wanted.config.image).id
+            image_id = self._service.images.get(wanted.config.image).id
         except ImageNotFound:
             if wanted.kernel_name not in self._told_no_image:
                 self._told_no_image.add(wanted.kernel_name)
@@ -262,7 +262,7 @@ class KernelPools:
 
     def _image_unchanged(self, wanted: Wanted, member: members.PoolMember) -> bool:
         try:
-            return self._service.image(wanted.config.image).id == member.image_id
+            return self._service.images.get(wanted.config.image).id == member.image_id
         except LabContainerError:
             return False
 

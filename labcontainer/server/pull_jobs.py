@@ -74,7 +74,7 @@ class PullJobs:
         """In the job's thread: the pull, then its failure kept (or nothing), then the job ends."""
         error: dict[str, str] | None = None
         try:
-            self._service.pull(image)
+            self._service.images.pull(image)
         except LabContainerError as exc:
             self._log.info("labcontainer: pull of %s failed: %s: %s", image, exc.kind, exc)
             error = {"kind": exc.kind, "message": str(exc)}

@@ -125,12 +125,12 @@ class TerminalHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         if mode == "attach":
             if command or user or workdir:
                 raise InvalidSpec("cmd, user and workdir only go with mode=exec: an attach shows the container's own process.")
-            return await labservice.aio.attach(name)
+            return await labservice.attach_terminal(name)
         try:
             argv = shlex.split(command)
         except ValueError as exc:
             raise InvalidSpec(f"Cannot read the command `{command}`: {exc}.", hint="Check its quotes.") from None
-        return await labservice.aio.terminal(name, argv, user=user or None, workdir=workdir or None)
+        return await labservice.open_exec_terminal(name, argv, user=user or None, workdir=workdir or None)
 
     async def on_message(self, message: str | bytes) -> None:
         terminal = self.terminal

@@ -150,7 +150,7 @@ class ContainerPanel(widgets.VBox):
 
     def refresh_images(self) -> None:
         try:
-            names = [image.name for image in self._service.images()]
+            names = [image.name for image in self._service.images.list()]
         except ServiceUnavailable as exc:
             self._show_banner(str(exc))
             return

@@ -117,13 +117,13 @@ class RunForm(widgets.VBox):
         """Pull IMAGE when this machine lacks it, showing the pull in the form (as ``podman
         run`` pulls a missing image). A ``localhost/`` name is never pulled: such an image can
         only have been built here, so the run's own "no such image" says what to do."""
-        if image.startswith("localhost/") or service.image_exists(image):
+        if image.startswith("localhost/") or service.images.exists(image):
             return
         self.pull_bar.value, self.pull_bar.bar_style = 0.0, "info"
         self.pull_text.value = f"Pulling {image}"
         self.pull_row.layout.display = "flex"
         try:
-            service.pull(image, on_progress=self.show_pull)
+            service.images.pull(image, on_progress=self.show_pull)
         except BaseException as exc:
             self.pull_bar.bar_style = "danger"
             # The kernel's interrupt stops the pull, and Podman keeps nothing (engine.pull says why).

@@ -63,7 +63,7 @@ def test_docker_io_names_are_served_by_the_lab_mirror(shell, registries, pulled,
 def test_a_slow_registry_shows_bytes_speed_and_time_left(engine, registries, slow_relay, pulled, podman_cli):
     image = pulled(f"{slow_relay.listen}/lab/pulltest:latest")
     steps: list[PullProgress] = []
-    LabService(engine).pull(image, on_progress=steps.append)
+    LabService(engine).images.pull(image, on_progress=steps.append)
     downloading = [s for s in steps if s.message.startswith("Downloading") and s.total]
     assert len(downloading) >= 2, [s.message for s in steps]
     assert [s.downloaded for s in downloading] == sorted(s.downloaded for s in downloading)  # it only grows
@@ -138,14 +138,14 @@ def test_the_right_password_pulls_and_never_shows(engine, registries, pulled, po
     image = pulled(f"{registries.auth}/lab/python:latest")
     credentials = RegistryCredentials(registries.user, registries.password)
     assert registries.password not in repr(credentials)
-    LabService(engine).pull(image, credentials=credentials)
+    LabService(engine).images.pull(image, credentials=credentials)
     assert podman_cli("image", "exists", image, check=False).returncode == 0
     assert registries.password not in "".join(capsys.readouterr())
 
 
 def test_asking_for_https_from_a_plain_http_registry_says_what_to_change(engine, registries):
     with pytest.raises(PullFailed) as caught:
-        LabService(engine).pull(f"{registries.open}/lab/python:latest", tls_verify=True)
+        LabService(engine).images.pull(f"{registries.open}/lab/python:latest", tls_verify=True)
     assert "speaks plain HTTP" in str(caught.value) and "insecure = true" in str(caught.value)
 
 

@@ -19,6 +19,8 @@ from typing import ClassVar
 import pytest
 from IPython.core.error import UsageError
 
+from labcontainer.kernels.kernelspecs import install_kernelspec
+
 from .conftest import PROJECT_IMAGES, line
 
 WORK_FOLDER = Path(__file__).resolve().parents[2]
@@ -364,6 +366,28 @@ def test_prune_all_removes_every_unused_image_but_never_one_a_container_uses(she
     assert [i.name for i in removed] == ["localhost/lct-prune-e:1"]
     assert not exists(podman_cli, unused) and exists(podman_cli, used)
     assert project_images(podman_cli) == projects
+
+
+def test_prune_keeps_a_localhost_image_that_only_a_kernelspec_uses(shell, committed, data_dir, podman_cli):
+    """No container uses a kernelspec's image between its kernels, so `prune -a -f` would
+    remove it; a localhost/ image cannot be pulled again and the kernel would never start.
+    The dry run names it as kept, -f keeps it, and only --include-kernel-images removes it."""
+    kernel_image, other = "localhost/lct-prune-kernel:1", "localhost/lct-prune-other:1"
+    committed(kernel_image)
+    committed(other)
+    install_kernelspec(kernel_image, name="lc-prune-kept")  # a real kernelspec, in this test's data dir
+    why = f"{kernel_image} kept: used by kernelspec lc-prune-kept; it cannot be pulled again."
+
+    preview = line(shell, f"image prune -a --filter label={committed.label}")
+    assert [i.name for i in preview] == [other]
+    assert why in repr(preview) and "--include-kernel-images" in repr(preview)
+    removed = line(shell, f"image prune -a -f --filter label={committed.label}")
+    assert [i.name for i in removed] == [other] and why in repr(removed)
+    assert exists(podman_cli, kernel_image) and not exists(podman_cli, other)
+
+    removed = line(shell, f"image prune -a -f --include-kernel-images --filter label={committed.label}")
+    assert [i.name for i in removed] == [kernel_image] and "kept" not in repr(removed)
+    assert not exists(podman_cli, kernel_image)
 
 
 def test_prune_with_nothing_to_remove_says_so(shell, committed):
