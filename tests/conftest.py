@@ -247,3 +247,19 @@ def wait_until(predicate, timeout: float = 15.0, interval: float = 0.1, message:
             return value
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout} s waiting for {message}")
+
+
+def nvml_gpu_count() -> int | None:
+    """How many GPUs this machine's NVIDIA driver reports, asked of pynvml itself (not
+    through labcontainer); None when NVML cannot initialise (no driver, no library). GPU
+    tests use it to hold on a GPU server as on this driverless machine."""
+    import pynvml
+
+    try:
+        pynvml.nvmlInit()
+    except pynvml.NVMLError:
+        return None
+    try:
+        return pynvml.nvmlDeviceGetCount()
+    finally:
+        pynvml.nvmlShutdown()
