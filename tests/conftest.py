@@ -263,3 +263,12 @@ def nvml_gpu_count() -> int | None:
         return pynvml.nvmlDeviceGetCount()
     finally:
         pynvml.nvmlShutdown()
+
+
+def no_driver_reader():
+    """A machine without an NVIDIA driver, worded as the real path (PynvmlReader) words it:
+    tests of what users see there hold on a GPU server too (test_gpus checks the real path)."""
+    from labcontainer.gpus import RecordedReader
+    from labcontainer.gpus.nvml import NO_DRIVER_REASON
+
+    return RecordedReader({"unavailable": f"{NO_DRIVER_REASON} (NVML said: NVML Shared Library Not Found)"})
