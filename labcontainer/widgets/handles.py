@@ -58,6 +58,7 @@ class Question:
 
 
 def plain_text(fragments: Iterable[str]) -> str:
-    """HTML fragments as one line of text: tags dropped, entities decoded, spaces collapsed."""
-    text = " ".join(re.sub(r"<[^>]*>", " ", fragment) for fragment in fragments)
+    """HTML fragments as one line of text: a line break becomes a space, other tags go,
+    entities are decoded, spaces collapsed."""
+    text = " ".join(re.sub(r"<[^>]*>", "", re.sub(r"<br\s*/?>", " ", fragment)) for fragment in fragments)
     return " ".join(html.unescape(text).split())
