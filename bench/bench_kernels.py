@@ -3,7 +3,10 @@
 * cold start: provisioner start → first kernel_info reply, median of N, against (a) a local
   ipykernel started by jupyter_client and (b) `podman run --rm IMAGE true`, same image;
   and the same cold start on an ordinary image (Debian's python3-ipykernel, nothing tuned:
-  PLAIN_IMAGE, built by scripts/build-kernel-image.sh) against the same local samples.
+  PLAIN_IMAGE, built by scripts/build-kernel-image.sh) against the same local samples;
+  and that plain image's kernel against the same kernel run from the same root file system
+  with no container at all (``chroot`` into a mounted, never started container of the image;
+  rootful, local Podman): what the container itself costs, the image's own software aside.
 * 10 kernels started at once through a Jupyter server: total time against 10 × one start,
   and the server's memory growth per kernel.
 * warm start: a kernelspec with ``pool: 1`` (a kernel waiting, started in advance), through a
@@ -24,19 +27,59 @@ import tempfile
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from common import IMAGE, median_seconds, podman, print_results, result
 
 PLAIN_IMAGE = os.environ.get("LABCONTAINER_PLAIN_IMAGE", "localhost/labcontainer-debian-ipykernel:latest")
+#: The contender "PLAIN_IMAGE's kernel without a container": a chroot into its root file system.
+CHROOT = "chroot-plain"
 
 
-async def _time_to_ready(kernel_name: str, cpu: dict[str, list[float]] | None = None) -> float:
-    """Seconds from start_kernel to the first kernel_info reply; with ``cpu``, also the CPU
-    seconds the kernel's processes used until then (appended under ``kernel_name``)."""
+@contextmanager
+def plain_image_root() -> Iterator[str]:
+    """PLAIN_IMAGE's root file system, mounted (``podman mount`` of a container never
+    started: no namespace, no cgroup, no conmon), with the host's /proc and /dev in it as a
+    container has its own (without /proc the kernel's psutil import fails and takes another
+    path); unmounted and removed afterwards. Needs root and local Podman."""
+    holder = f"lcbench-chroot-{os.getpid()}"
+    podman("create", "--name", holder, PLAIN_IMAGE, "true")
+    mounted: list[str] = []
+    try:
+        root = podman("mount", holder).stdout.strip()
+        for source, target, options in (("proc", "proc", ["-t", "proc"]), ("/dev", "dev", ["--bind"])):
+            subprocess.run(["mount", *options, source, f"{root}/{target}"], check=True)
+            mounted.append(f"{root}/{target}")
+        yield root
+    finally:
+        for target in reversed(mounted):
+            subprocess.run(["umount", "-l", target], check=False)
+        podman("rm", "-f", holder, check=False)
+
+
+def _manager(kernel_name: str, chroot_root: str | None):
+    """A kernel manager for a kernelspec, or for CHROOT: the same argv the plain image's
+    container runs, in a chroot of that image's files (the connection file written inside it)."""
+    from jupyter_client.kernelspec import KernelSpec
     from jupyter_client.manager import AsyncKernelManager
 
-    km = AsyncKernelManager(kernel_name=kernel_name)
+    if kernel_name != CHROOT:
+        return AsyncKernelManager(kernel_name=kernel_name)
+    assert chroot_root is not None, "the chroot contender runs inside plain_image_root()"
+    km = AsyncKernelManager(kernel_name="python3")
+    inside = f"/tmp/lcbench-{os.getpid()}-{time.monotonic_ns()}.json"
+    km.connection_file = chroot_root + inside
+    km._kernel_spec = KernelSpec(argv=["chroot", chroot_root, "python3", "-m", "ipykernel_launcher", "-f", inside],
+                                 env={"PYDEVD_DISABLE_FILE_VALIDATION": "1"}, language="python", display_name=CHROOT)
+    return km
+
+
+async def _time_to_ready(kernel_name: str, cpu: dict[str, list[float]] | None = None, *, chroot_root: str | None = None) -> float:
+    """Seconds from start_kernel to the first kernel_info reply; with ``cpu``, also the CPU
+    seconds the kernel's processes used until then (appended under ``kernel_name``)."""
+    km = _manager(kernel_name, chroot_root)
     started = time.perf_counter()
     await km.start_kernel()
     client = km.client()
@@ -187,29 +230,20 @@ def run(quick: bool = False) -> list[dict]:
 
     repeat = 3 if quick else 7
     concurrent = 3 if quick else 10
-    with tempfile.TemporaryDirectory(prefix="lcbench-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="lcbench-") as scratch, plain_image_root() as root:
         base = Path(scratch)
         os.environ["JUPYTER_DATA_DIR"] = str(base / "data")
         os.environ["JUPYTER_RUNTIME_DIR"] = str(base / "runtime")
         install_kernelspec(IMAGE, name="lc-bench")
         install_kernelspec(PLAIN_IMAGE, name="lc-bench-plain")
         install_kernelspec(IMAGE, name="lc-bench-pool", pool=1)
-        contenders = ("lc-bench", "lc-bench-plain", "python3")
-        for name in contenders:  # warm the page cache once, for every contender alike
-            asyncio.run(_time_to_ready(name))
-        # One sample of each per round: on a shared machine the load drifts, and every
-        # contender should see the same drift.
-        samples: dict[str, list[float]] = {name: [] for name in contenders}
-        cpu: dict[str, list[float]] = {}
-        for _ in range(repeat):
-            for name in contenders:
-                samples[name].append(asyncio.run(_time_to_ready(name, cpu)))
-        container, plain, local = (samples[name] for name in contenders)
+        contenders = ("lc-bench", "lc-bench-plain", CHROOT, "python3")
+        samples, kernel_cpu = _cold_starts(contenders, repeat, root)
+        container, plain, chrooted, local = (samples[name] for name in contenders)
         bare = median_seconds(lambda: podman("run", "--rm", IMAGE, "true"), repeat)
         many = _concurrent_through_server(concurrent, base)
         warm, warm_local = _warm_start(base, repeat)
     ours = statistics.median(container)
-    kernel_cpu = {name: round(statistics.median(cpu[name]), 3) for name in contenders}
     return [
         result("kernel_cold_start_vs_local_ipykernel", ours, statistics.median(local), "local ipykernel via jupyter_client",
                target="<= 1.5", samples=[round(s, 3) for s in container],
@@ -218,6 +252,7 @@ def run(quick: bool = False) -> list[dict]:
                f"local ipykernel via jupyter_client; image {PLAIN_IMAGE} (Debian's python3-ipykernel)",
                target="<= 1.0", samples=[round(s, 3) for s in plain],
                kernel_cpu_s={"ours": kernel_cpu["lc-bench-plain"], "local": kernel_cpu["python3"]}),
+        _container_cost(plain, chrooted, kernel_cpu),
         result("kernel_warm_start_vs_local_ipykernel", statistics.median(warm), statistics.median(warm_local),
                "local ipykernel (python3) through the same Jupyter server: POST /api/kernels to the first kernel_info reply",
                target="<= 0.3", samples=[round(s, 3) for s in warm], local_samples=[round(s, 3) for s in warm_local]),
@@ -228,5 +263,40 @@ def run(quick: bool = False) -> list[dict]:
     ]
 
 
+def _cold_starts(contenders: tuple[str, ...], repeat: int, root: str) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Cold starts of each contender, interleaved (one of each per round: on a shared machine
+    the load drifts, and every contender should see the same drift), after one warm-up
+    each; and the median CPU seconds each kernel used until ready."""
+    for name in contenders:  # warm the page cache once, for every contender alike
+        asyncio.run(_time_to_ready(name, chroot_root=root))
+    samples: dict[str, list[float]] = {name: [] for name in contenders}
+    cpu: dict[str, list[float]] = {}
+    for _ in range(repeat):
+        for name in contenders:
+            samples[name].append(asyncio.run(_time_to_ready(name, cpu, chroot_root=root)))
+    return samples, {name: round(statistics.median(cpu[name]), 3) for name in contenders}
+
+
+def _container_cost(plain: list[float], chrooted: list[float], kernel_cpu: dict[str, float]) -> dict:
+    return result("kernel_cold_start_plain_image_vs_same_image_without_container", statistics.median(plain),
+                  statistics.median(chrooted),
+                  f"the same kernel (argv) from the same root file system ({PLAIN_IMAGE}) with no container: chroot",
+                  target="<= 1.10", samples=[round(s, 3) for s in plain], chroot_samples=[round(s, 3) for s in chrooted],
+                  kernel_cpu_s={"ours": kernel_cpu["lc-bench-plain"], "chroot": kernel_cpu[CHROOT]})
+
+
+def container_cost(quick: bool = False) -> list[dict]:
+    """Only the plain image's container against its chroot (``--container-cost``): the
+    figure run() also gives, without the other contenders."""
+    from labcontainer.kernels.kernelspecs import install_kernelspec
+
+    with tempfile.TemporaryDirectory(prefix="lcbench-") as scratch, plain_image_root() as root:
+        os.environ["JUPYTER_DATA_DIR"] = str(Path(scratch) / "data")
+        os.environ["JUPYTER_RUNTIME_DIR"] = str(Path(scratch) / "runtime")
+        install_kernelspec(PLAIN_IMAGE, name="lc-bench-plain")
+        samples, kernel_cpu = _cold_starts(("lc-bench-plain", CHROOT), 3 if quick else 7, root)
+    return [_container_cost(samples["lc-bench-plain"], samples[CHROOT], kernel_cpu)]
+
+
 if __name__ == "__main__":
-    print_results(run("--quick" in sys.argv))
+    print_results((container_cost if "--container-cost" in sys.argv else run)("--quick" in sys.argv))

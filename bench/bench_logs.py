@@ -134,12 +134,12 @@ def run(quick: bool = False) -> list[dict]:
 
         def panel_follow() -> None:
             panel.show_logs(name, tail=None).join()  # every line, as `logs -f` reads them
-            seen.append(panel.log_buffer.total)
+            seen.append(panel.logs.buffer.total)
 
         panel_seconds = median_seconds(panel_follow, repeat)
         panel_peak = _peak_mib(panel_follow)
-        kept = len(panel.log_buffer)
-        panel_text = len(panel.log_text)
+        kept = len(panel.logs.buffer)
+        panel_text = len(panel.logs.shown_text)
         panel.close()
 
         # Live: both followers start before the container writes; the time is from the

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up everything the tests need on a fresh Debian 12 machine (as root) and run the
-# whole suite twice: against rootful Podman, then as the unprivileged user `lab`
-# against that user's rootless Podman service, the way lab members use it.
+# whole suite: first the fast tier (tests/fast: LabService and the REST handlers over a fake
+# engine, no Podman, seconds; a failure stops here), then the rest twice: against rootful
+# Podman, then as the unprivileged user `lab` against that user's rootless Podman service,
+# the way lab members use it. The Podman runs leave tests/fast out: it runs once.
 #
 #   ./scripts/test.sh              everything
 #   ./scripts/test.sh -k logs      extra arguments go to pytest (both runs)
@@ -12,11 +14,13 @@ cd "$REPO"
 export LABCONTAINER_STATE=${LABCONTAINER_STATE:-/var/lib/labcontainer-dev}
 
 t0=$SECONDS
+VENV=$(bash scripts/setup-venv.sh)
+echo "==> fast tier: tests/fast (fake engine, no Podman)"
+"$VENV/bin/python" -m pytest -p no:cacheprovider -q tests/fast
 bash scripts/setup-podman.sh
 bash scripts/install-fake-cdi.sh
 bash scripts/build-kernel-image.sh
 bash scripts/setup-registry.sh
-VENV=$(bash scripts/setup-venv.sh)
 [ -f scripts/setup-browser.sh ] && bash scripts/setup-browser.sh "$VENV"
 echo "==> set-up took $((SECONDS - t0)) s"
 bash scripts/check-labextension.sh "$VENV"
@@ -31,9 +35,9 @@ for mode in ${LABCONTAINER_TEST_MODES:-rootful rootless}; do
     echo "==> tests against $mode Podman"
     if [ "$mode" = rootful ]; then
         LABCONTAINER_TEST_MODE=rootful CONTAINER_HOST=$LABCONTAINER_ROOTFUL_URL \
-            "$VENV/bin/python" -m pytest -p no:cacheprovider "$@" || status=$?
+            "$VENV/bin/python" -m pytest -p no:cacheprovider --ignore=tests/fast "$@" || status=$?
     else
-        bash scripts/run-as-lab-user.sh "$VENV" "$@" || status=$?
+        bash scripts/run-as-lab-user.sh "$VENV" --ignore=tests/fast "$@" || status=$?
     fi
 done
 exit $status

@@ -247,3 +247,28 @@ def wait_until(predicate, timeout: float = 15.0, interval: float = 0.1, message:
             return value
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout} s waiting for {message}")
+
+
+def nvml_gpu_count() -> int | None:
+    """How many GPUs this machine's NVIDIA driver reports, asked of pynvml itself (not
+    through labcontainer); None when NVML cannot initialise (no driver, no library). GPU
+    tests use it to hold on a GPU server as on this driverless machine."""
+    import pynvml
+
+    try:
+        pynvml.nvmlInit()
+    except pynvml.NVMLError:
+        return None
+    try:
+        return pynvml.nvmlDeviceGetCount()
+    finally:
+        pynvml.nvmlShutdown()
+
+
+def no_driver_reader():
+    """A machine without an NVIDIA driver, worded as the real path (PynvmlReader) words it:
+    tests of what users see there hold on a GPU server too (test_gpus checks the real path)."""
+    from labcontainer.gpus import RecordedReader
+    from labcontainer.gpus.nvml import NO_DRIVER_REASON
+
+    return RecordedReader({"unavailable": f"{NO_DRIVER_REASON} (NVML said: NVML Shared Library Not Found)"})

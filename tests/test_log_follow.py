@@ -22,13 +22,18 @@ from labcontainer.engine.logfile import (
     tail_start,
 )
 from labcontainer.engine.logs import log_still_written
-from labcontainer.engine.streams import follow_lines
+from labcontainer.engine.streams import follow_batches
 from labcontainer.engine.streams import timestamped_lines as _timestamped_lines
 from labcontainer.gpus import RecordedReader
 from labcontainer.magics import ContainerMagics
 from labcontainer.service import LabService
 
 from .conftest import wait_until
+
+
+def _lines(batches) -> list[str]:
+    """The lines of ``follow_batches``' lists, in order (as its callers write them)."""
+    return [line for batch in batches for line in batch]
 
 
 def test_timestamps_parse_to_exact_nanoseconds():
@@ -66,7 +71,7 @@ def test_follow_gives_each_line_once_across_reads_with_equal_timestamps():
         reads.append((tail, since))
         return list(log) if since is None else [line for line in log if parse_log_timestamp(line.split()[0]) >= since * 10**9]
 
-    lines = list(follow_lines(read, is_running, tail="all", interval=0))
+    lines = _lines(follow_batches(read, is_running, tail="all", interval=0))
     assert lines == ["a", "b", "c", "d", "e"]
     assert reads == [("all", None), ("all", 5), ("all", 5)]
 
@@ -78,7 +83,7 @@ def test_follow_starts_from_the_tail_and_stops_after_the_final_read():
         rows = full if tail == "all" else full[-tail:]
         return [r for r in rows if since is None or parse_log_timestamp(r.split()[0]) >= since * 10**9]
 
-    assert list(follow_lines(read, lambda: False, tail=2, keep_timestamps=True)) == full[-2:]
+    assert _lines(follow_batches(read, lambda: False, tail=2, keep_timestamps=True)) == full[-2:]
 
 
 def test_follow_from_a_tail_that_cuts_a_second_gives_no_line_twice():
@@ -98,7 +103,7 @@ def test_follow_from_a_tail_that_cuts_a_second_gives_no_line_twice():
         rows = log if tail == "all" else log[-tail:]
         return [r for r in rows if since is None or parse_log_timestamp(r.split()[0]) >= since * 10**9]
 
-    assert list(follow_lines(read, is_running, tail=2, interval=0)) == ["same3", "same4", "new"]
+    assert _lines(follow_batches(read, is_running, tail=2, interval=0)) == ["same3", "same4", "new"]
 
 
 def test_timestamped_records_of_one_long_line_are_joined():

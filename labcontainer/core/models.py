@@ -33,7 +33,6 @@ PURPOSE_KERNEL = "kernel"
 # stopped" for following logs, polling a kernel and offering Stop in the panels.
 STATE_RUNNING = "running"
 ACTIVE_STATES = frozenset({"running", "created", "paused", "restarting", "stopping"})
-STOPPED_STATES = frozenset({"exited", "stopped", "configured", "initialized"})
 
 
 def is_active(state: str) -> bool:

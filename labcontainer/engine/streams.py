@@ -56,22 +56,6 @@ def batched(lines: Iterable[str], size: int = BATCH) -> Iterator[list[str]]:
         yield batch
 
 
-def follow_lines(
-    read: Reader,
-    is_running: Callable[[], bool],
-    *,
-    tail: int | str = "all",
-    keep_timestamps: bool = False,
-    interval: float = 0.25,
-    stop: threading.Event | None = None,
-) -> Iterator[str]:
-    """Yield each log line once, in order, until the container stops or ``stop`` is set.
-    ``stop`` is also what the follower sleeps on, so setting it ends a quiet follow at once
-    instead of leaving a thread polling Podman until the container stops."""
-    for batch in follow_batches(read, is_running, tail=tail, keep_timestamps=keep_timestamps, interval=interval, stop=stop):
-        yield from batch
-
-
 def follow_batches(
     read: Reader,
     is_running: Callable[[], bool],
@@ -81,7 +65,10 @@ def follow_batches(
     interval: float = 0.25,
     stop: threading.Event | None = None,
 ) -> Iterator[list[str]]:
-    """``follow_lines`` in lists: the new lines of one read (``BATCH`` at most per list)."""
+    """Each log line once, in order, as lists (the new lines of one read, ``BATCH`` at most
+    per list), until the container stops or ``stop`` is set. ``stop`` is also what the
+    follower sleeps on, so setting it ends a quiet follow at once instead of leaving a
+    thread polling Podman until the container stops."""
     stop = stop or threading.Event()
     last_ns: int | None = None
     given_at_last = 0  # lines already given that carry exactly last_ns

@@ -1,7 +1,7 @@
 """``%container`` and ``%gpus``: the podman CLI, in a notebook cell.
 
 ``%load_ext labcontainer`` registers them. Each group of subcommands lives in its own
-module (containers.py, images.py) with each parser beside its function; registry.py routes
+module (containers.py, images.py) with each parser beside its function; commands.py routes
 to them and generates the help. This module is the one place failures become what the
 user sees, one paragraph and never a traceback: a parsing mistake or a labcontainer error
 the user can fix in the line (a 4xx kind: bad spec, no such container, wrong state) is a
@@ -23,7 +23,7 @@ from ..service import LabService, default_service
 from . import containers, images, registry_commands, terminal  # noqa: F401  (they register their subcommands)
 from .containers import ExitStatus, stream_session
 from .gpus import FreeGpus, GpuReport, gpu_report
-from .registry import SUBCOMMANDS, HelpShown, MagicParser, add_exec_options, help_text, split_line, unknown_subcommand
+from .commands import SUBCOMMANDS, HelpShown, MagicParser, add_exec_options, help_text, split_line, unknown_subcommand
 
 __all__ = ["ContainerFailure", "ContainerMagics", "ExitStatus", "FreeGpus", "GpuReport", "load_ipython_extension"]
 

@@ -19,7 +19,7 @@ from ..core.errors import InvalidSpec, LabContainerError
 from ..core.models import ContainerInfo
 from ..core.specs import parse_env, parse_filters
 from ..service import LabService
-from .registry import add_exec_options, non_negative_int, subcommand
+from .commands import add_exec_options, non_negative_int, subcommand
 from .render import CONTAINER_COLUMNS, STATS_COLUMNS, ExitStatus, Records
 from .terminal import interactive, reads_stdin
 

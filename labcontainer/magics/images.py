@@ -15,7 +15,7 @@ from ..core.timefmt import human_bytes
 from ..kernels import kernelspecs
 from ..service import LabService
 from .progress import PullInterrupted, pull_progress
-from .registry import SUBCOMMANDS, MagicParser, subcommand
+from .commands import SUBCOMMANDS, MagicParser, subcommand
 from .render import DISK_USE_COLUMNS, IMAGE_COLUMNS, PRUNE_COLUMNS, Records
 
 pull = subcommand("pull", "Pull an image from a registry (progress while it runs, a summary at the end).")

@@ -1,8 +1,5 @@
 """``%container`` subcommands about registries: login, logout, search, registries.
 
-(registry.py, beside this module, is the registry of *subcommands*; this one is about
-container registries.)
-
 Logins are stored where the podman CLI keeps them (``$REGISTRY_AUTH_FILE``, else
 ``$XDG_RUNTIME_DIR/containers/auth.json``), so ``podman pull`` in a terminal and
 ``%container pull`` in a notebook share them. The password is asked for with getpass: it
@@ -20,7 +17,7 @@ from typing import Any
 from ..core.errors import InvalidSpec
 from ..core.models import RegistryCredentials
 from ..service import LabService
-from .registry import subcommand
+from .commands import subcommand
 from .render import REGISTRY_COLUMNS, SEARCH_COLUMNS, Records
 
 login = subcommand("login", "Log in to a registry: the password is asked for (never shown) and stored where the podman CLI keeps logins.")

@@ -25,7 +25,7 @@ from IPython.display import display
 
 from ..core.errors import ContainerStateError, LabContainerError
 from ..service import LabService, TtySession
-from .registry import subcommand
+from .commands import subcommand
 from .render import ExitStatus, TerminalOffer
 
 #: podman's default detach keys: Ctrl-P then Ctrl-Q.

@@ -1,8 +1,10 @@
 """ContainerPanel: buttons instead of typing, live in the notebook output.
 
 A VBox with private children wired in ``__init__``; the logic lives in pure helpers
-(model.py). Handlers never raise into the notebook: errors go to the status line. Once
-displayed, the panel follows Podman's events (follower.py: refreshes when something changed,
+(model.py); tests and scripts reach its parts through public handles (handles.py):
+``row(name).button("Stop")``, ``question``, ``run_form``, ``logs``, ``gpus_text``.
+Handlers never raise into the notebook: errors go to the status line. Once displayed,
+the panel follows Podman's events (follower.py: refreshes when something changed,
 otherwise only a slow heartbeat) until it is closed; while Podman is unreachable a banner
 says so, and the same panel recovers when it is back.
 """
@@ -28,9 +30,10 @@ from .follower import (
     RECONNECTED,
     PanelFollower,
 )
+from .handles import Question, RowHandle, plain_text
 from .layout import fit_layout, wrapping_row
 from .logview import LogView
-from .model import LogBuffer, Row, gpu_bars, rows_from
+from .model import Row, gpu_bars, rows_from
 from .runform import RunForm
 
 FILTERS = {"labcontainer only": "labcontainer", "all of mine": "mine"}
@@ -50,7 +53,8 @@ class ContainerPanel(widgets.VBox):
         #: Refreshes the follower made, by why ("event", "heartbeat", "reconnected", "unreachable").
         self.refresh_reasons: Counter[str] = Counter()
         self._pending_removal: str | None = None
-        self._row_cache: dict[str, tuple[Row, widgets.HBox]] = {}
+        self._question: Question | None = None
+        self._row_cache: dict[str, RowHandle] = {}
 
         self._banner = widgets.HTML(layout=widgets.Layout(display="none"))
         self._status = widgets.HTML()
@@ -63,8 +67,6 @@ class ContainerPanel(widgets.VBox):
         self._gpu_box = widgets.VBox()
         self._form = RunForm()
         self._form.run_button.on_click(lambda _b: self._safely(self.run_from_form))
-        # The form's parts under the names tests and scripts have used.
-        self._image, self._gpu_choices, self._run_button = self._form.image, self._form.gpu_choices, self._form.run_button
         self._log = LogView(service, limit=log_limit, on_error=self._set_status)
         super().__init__(
             [
@@ -123,6 +125,15 @@ class ContainerPanel(widgets.VBox):
         return FILTERS[self._filter.value]
 
     @property
+    def filter_toggle(self) -> widgets.ToggleButtons:
+        """The "Show" toggle (labcontainer only / all of mine): setting its value refreshes."""
+        return self._filter
+
+    @property
+    def refresh_button(self) -> widgets.Button:
+        return self._refresh_button
+
+    @property
     def banner(self) -> str:
         """The banner text ('' when Podman is reachable)."""
         return "" if self._banner.layout.display == "none" else self._banner.value
@@ -142,7 +153,7 @@ class ContainerPanel(widgets.VBox):
             self._hide_banner()
             self.refresh_count += 1
             rows = rows_from(containers)
-            self._rows_box.children = [self._cached_row_widget(row) for row in rows] or [
+            self._rows_box.children = [self._cached_row(row).widget for row in rows] or [
                 widgets.HTML("<i>No containers. Use the form below or <code>%container run -d IMAGE</code>.</i>")
             ]
             self.rows = rows  # after the widgets: whoever reads rows from another thread finds them drawn
@@ -176,19 +187,18 @@ class ContainerPanel(widgets.VBox):
 
     # -- rows -------------------------------------------------------------------------------
 
-    def _cached_row_widget(self, row: Row) -> widgets.HBox:
+    def _cached_row(self, row: Row) -> RowHandle:
         """Reuse the widgets of a row that did not change: building ~10 widgets per row on
         every refresh made refreshes with hundreds of containers slow."""
         cached = self._row_cache.get(row.name)
-        if cached is not None and cached[0] == row:
-            return cached[1]
+        if cached is not None and cached.record == row:
+            return cached
         if cached is not None:
-            cached[1].close()
-        box = self._row_widget(row)
-        self._row_cache[row.name] = (row, box)
-        return box
+            cached.widget.close()
+        self._row_cache[row.name] = handle = self._row_widget(row)
+        return handle
 
-    def _row_widget(self, row: Row) -> widgets.HBox:
+    def _row_widget(self, row: Row) -> RowHandle:
         kernel = f"<br><small>{html.escape(row.kernel)}</small>" if row.kernel else ""
         cells = [
             widgets.HTML(f"<b>{html.escape(row.name)}</b>{kernel}", layout=widgets.Layout(width="170px")),
@@ -206,26 +216,19 @@ class ContainerPanel(widgets.VBox):
         ]
         # The buttons go on as one group, to a next line when the notebook is narrow,
         # rather than being squeezed to "Res…" beside the fixed-width cells.
-        box = wrapping_row(cells + [wrapping_row(buttons)])
-        box.container_name = row.name
-        box.buttons = {b.description: b for b in buttons}
-        return box
+        return RowHandle(row, wrapping_row(cells + [wrapping_row(buttons)]), {b.description: b for b in buttons})
 
     def _button(self, label: str, icon: str, enabled: bool, action: Callable[[], None]) -> widgets.Button:
         button = widgets.Button(description=label, icon=icon, disabled=not enabled, layout=fit_layout())
         button.on_click(lambda _b: self._safely(action))
         return button
 
-    def row_widget(self, name: str) -> widgets.HBox:
-        """One container's row (for tests and scripting)."""
-        for box in self._rows_box.children:
-            if getattr(box, "container_name", None) == name:
-                return box
-        raise KeyError(name)
-
-    def row_buttons(self, name: str) -> dict[str, widgets.Button]:
-        """The buttons of one container's row (for tests and scripting)."""
-        return self.row_widget(name).buttons
+    def row(self, name: str) -> RowHandle:
+        """One container's row as shown now (for tests and scripts):
+        ``panel.row(name).button("Stop").click()``. KeyError when no row has that name."""
+        if name not in {row.name for row in self.rows}:
+            raise KeyError(f"no row for {name!r} (shown: {', '.join(row.name for row in self.rows) or 'none'})")
+        return self._row_cache[name]
 
     def _act(self, action: ContainerAction, name: str) -> None:
         self._set_status(f"{action} {name}…")
@@ -255,7 +258,13 @@ class ContainerPanel(widgets.VBox):
         no.on_click(lambda _b: self._safely(self._answered(lambda: self._cancel(cancelled))))
         self._confirm_box.children = [widgets.HTML(question), yes, no]
         self._confirm_box.layout.display = "flex"
-        self.confirm_buttons = {"yes": yes, "no": no}
+        self._question = Question(plain_text([question]), yes, no, self._confirm_box)
+
+    @property
+    def question(self) -> Question | None:
+        """What the panel asks now (before a removal, or a kernel container's stop), with its
+        Yes and Cancel buttons; None when it asks nothing."""
+        return None if self._confirm_box.layout.display == "none" else self._question
 
     def _answered(self, action: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:
@@ -280,16 +289,8 @@ class ContainerPanel(widgets.VBox):
     # -- logs ---------------------------------------------------------------------------------
 
     @property
-    def log_text(self) -> str:
-        """The text the Logs box shows."""
-        return self._log.shown_text
-
-    @property
-    def log_buffer(self) -> LogBuffer:
-        return self._log.buffer
-
-    @property
-    def log_view(self) -> LogView:
+    def logs(self) -> LogView:
+        """The Logs box: ``shown_text`` (what it shows), ``buffer`` (the lines kept), ``title``."""
         return self._log
 
     @property
@@ -303,6 +304,12 @@ class ContainerPanel(widgets.VBox):
         return self._log.show(name, follow=follow, tail=tail)
 
     # -- GPUs ----------------------------------------------------------------------------------
+
+    @property
+    def gpus_text(self) -> str:
+        """What the GPU strip says: each GPU's name and users, or why there are none."""
+        cells = [c for box in self._gpu_box.children for c in (box.children if isinstance(box, widgets.Box) else [box])]
+        return plain_text(cell.value for cell in cells if isinstance(cell, widgets.HTML))
 
     def _render_gpus(self, view: GpuView) -> None:
         if not view.available or not view.gpus:
@@ -323,7 +330,8 @@ class ContainerPanel(widgets.VBox):
     # -- run form ------------------------------------------------------------------------------
 
     @property
-    def form(self) -> RunForm:
+    def run_form(self) -> RunForm:
+        """The Run form: ``fill(...)``, its fields (``image``, ``gpu_choices``...) and ``run_button``."""
         return self._form
 
     def set_form(self, *, image: str | None = None, name: str = "", gpus: tuple[int, ...] = (), volumes: str = "",

@@ -15,7 +15,7 @@ import pytest
 from ..conftest import wait_until
 from ..images.conftest import pulled, registries, slow_relay  # noqa: F401  (fixtures)
 from ..images.test_pull import kernel_image_with_a_layer_of_its_own  # noqa: F401  (a fixture)
-from .test_side_panel import lab, page, shot  # noqa: F401  (fixtures)
+from .test_side_panel import lab, page, shot, wait_notebook_connected  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -60,7 +60,7 @@ def test_the_side_panel_shows_a_kernels_image_pull_while_it_runs(
     wait_until(lambda: any(k["id"] == kernel_id and k["execution_state"] == "idle" for k in lab.api("/api/kernels") or []),
                timeout=90, message="the kernel to be idle")
     wait_until(lambda: podman_cli.state(f"lc-kernel-{kernel_id}") == "running", timeout=30, message="the kernel's container")
-    page.wait_for_timeout(1000)  # the notebook's session connects after the kernel reports idle
+    wait_notebook_connected(page)
     cell = page.locator(".jp-Notebook .jp-Cell .cm-content").first
     cell.click()
     page.keyboard.type("print(6 * 7)")

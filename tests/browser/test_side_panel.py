@@ -12,7 +12,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -123,6 +122,14 @@ def page(tmp_path):
             context.close()
 
 
+def wait_notebook_connected(page, timeout: float = 60000) -> None:
+    """Wait until the open notebook's page is connected to its kernel. The server says the
+    kernel is idle (``execution_state``) before the page's own kernel connection is up, and
+    a cell run before that is not sent; JupyterLab's status bar says "<kernel> | Idle" only
+    once that connection is "connected" and has heard the kernel."""
+    page.locator(".jp-StatusBar-TextItem[title^='Change kernel for']", has_text="| Idle").first.wait_for(timeout=timeout)
+
+
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
@@ -169,7 +176,7 @@ def test_side_panel_container_and_container_kernel(lab, page, test_image, unique
         return ours[0] if ours else None
 
     kernel = wait_until(kernel_idle, timeout=90, message="the container kernel to be idle")
-    time.sleep(1)  # the notebook's session connects after the kernel reports idle
+    wait_notebook_connected(page)
     cell = page.locator(".jp-Notebook .jp-Cell .cm-content").first
     cell.click()
     page.keyboard.type("import socket, os; print(socket.gethostname(), os.path.exists('/dev/nvidia0'))")

@@ -11,12 +11,11 @@ here like a user would in Settings) it also keeps each terminal row as text in
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
 from ..conftest import wait_until
-from .test_side_panel import lab, page, shot  # noqa: F401 (lab and page are fixtures)
+from .test_side_panel import lab, page, shot, wait_notebook_connected  # noqa: F401 (lab and page are fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -144,7 +143,7 @@ def test_terminal_in_a_container_kernels_container(lab, page, test_image, podman
         return ours[0] if ours else None
 
     kernel = wait_until(kernel_idle, timeout=90, message="the container kernel to be idle")
-    time.sleep(1)  # the notebook's session connects after the kernel reports idle
+    wait_notebook_connected(page)
     page.locator(".jp-Notebook").first.click()
 
     page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").click()
@@ -187,7 +186,7 @@ def open_python_notebook(lab, page):  # noqa: F811
         return kernels[0] if kernels else None
 
     kernel = wait_until(idle, timeout=90, message="the notebook's kernel to be idle")
-    time.sleep(1)  # the notebook's session connects after the kernel reports idle
+    wait_notebook_connected(page)
     return kernel
 
 

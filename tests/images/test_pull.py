@@ -17,6 +17,7 @@ from jupyter_client.manager import AsyncKernelManager
 
 from labcontainer.core.errors import PullFailed
 from labcontainer.core.models import PullProgress, RegistryCredentials
+from labcontainer.magics import ContainerFailure
 from labcontainer.service import LabService
 
 from ..conftest import PodmanCli, executes_ok
@@ -76,10 +77,12 @@ def test_a_slow_registry_shows_bytes_speed_and_time_left(engine, registries, slo
 def failed_pull(shell, words: str) -> tuple[str, float]:
     """The message a failing `%container pull` shows, and how long it took to say it."""
     started = time.monotonic()
-    with pytest.raises(Exception) as caught:
+    # A failed pull is not the user's mistake: the magic stops the cell with a
+    # ContainerFailure carrying the PullFailed, shown as "PullFailed: ..." without a traceback.
+    with pytest.raises(ContainerFailure) as caught:
         line(shell, f"pull {words}")
-    shown = caught.value._render_traceback_() if hasattr(caught.value, "_render_traceback_") else [str(caught.value)]
-    return "\n".join(shown), time.monotonic() - started
+    assert isinstance(caught.value.error, PullFailed), repr(caught.value.error)
+    return "\n".join(caught.value._render_traceback_()), time.monotonic() - started
 
 
 def assert_one_paragraph_then_podman(message: str, ours: str) -> None:

@@ -20,6 +20,7 @@ import pytest
 from IPython.core.error import UsageError
 
 from labcontainer.kernels.kernelspecs import install_kernelspec
+from labcontainer.magics import ContainerFailure
 
 from .conftest import PROJECT_IMAGES, line
 
@@ -50,11 +51,14 @@ def typed_password(monkeypatch):
     return Typed
 
 
-def failure(shell, words: str) -> str:
-    """The message a failing `%container WORDS` shows (as IPython would show it)."""
-    with pytest.raises(Exception) as caught:
+def failure(shell, words: str, raises: type[UsageError | ContainerFailure]) -> str:
+    """The message a failing `%container WORDS` shows (as IPython would show it). ``raises``:
+    UsageError for what the user can fix in the line, ContainerFailure for a failure of
+    the registry, the network or Podman (the magic's one translation decides)."""
+    with pytest.raises(raises) as caught:
         line(shell, words)
-    shown = caught.value._render_traceback_() if hasattr(caught.value, "_render_traceback_") else [f"UsageError: {caught.value}"]
+    assert type(caught.value) is raises, repr(caught.value)
+    shown = caught.value._render_traceback_() if isinstance(caught.value, ContainerFailure) else [f"UsageError: {caught.value}"]
     message = "\n".join(shown)
     assert "Traceback" not in message
     return message
@@ -172,7 +176,7 @@ def test_without_registry_auth_file_the_login_goes_to_the_runtime_dir_as_podman_
 def test_a_wrong_password_is_one_paragraph_and_nothing_is_stored(shell, registries, auth_file, typed_password, podman_cli, record_property):
     typed_password.value = f"wrong-{registries.password}"
     started = time.monotonic()
-    message = failure(shell, f"login -u {registries.user} {registries.auth}")
+    message = failure(shell, f"login -u {registries.user} {registries.auth}", UsageError)
     record_property("seconds", round(time.monotonic() - started, 2))
     assert message.startswith(f"UsageError: Could not log in to {registries.auth}: the registry did not accept the user name '{registries.user}'")
     assert "Nothing was stored" in message and len(message.splitlines()) == 1
@@ -188,7 +192,7 @@ def test_an_unreachable_registry_is_said_so(shell, registries, auth_file, typed_
         probe.bind(("127.0.0.1", 0))
         address = f"127.0.0.1:{probe.getsockname()[1]}"
     typed_password.value = "anything"
-    message = failure(shell, f"login -u someone {address}")
+    message = failure(shell, f"login -u someone {address}", ContainerFailure)
     assert f"Could not log in to {address}: the registry could not be reached from this server (connection refused)" in message
     assert not auth_file.exists()
 
@@ -211,7 +215,7 @@ def test_logout_removes_the_login_and_a_second_logout_says_there_is_none(shell, 
     line(shell, f"logout {registries.auth}")
     assert f"Removed login credentials for {registries.auth}" in capsys.readouterr().out
     assert podman_login_of(podman_cli, registries.auth) is None
-    message = failure(shell, f"logout {registries.auth}")
+    message = failure(shell, f"logout {registries.auth}", UsageError)
     assert f"You are not logged in to {registries.auth}" in message and "nothing was removed" in message
 
 
@@ -226,7 +230,7 @@ def test_logout_all_removes_every_login(shell, registries, auth_file, typed_pass
 
 
 def test_without_a_login_pulling_says_to_log_in_with_the_magic(shell, registries, auth_file):
-    message = failure(shell, f"pull {registries.auth}/lab/python:latest")
+    message = failure(shell, f"pull {registries.auth}/lab/python:latest", ContainerFailure)
     assert f"the registry {registries.auth} refused access" in message
     assert f"`%container login {registries.auth}`" in message
 
@@ -238,7 +242,7 @@ def test_a_stored_login_whose_password_changed_says_to_log_in_again(shell, regis
     stale = base64.b64encode(f"{registries.user}:old-password".encode()).decode()
     auth_file.write_text(json.dumps({"auths": {registries.auth: {"auth": stale}}}))
     pulled(f"{registries.auth}/lab/python:latest")
-    message = failure(shell, f"pull {registries.auth}/lab/python:latest")
+    message = failure(shell, f"pull {registries.auth}/lab/python:latest", ContainerFailure)
     assert "did not accept your stored login" in message and f"`%container login {registries.auth}`" in message
 
 
@@ -264,14 +268,14 @@ def test_search_of_an_unreachable_registry_names_it(shell, auth_file):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         address = f"127.0.0.1:{probe.getsockname()[1]}"
-    message = failure(shell, f"search {address}/lab")
+    message = failure(shell, f"search {address}/lab", ContainerFailure)
     first, *rest = message.splitlines()
     assert f"Podman could not reach the registry {address}" in first
     assert len(rest) == 1 and rest[0].startswith("Podman said: ") and "connection refused" in rest[0]
 
 
 def test_search_of_the_login_registry_asks_for_a_login_then_works(shell, registries, auth_file, typed_password):
-    message = failure(shell, f"search {registries.auth}/lab")
+    message = failure(shell, f"search {registries.auth}/lab", UsageError)
     assert f"`%container login {registries.auth}`" in message
     login(shell, registries, typed_password)
     results = line(shell, f"search {registries.auth}/lab")

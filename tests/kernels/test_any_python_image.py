@@ -20,7 +20,7 @@ from labcontainer.kernels.imagecheck import PROBE_PREFIX, ImageLacksIpykernel
 from labcontainer.kernels.kernelspecs import install_kernelspec
 from labcontainer.service import default_service
 
-from ..conftest import SETUP_HINT
+from ..conftest import SETUP_HINT, wait_until
 from .jupyter import JupyterServer, execute, remove_leftovers, server_environment
 from .test_kernel_failures import kernel_containers, left_on_host
 
@@ -66,8 +66,10 @@ def created_since(podman_cli, since: str) -> list[tuple[str, str]]:
 
 def a_fresh_second() -> str:
     """Now, as whole seconds (what `podman events --since` reads), after any event of
-    an earlier test: those fall in an earlier second."""
-    time.sleep(1.05)
+    an earlier test: those fall in an earlier second. Waits for the clock to enter the next
+    whole second (at most one second)."""
+    earlier = int(time.time())
+    wait_until(lambda: int(time.time()) > earlier, timeout=2, interval=0.01, message="the next whole second")
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -13,7 +13,7 @@ from labcontainer.gpus import RecordedReader
 from labcontainer.magics import ContainerMagics
 from labcontainer.service import LabService
 
-from ..conftest import wait_until
+from ..conftest import no_driver_reader, wait_until
 from .conftest import line
 
 
@@ -129,9 +129,7 @@ def test_gpus_with_recorded_readings(engine, test_image, unique_name):
 
 
 def test_gpus_without_a_driver_is_one_clear_line(engine):
-    from labcontainer.gpus import PynvmlReader
-
-    magics = ContainerMagics(InteractiveShell.instance(), service=LabService(engine, nvml=PynvmlReader()))
+    magics = ContainerMagics(InteractiveShell.instance(), service=LabService(engine, nvml=no_driver_reader()))
     text = repr(magics.gpus(""))
     assert text.startswith("No GPUs: No NVIDIA driver") and "\n" not in text.strip()
 

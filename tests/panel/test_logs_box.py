@@ -33,8 +33,8 @@ def test_logs_box_keeps_the_newest_line_in_view_until_the_user_pauses_it(panel, 
     name = unique_name()
     service.run(ContainerSpec(image=test_image, name=name, command=("sh", "-c", COUNTER), init=True))
     panel.refresh()
-    panel.row_buttons(name)["Logs"].click()
-    log = panel.log_view
+    panel.row(name).button("Logs").click()
+    log = panel.logs
 
     # The box is a scroll container laid out bottom-up: the browser anchors it at its last
     # line (the newest) rather than at the first, as the old Textarea did.
@@ -67,20 +67,20 @@ def test_removing_the_container_whose_logs_are_shown_empties_the_box(panel, serv
     name = unique_name("uxweb")
     service.run(ContainerSpec(image=test_image, name=name, command=("sh", "-c", "echo serving uxweb; exec sleep infinity"), init=True))
     panel.refresh()
-    panel.row_buttons(name)["Logs"].click()
-    wait_until(lambda: panel.log_text == "serving uxweb", message="the log in the box")
-    assert name in panel.log_view.title.value
+    panel.row(name).button("Logs").click()
+    wait_until(lambda: panel.logs.shown_text == "serving uxweb", message="the log in the box")
+    assert name in panel.logs.title.value
 
-    panel.row_buttons(name)["Stop"].click()
-    panel.row_buttons(name)["Remove"].click()
-    panel.confirm_buttons["yes"].click()
+    panel.row(name).button("Stop").click()
+    panel.row(name).button("Remove").click()
+    panel.question.yes.click()
     assert not podman_cli.exists(name)
 
     assert panel.selected is None
-    assert panel.log_text == "" and panel.log_view.view.get_state()["value"] == ""
-    assert name not in panel.log_view.title.value and "click <i>Logs</i>" in panel.log_view.title.value
+    assert panel.logs.shown_text == "" and panel.logs.view.get_state()["value"] == ""
+    assert name not in panel.logs.title.value and "click <i>Logs</i>" in panel.logs.title.value
     wait_until(lambda: log_followers() == before, timeout=5, message="its follower to end")
-    assert panel.log_text == "", "a stopped follower must not write its old lines back"
+    assert panel.logs.shown_text == "", "a stopped follower must not write its old lines back"
 
 
 def test_removing_another_container_leaves_the_logs_shown(panel, service, test_image, unique_name, podman_cli):
@@ -89,9 +89,9 @@ def test_removing_another_container_leaves_the_logs_shown(panel, service, test_i
     service.run(ContainerSpec(image=test_image, name=other, command=("true",)))
     wait_until(lambda: podman_cli.state(other) == "exited")
     panel.refresh()
-    panel.row_buttons(shown)["Logs"].click()
-    wait_until(lambda: panel.log_text == "still here", message="the log in the box")
-    panel.row_buttons(other)["Remove"].click()
-    panel.confirm_buttons["yes"].click()
+    panel.row(shown).button("Logs").click()
+    wait_until(lambda: panel.logs.shown_text == "still here", message="the log in the box")
+    panel.row(other).button("Remove").click()
+    panel.question.yes.click()
     assert not podman_cli.exists(other)
-    assert panel.selected == shown and panel.log_text == "still here"
+    assert panel.selected == shown and panel.logs.shown_text == "still here"

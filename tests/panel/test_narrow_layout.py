@@ -30,11 +30,11 @@ def test_row_buttons_keep_their_labels_and_the_row_wraps(panel, engine, test_ima
     name = unique_name()
     engine.run(ContainerSpec(image=test_image, name=name, command=("sleep", "infinity"), init=True))
     panel.refresh()
-    row = panel.row_widget(name)
-    assert_wraps(row)
-    buttons = panel.row_buttons(name)
+    row = panel.row(name)
+    assert_wraps(row.widget)
+    buttons = row.buttons
     assert set(buttons) == {"Start", "Stop", "Restart", "Remove", "Logs"}
-    groups = [child for child in row.children if set(getattr(child, "children", ())) >= set(buttons.values())]
+    groups = [child for child in row.widget.children if set(getattr(child, "children", ())) >= set(buttons.values())]
     assert len(groups) == 1, "the buttons go on to a next line together"
     assert_wraps(groups[0])
     for button in buttons.values():
@@ -43,16 +43,16 @@ def test_row_buttons_keep_their_labels_and_the_row_wraps(panel, engine, test_ima
     # The buttons so laid out still do their work.
     buttons["Restart"].click()
     assert podman_cli.state(name) == "running" and "restart" in panel.status
-    panel.row_buttons(name)["Stop"].click()
+    panel.row(name).button("Stop").click()
     wait_until(lambda: podman_cli.state(name) == "exited")
-    panel.row_buttons(name)["Remove"].click()
-    assert_wraps(panel._confirm_box)
-    for button in panel.confirm_buttons.values():
+    panel.row(name).button("Remove").click()
+    assert_wraps(panel.question.widget)
+    for button in (panel.question.yes, panel.question.no):
         assert_label_fits(button)
-    panel.confirm_buttons["yes"].click()
+    panel.question.yes.click()
     assert not podman_cli.exists(name)
 
 
 def test_form_and_toolbar_buttons_keep_their_labels(panel):
-    for button in (panel._refresh_button, panel.form.run_button):
+    for button in (panel.refresh_button, panel.run_form.run_button):
         assert_label_fits(button)

@@ -10,7 +10,7 @@ from labcontainer.service import LabService
 from labcontainer.widgets import ContainerPanel
 from labcontainer.widgets.model import LogBuffer
 
-from ..conftest import wait_until
+from ..conftest import no_driver_reader, wait_until
 
 
 def row(panel, name):
@@ -21,16 +21,16 @@ def test_buttons_follow_the_real_state(panel, engine, test_image, unique_name, p
     name = unique_name()
     engine.run(ContainerSpec(image=test_image, name=name, command=("sleep", "infinity"), init=True))
     panel.refresh()
-    buttons = panel.row_buttons(name)
+    buttons = panel.row(name).buttons
     assert buttons["Stop"].disabled is False and buttons["Start"].disabled is True and buttons["Remove"].disabled is True
 
     buttons["Stop"].click()
     assert podman_cli.state(name) == "exited"
-    buttons = panel.row_buttons(name)  # rows are rebuilt after the action
+    buttons = panel.row(name).buttons  # rows are rebuilt after the action
     assert buttons["Start"].disabled is False and buttons["Stop"].disabled is True
     buttons["Start"].click()
     assert podman_cli.state(name) == "running"
-    panel.row_buttons(name)["Restart"].click()
+    panel.row(name).button("Restart").click()
     assert podman_cli.state(name) == "running" and "restart" in panel.status
 
 
@@ -39,12 +39,12 @@ def test_remove_asks_first(panel, engine, test_image, unique_name, podman_cli):
     engine.run(ContainerSpec(image=test_image, name=name, command=("true",)))
     wait_until(lambda: podman_cli.state(name) == "exited")
     panel.refresh()
-    panel.row_buttons(name)["Remove"].click()
+    panel.row(name).button("Remove").click()
     assert podman_cli.exists(name), "nothing is removed before the user confirms"
-    panel.confirm_buttons["no"].click()
+    panel.question.no.click()
     assert podman_cli.exists(name)
-    panel.row_buttons(name)["Remove"].click()
-    panel.confirm_buttons["yes"].click()
+    panel.row(name).button("Remove").click()
+    panel.question.yes.click()
     assert not podman_cli.exists(name)
     assert name not in [r.name for r in panel.rows]
 
@@ -54,7 +54,7 @@ def test_filter_hides_containers_labcontainer_did_not_start(panel, engine, test_
     engine.run(ContainerSpec(image=test_image, name=ours, command=("sleep", "infinity"), init=True))
     panel.refresh()
     assert {ours, unlabelled_container} <= {r.name for r in panel.rows}
-    panel._filter.value = "labcontainer only"  # the user flips the toggle
+    panel.filter_toggle.value = "labcontainer only"  # the user flips the toggle
     names = {r.name for r in panel.rows}
     assert ours in names and unlabelled_container not in names
 
@@ -62,22 +62,21 @@ def test_filter_hides_containers_labcontainer_did_not_start(panel, engine, test_
 def test_run_form_starts_a_container_with_a_gpu(panel, test_image, unique_name, podman_cli):
     name = unique_name()
     panel.set_form(image=test_image, name=name, gpus=(1,), command="sleep infinity")
-    labels = [c.description for c in panel._gpu_choices.children]
+    labels = [c.description for c in panel.run_form.gpu_choices.children]
     assert labels == ["GPU 0", "GPU 1 (free)"]  # GPU 0 has a process on it
-    panel._run_button.click()
+    panel.run_form.run_button.click()
     assert podman_cli.state(name) == "running", panel.status
     assert row(panel, name).gpus == "1"
-    gpu_text = " ".join(child.value for box in panel._gpu_box.children for child in box.children if hasattr(child, "value") and isinstance(child.value, str))
-    assert name in gpu_text  # the GPU strip says who uses GPU 1
+    assert name in panel.gpus_text  # the GPU strip says who uses GPU 1
 
 
 def test_bad_form_input_goes_to_the_status_line(panel, test_image, podman_cli):
     before = podman_cli.names()
     panel.set_form(image=test_image, volumes="not-a-volume", command="true")
-    panel._run_button.click()  # must not raise into the notebook
+    panel.run_form.run_button.click()  # must not raise into the notebook
     assert "Bad volume" in panel.status
     panel.set_form(image="localhost/labcontainer-no-such:1", command="true")
-    panel._run_button.click()
+    panel.run_form.run_button.click()
     assert "%container pull" in panel.status
     assert podman_cli.names() == before
 
@@ -88,10 +87,10 @@ def test_logs_follow_into_a_bounded_buffer(service, test_image, unique_name):
         name = unique_name()
         service.run(ContainerSpec(image=test_image, name=name, command=("sh", "-c", "seq 1 2000; sleep 1; echo last")))
         panel.refresh()
-        panel.row_buttons(name)["Logs"].click()
-        wait_until(lambda: panel.log_text.endswith("last"), timeout=20, message="the followed logs to reach the end")
-        assert len(panel.log_buffer) == 50 and len(panel.log_text.splitlines()) == 50
-        assert panel.log_buffer.total >= 200  # it saw them (tail 200) but keeps only 50
+        panel.row(name).button("Logs").click()
+        wait_until(lambda: panel.logs.shown_text.endswith("last"), timeout=20, message="the followed logs to reach the end")
+        assert len(panel.logs.buffer) == 50 and len(panel.logs.shown_text.splitlines()) == 50
+        assert panel.logs.buffer.total >= 200  # it saw them (tail 200) but keeps only 50
     finally:
         panel.close()
 
@@ -111,8 +110,8 @@ def test_log_followers_end_when_superseded_or_closed(service, test_image, unique
     service.run(ContainerSpec(image=test_image, name=name, command=("sh", "-c", "echo one; exec sleep infinity"), init=True))
     panel.refresh()
     for _ in range(5):
-        panel.row_buttons(name)["Logs"].click()
-    wait_until(lambda: panel.log_text == "one", message="the last follower to show the log")
+        panel.row(name).button("Logs").click()
+    wait_until(lambda: panel.logs.shown_text == "one", message="the last follower to show the log")
     wait_until(lambda: _log_followers() == before + 1, timeout=5, message="superseded followers to end")
     panel.close()
     wait_until(lambda: _log_followers() == before, timeout=5, message="the follower to end when the panel closes")
@@ -125,10 +124,8 @@ def test_log_buffer_is_bounded():
 
 
 def test_no_driver_shows_the_reason(engine):
-    from labcontainer.gpus import PynvmlReader
-
-    panel = ContainerPanel(LabService(engine, nvml=PynvmlReader()), auto_refresh=False)
-    assert "No NVIDIA driver" in panel._gpu_box.children[0].value
+    panel = ContainerPanel(LabService(engine, nvml=no_driver_reader()), auto_refresh=False)
+    assert "No NVIDIA driver" in panel.gpus_text
     panel.close()
 
 
@@ -144,13 +141,13 @@ def test_panel_survives_a_podman_restart(private_service, test_image, unique_nam
         private_service.stop()
         panel.refresh()
         assert "Podman is not reachable" in panel.banner and "podman system service" in panel.banner
-        panel.row_buttons(name)["Stop"].click()  # clicking while down: no exception, a message
+        panel.row(name).button("Stop").click()  # clicking while down: no exception, a message
         assert "podman system service" in panel.status, panel.status
 
         private_service.start()
         wait_until(lambda: panel.banner == "", timeout=20, message="the banner to go once Podman is back")
         wait_until(lambda: name in [r.name for r in panel.rows])
-        panel.row_buttons(name)["Stop"].click()
+        panel.row(name).button("Stop").click()
         assert podman_cli.state(name) == "exited"
     finally:
         panel.close()
@@ -179,13 +176,13 @@ def test_a_kernel_container_is_marked_and_stopped_only_after_asking(panel, engin
     panel.refresh()
     (row,) = [r for r in panel.rows if r.name == name]
     assert row.kernel == "kernel of train.ipynb"
-    assert "kernel of train.ipynb" in panel.row_widget(name).children[0].value
+    assert "kernel of train.ipynb" in panel.row(name).text
 
-    panel.row_buttons(name)["Stop"].click()
+    panel.row(name).button("Stop").click()
     assert podman_cli.state(name) == "running", "a kernel's container is not stopped before the user confirms"
-    assert "variables are lost" in panel._confirm_box.children[0].value
-    panel.confirm_buttons["no"].click()
+    assert "variables are lost" in panel.question.text
+    panel.question.no.click()
     assert podman_cli.state(name) == "running"
-    panel.row_buttons(name)["Stop"].click()
-    panel.confirm_buttons["yes"].click()
+    panel.row(name).button("Stop").click()
+    panel.question.yes.click()
     assert podman_cli.state(name) in ("exited", "stopped")

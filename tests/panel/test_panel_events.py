@@ -44,7 +44,7 @@ def test_a_cli_stop_shows_in_the_displayed_panel_through_an_event(service, test_
 
         podman_cli("stop", "-t", "0", name)
         wait_until(lambda: (row_status(panel, name) or "").startswith("Exited"), message="the row to show the CLI's stop")
-        assert panel.row_buttons(name)["Start"].disabled is False
+        assert panel.row(name).button("Start").disabled is False
         # A refresh is counted once it is drawn; the only other refresh was the first one.
         wait_until(lambda: panel.refresh_reasons["event"] > before, message="the event-driven refresh to be counted")
         assert set(panel.refresh_reasons) == {"reconnected", "event"}, panel.refresh_reasons
@@ -63,9 +63,9 @@ def test_an_image_removed_with_the_cli_leaves_the_run_form(service, test_image, 
     podman_cli("rm", source)
     panel = displayed(ContainerPanel(service, heartbeat=AN_HOUR))
     try:
-        assert image in panel.form.image.options
+        assert image in panel.run_form.image.options
         podman_cli("rmi", image)
-        wait_until(lambda: image not in panel.form.image.options, message="the removed image to leave the Run form")
+        wait_until(lambda: image not in panel.run_form.image.options, message="the removed image to leave the Run form")
         # Only image events, a reopened stream and the heartbeat reload the list: neither of the others happened.
         assert panel.refresh_reasons["reconnected"] == 1 and panel.refresh_reasons["heartbeat"] == 0, panel.refresh_reasons
         wait_until(lambda: panel.refresh_reasons["event"] >= 1, message="the event-driven refresh to be counted")

@@ -13,7 +13,7 @@ from ..images.conftest import pulled, registries, slow_relay  # noqa: F401  (fix
 
 def test_the_run_form_pulls_a_missing_image_with_a_progress_bar_then_runs(panel, slow_relay, pulled, unique_name, podman_cli):  # noqa: F811
     image = pulled(f"{slow_relay.listen}/lab/pulltest:latest")
-    form = panel.form
+    form = panel.run_form
     bars: list[float] = []
     words: list[str] = []
     form.pull_bar.observe(lambda change: bars.append(change["new"]), names="value")
@@ -39,19 +39,19 @@ def test_the_run_form_pulls_a_missing_image_with_a_progress_bar_then_runs(panel,
 
 def test_an_image_already_here_is_not_pulled(panel, test_image, unique_name, podman_cli):
     name = unique_name()
-    panel.form.fill(image=test_image, name=name, command="sleep infinity")
-    panel.form.run_button.click()
+    panel.run_form.fill(image=test_image, name=name, command="sleep infinity")
+    panel.run_form.run_button.click()
     assert podman_cli.state(name) == "running", panel.status
-    assert panel.form.pull_row.layout.display == "none"
+    assert panel.run_form.pull_row.layout.display == "none"
 
 
 def test_a_pull_that_fails_says_why_and_creates_nothing(panel, registries, unique_name, podman_cli):  # noqa: F811
     name = unique_name()
     image = f"{registries.open}/lab/python:no-such-tag"
-    panel.form.fill(image=image, name=name, command="true")
-    panel.form.run_button.click()
+    panel.run_form.fill(image=image, name=name, command="true")
+    panel.run_form.run_button.click()
     assert f"Could not pull '{image}': the registry {registries.open} has no such image or tag." in html.unescape(panel.status)
-    assert panel.form.pull_bar.bar_style == "danger"
+    assert panel.run_form.pull_bar.bar_style == "danger"
     assert not podman_cli.exists(name)
 
 
@@ -68,7 +68,7 @@ def test_interrupting_the_run_forms_pull_keeps_nothing(panel, slow_relay, pulled
     slow_relay.rate = 2e6  # 32 MB: about 16 s, time to interrupt mid-download
     image = pulled(f"{slow_relay.listen}/lab/pulltest:latest")
     name = unique_name()
-    form = panel.form
+    form = panel.run_form
     moved = threading.Event()
     form.pull_bar.observe(lambda change: moved.set() if 0 < change["new"] < 1 else None, names="value")
 

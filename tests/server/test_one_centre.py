@@ -55,6 +55,6 @@ async def test_rest_gpus_percent_gpus_and_panel_agree_on_free(jp_serverapp, api,
         bars = {bar.index: bar for bar in gpu_bars(service.gpu_view())}
         assert not bars[0].free and name in bars[0].users
         assert bars[1].free
-        assert [box.description for box in panel._gpu_choices.children] == ["GPU 0", "GPU 1 (free)"]
+        assert [box.description for box in panel.run_form.gpu_choices.children] == ["GPU 0", "GPU 1 (free)"]
     finally:
         panel.close()

@@ -1,4 +1,4 @@
-"""The ``%container`` subcommand registry: each subcommand's parser sits beside its function.
+"""The ``%container`` subcommand table: each subcommand's parser sits beside its function.
 
 A module declares a subcommand with :func:`subcommand`, adds its options to the returned
 parser, and decorates the function that runs it::

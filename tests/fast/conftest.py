@@ -1,0 +1,70 @@
+"""The fast tier: LabService and the REST handlers over a FakeEngine, no Podman.
+
+scripts/test.sh runs this folder first and stops when it fails, before any real-Podman run.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from jupyter_server.utils import url_path_join
+
+from labcontainer.gpus import RecordedReader
+from labcontainer.server.handlers import handler_routes
+from labcontainer.service import LabService
+
+from .fake_engine import FakeEngine
+
+IMAGE = "localhost/lab/python:3"
+GIB = 1 << 30
+
+
+def two_gpus(busy: tuple[int, ...] = ()) -> RecordedReader:
+    """Two recorded GPUs; a process (this test's own pid) on each index in ``busy``."""
+    gpus = [{"index": i, "uuid": f"GPU-{i}", "name": "NVIDIA A100", "memory_used": GIB, "memory_total": 40 * GIB,
+             "processes": [{"pid": "self", "used_memory": GIB}] if i in busy else []} for i in (0, 1)]
+    return RecordedReader({"driver_version": "550.54.15", "gpus": gpus})
+
+
+@pytest.fixture
+def engine() -> FakeEngine:
+    return FakeEngine(owner="ada", images=[IMAGE])
+
+
+@pytest.fixture
+def service(engine) -> LabService:
+    return LabService(engine, nvml=two_gpus())
+
+
+@pytest.fixture
+def jp_server_config():
+    # Not the extension itself (it would build a service for the real Podman and start its
+    # background work): the handlers are mounted over the fake by `fake_api` below.
+    return {"ServerApp": {"jpserver_extensions": {"labcontainer": False}, "allow_unauthenticated_access": False}}
+
+
+@pytest.fixture
+def fake_api(jp_serverapp, jp_fetch, service):
+    """Call /labcontainer/api/... of a real Jupyter server whose labcontainer service runs
+    on the FakeEngine: returns (status, json or text), never raises on 4xx/5xx. The one place that
+    knows how the extension hands its service to the handlers."""
+    web_app = jp_serverapp.web_app
+    web_app.settings["labcontainer"] = service
+    web_app.add_handlers(".*$", handler_routes(url_path_join(web_app.settings["base_url"], "labcontainer", "api") + "/"))
+
+    async def call(method: str, path: str, body=None, **params):
+        kwargs = {"method": method, "raise_error": False}
+        if body is not None:
+            kwargs["body"] = body if isinstance(body, (str, bytes)) else json.dumps(body)
+        elif method in ("POST", "PUT"):
+            kwargs["body"] = b""
+        if params:
+            kwargs["params"] = params
+        response = await jp_fetch("labcontainer", "api", *path.split("/"), **kwargs)
+        text = response.body.decode() if response.body else ""
+        if "json" not in response.headers.get("Content-Type", ""):
+            return response.code, text  # e.g. tornado's own 404 page for a path no route takes
+        return response.code, (json.loads(text) if text else None)
+
+    return call
