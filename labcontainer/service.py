@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from urllib.parse import urlparse
 from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
 from .core.errors import ContainerNotFound, InvalidSpec, ServiceUnavailable
@@ -32,9 +33,13 @@ from .core.models import (
     EngineInfo,
     ExecResult,
     GpuView,
+    VolumeSpec,
 )
 from .core.pulls import PullsInFlight
-from .core.specs import check_container_name, check_host_folders, parse_env, parse_gpus, parse_port, parse_size, parse_volume
+from .core.specs import (
+    check_container_name, check_host_folders, check_image_reference, check_mounts, check_network,
+    default_forbidden_mounts, parse_env, parse_gpus, parse_port, parse_size, parse_volume,
+)
 from .engine import EventStream, ExecSession, PodmanEngine, TtySession  # noqa: F401 - TtySession, EventStream: for the server
 from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, build_gpu_view, default_reader
 from .service_aio import AsyncLabService
@@ -57,9 +62,13 @@ class LabService(ImageDoor):
         start_service: bool = False,
         nvml: NvmlReader | None = None,
         nvml_recording: str | None = None,
+        forbidden_mounts: Sequence[str] | None = None,
     ) -> None:
         """``nvml_recording``: replay NVML readings from this JSON file instead of the
-        driver (demos and tests without a GPU); ``nvml``: any reader, for tests."""
+        driver (demos and tests without a GPU); ``nvml``: any reader, for tests;
+        ``forbidden_mounts``: host paths no container may mount (None: the default policy,
+        core.specs.default_forbidden_mounts)."""
+        self._forbidden_mounts = None if forbidden_mounts is None else tuple(forbidden_mounts)
         self._engine = engine
         self._url = url
         self._start_service = start_service
@@ -125,33 +134,56 @@ class LabService(ImageDoor):
         network: str | None = None,
         labels: dict[str, str] | None = None,
         purpose: str = PURPOSE_CONTAINER,
+        podman_cli: bool = False,
     ) -> ContainerSpec:
         """Validate the user's words into a ContainerSpec; raises InvalidSpec. No side effects
-        beyond reading the GPU view for ``--gpus count=N`` and checking -v host folders."""
+        beyond reading the GPU view for ``--gpus count=N`` and checking -v host folders.
+        ``podman_cli`` (the magics): a bare ``-e NAME`` takes this process's value and ``-p
+        H:C`` binds every address, as ``podman run`` does; else (REST, forms) a bare name is
+        refused and a port without an address binds 127.0.0.1."""
         if not image or image.startswith("-"):
             raise InvalidSpec("No image given.", hint="Say which image to run, e.g. `%container run -d IMAGE`.")
+        check_image_reference(image)
         if name is not None:
             check_container_name(name)
         if workdir is not None and not workdir.startswith("/"):
             raise InvalidSpec(f"The working directory '{workdir}' must be an absolute path inside the container.")
         mounts = tuple(parse_volume(v) for v in volumes)
+        self.check_mounts(mounts)
         if mounts and self._podman.url.startswith("unix://"):  # a local service sees our folders
             check_host_folders(mounts)
+        self.check_network(network)
         return ContainerSpec(
             image=image,
             command=tuple(command),
             name=name,
             remove=remove,
             volumes=mounts,
-            env=parse_env(env),
-            ports=tuple(parse_port(p) for p in ports),
+            env=parse_env(env, inherit=podman_cli),
+            ports=tuple(parse_port(p, default_host_ip="" if podman_cli else "127.0.0.1") for p in ports),
             gpus=self.gpu_devices(gpus),
-            shm_size=parse_size(shm_size) if shm_size else None,
+            shm_size=parse_size(shm_size, field="shm_size") if shm_size else None,
             workdir=workdir,
             network=network,
             labels=dict(labels or {}),
             purpose=purpose,
         )
+
+    def check_mounts(self, mounts: Iterable[VolumeSpec]) -> None:
+        """Refuse host paths of ``forbidden_mounts`` (REST, forms, magics and kernelspecs alike)."""
+        mounts = tuple(mounts)
+        if mounts:
+            url = self._podman.url
+            forbidden = self._forbidden_mounts
+            if forbidden is None:
+                forbidden = default_forbidden_mounts(urlparse(url).path or None, rootful=not self.rootless)
+            check_mounts(mounts, forbidden, resolve=url.startswith("unix://"))
+
+    def check_network(self, network: str | None) -> None:
+        """Refuse a ``--network`` that shares another namespace, or names no network here."""
+        if network and check_network(network) and not self._podman.network_exists(network):
+            raise InvalidSpec(f"There is no Podman network named '{network}'.",
+                              hint="Create it (`podman network create NAME`), or use bridge, none, slirp4netns, pasta or private.")
 
     def run(self, spec: ContainerSpec) -> ContainerInfo:
         """Create and start a container (detached); a container that cannot start is removed."""

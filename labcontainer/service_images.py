@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable
 from .core.models import DiskUse, ImageInfo, PullProgress, RegistryCredentials, RemovedImage
 from .core.pulls import PullsInFlight
 from .core.registries import ImagePrune, RegistryEntry, RegistryLogin, SearchResult
+from .core.specs import check_image_reference
 
 if TYPE_CHECKING:
     from .engine import PodmanEngine
@@ -42,6 +43,7 @@ class ImageDoor:
         """Pull IMAGE, reporting progress steps and a summary last. ``tls_verify`` None
         leaves TLS to registries.conf, as the podman CLI does. While it runs the pull is
         listed in ``pulls`` (with ``kernel_id``, the kernel waiting for it, if any)."""
+        check_image_reference(image)
         with self.pulls.track(image, kernel_id) as track:
             def report(step: PullProgress) -> None:
                 track(step)
@@ -52,6 +54,7 @@ class ImageDoor:
 
     def remove_image(self, image: str, *, force: bool = False) -> RemovedImage:
         """``podman rmi``; an image a container uses is refused (ImageInUse), even with ``force``."""
+        check_image_reference(image)
         return self._podman.remove_image(image, force=force)
 
     def prune_images(self, *, all: bool = False, filters: dict[str, list[str]] | None = None, dry_run: bool = False) -> ImagePrune:
