@@ -195,7 +195,7 @@ class PodmanKernelProvisioner(PoolHandOver, KernelProvisionerBase):
             kernel_id=self.kernel_id,
             argv=cmd,
             connection_dir=self.connection_dir,
-            workdir=cwd or self._root_dir(),
+            workdir=launch.kernel_workdir(cwd, self._root_dir(), self.log, self.kernel_id),
             spec_env=self.kernel_spec.env,
             launch_env=launch_env,
             tcp_ports=[int(self.connection_info[p]) for p in launch.PORT_NAMES] if config.transport == "tcp" else (),

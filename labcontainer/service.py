@@ -39,9 +39,12 @@ from .core.models import (
     GpuView,
 )
 from .core.pulls import PullsInFlight
-from .core.specs import check_container_name, check_host_folders, parse_env, parse_gpus, parse_port, parse_size, parse_volume
+from .core.specs import (
+    check_container_name, check_host_folders, check_image_reference, parse_env, parse_gpus, parse_port, parse_size, parse_volume,
+)
 from .engine import EventStream, ExecSession, PodmanEngine, TtySession  # noqa: F401 - EventStream: for the server
 from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, build_gpu_view, default_reader
+from .service_checks import SpecChecks
 from .service_images import Images, Registries
 
 #: Which containers a listing shows: labcontainer's own (by this owner), or everything this
@@ -61,9 +64,12 @@ class LabService:
         start_service: bool = False,
         nvml: NvmlReader | None = None,
         nvml_recording: str | None = None,
+        forbidden_mounts: Sequence[str] | None = None,
     ) -> None:
         """``nvml_recording``: replay NVML readings from this JSON file instead of the
-        driver (demos and tests without a GPU); ``nvml``: any reader, for tests."""
+        driver (demos and tests without a GPU); ``nvml``: any reader, for tests;
+        ``forbidden_mounts``: host paths no container may mount (None: the default policy,
+        core.specs.default_forbidden_mounts)."""
         self._engine = engine
         self._url = url
         self._start_service = start_service
@@ -74,6 +80,8 @@ class LabService:
         self.images = Images(lambda: self._podman.images, self.pulls)
         #: Registries: login, logout, search, the ones Podman uses.
         self.registries = Registries(lambda: self._podman.registries)
+        #: What a container may ask of the host: forbidden mounts, networks.
+        self.checks = SpecChecks(lambda: self._podman, forbidden_mounts)
 
     # -- connection -------------------------------------------------------------------------
 
@@ -132,28 +140,35 @@ class LabService:
         network: str | None = None,
         labels: dict[str, str] | None = None,
         purpose: str = PURPOSE_CONTAINER,
+        podman_cli: bool = False,
     ) -> ContainerSpec:
         """Validate the user's words into a ContainerSpec; raises InvalidSpec. No side effects
-        beyond reading the GPU view for ``--gpus count=N`` and checking -v host folders."""
+        beyond reading the GPU view for ``--gpus count=N`` and checking -v host folders.
+        ``podman_cli`` (the magics): a bare ``-e NAME`` takes this process's value and ``-p
+        H:C`` binds every address, as ``podman run`` does; else (REST, forms) a bare name is
+        refused and a port without an address binds 127.0.0.1."""
         if not image or image.startswith("-"):
             raise InvalidSpec("No image given.", hint="Say which image to run, e.g. `%container run -d IMAGE`.")
+        check_image_reference(image)
         if name is not None:
             check_container_name(name)
         if workdir is not None and not workdir.startswith("/"):
             raise InvalidSpec(f"The working directory '{workdir}' must be an absolute path inside the container.")
         mounts = tuple(parse_volume(v) for v in volumes)
+        self.checks.mounts(mounts)
         if mounts and self._podman.url.startswith("unix://"):  # a local service sees our folders
             check_host_folders(mounts)
+        self.checks.network(network)
         return ContainerSpec(
             image=image,
             command=tuple(command),
             name=name,
             remove=remove,
             volumes=mounts,
-            env=parse_env(env),
-            ports=tuple(parse_port(p) for p in ports),
+            env=parse_env(env, inherit=podman_cli),
+            ports=tuple(parse_port(p, default_host_ip="" if podman_cli else "127.0.0.1") for p in ports),
             gpus=self.gpu_devices(gpus),
-            shm_size=parse_size(shm_size) if shm_size else None,
+            shm_size=parse_size(shm_size, field="shm_size") if shm_size else None,
             workdir=workdir,
             network=network,
             labels=dict(labels or {}),

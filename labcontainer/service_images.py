@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable, Mapping
 from .core.models import DiskUse, ImageInfo, PullProgress, RegistryCredentials, RemovedImage
 from .core.pulls import PullsInFlight
 from .core.registries import ImagePrune, RegistryEntry, RegistryLogin, SearchResult
+from .core.specs import check_image_reference
 
 if TYPE_CHECKING:
     from .engine import PodmanImages, PodmanRegistries
@@ -49,6 +50,7 @@ class Images:
         """Pull IMAGE, reporting progress steps and a summary last. ``tls_verify`` None
         leaves TLS to registries.conf, as the podman CLI does. While it runs the pull is
         listed in ``pulls`` (with ``kernel_id``, the kernel waiting for it, if any)."""
+        check_image_reference(image)
         with self._pulls.track(image, kernel_id) as track:
             def report(step: PullProgress) -> None:
                 track(step)
@@ -59,6 +61,7 @@ class Images:
 
     def remove(self, image: str, *, force: bool = False) -> RemovedImage:
         """``podman rmi``; an image a container uses is refused (ImageInUse), even with ``force``."""
+        check_image_reference(image)
         return self._engine().remove(image, force=force)
 
     def prune(

@@ -1,4 +1,5 @@
-"""Parse the podman CLI's little languages: ``-v``, ``-p``, ``-e``, ``--gpus``, ``--shm-size``.
+"""Parse the podman CLI's little languages: ``-v``, ``-p``, ``-e``, ``--gpus``, ``--shm-size``,
+``--network`` and image references, and the mount policy (``forbidden_mounts``).
 
 Pure functions; each raises :class:`~labcontainer.core.errors.InvalidSpec` with a message that
 shows the accepted form.
@@ -6,8 +7,9 @@ shows the accepted form.
 
 from __future__ import annotations
 
+import os
 import re
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from .errors import InvalidSpec
 from .models import PortSpec, VolumeSpec
@@ -18,6 +20,35 @@ _NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 _SIZE_RE = re.compile(r"^(\d+)([bkmg]?)$", re.IGNORECASE)
 _GPU_UUID_RE = re.compile(r"^(GPU|MIG)-[0-9a-fA-F-]+$")
 _ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: Podman stores sizes in an int64 of bytes; a larger one is its 500, not the user's 400.
+MAX_SIZE_BYTES = 2**63 - 1
+_UNIT_BYTES = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+# The image reference grammar Podman uses (github.com/distribution/reference, regexp.go):
+# [domain[:port]/]path-component[/path-component...][:tag][@digest], lower-case paths.
+_ALNUM = r"[a-z0-9]+"
+_PATH_COMPONENT = rf"{_ALNUM}(?:(?:[._]|__|-+){_ALNUM})*"
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?"
+_REFERENCE_RE = re.compile(
+    rf"^(?P<name>(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
+    r"(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$",
+    re.ASCII,
+)
+MAX_IMAGE_NAME = 255
+
+#: ``--network`` values that give a container a network of its own (or none). host, ns:PATH
+#: and container:NAME share the host's or another container's: refused.
+NETWORK_MODES = ("bridge", "none", "slirp4netns", "pasta", "private")
+_NETWORK_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$", re.ASCII)
+#: On a rootful service these host folders are root's: a container that mounts them owns the host.
+ROOTFUL_FORBIDDEN_MOUNTS = ("/etc", "/root", "/var/lib/containers")
+
+
+def shown(text: str, limit: int = 60) -> str:
+    """User input quoted in a message: control characters escaped, long text cut."""
+    cut = text if len(text) <= limit else text[:limit] + "…"
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in cut)
 
 
 def check_container_name(name: str) -> str:
@@ -42,8 +73,6 @@ def parse_volume(text: str) -> VolumeSpec:
     if mode not in ("ro", "rw"):
         raise InvalidSpec(f"Bad volume mode '{mode}' in '{text}'.", hint="The mode is 'ro' or 'rw'.")
     if host.startswith("~"):
-        import os.path
-
         host = os.path.expanduser(host)
     if not host.startswith("/"):
         raise InvalidSpec(
@@ -69,8 +98,6 @@ def check_host_folders(volumes: Iterable[VolumeSpec]) -> None:
     """Raise when a -v host folder does not exist here: Podman would refuse it only at
     create, in its own words. A folder we may not look into (another user's, under a
     rootful service) is left for Podman to judge."""
-    import os
-
     for volume in volumes:
         try:
             os.stat(volume.host)
@@ -80,15 +107,16 @@ def check_host_folders(volumes: Iterable[VolumeSpec]) -> None:
             pass
 
 
-def parse_port(text: str) -> PortSpec:
-    """``[IP:]HOST:CONTAINER[/tcp|udp]`` → PortSpec."""
+def parse_port(text: str, *, default_host_ip: str = "") -> PortSpec:
+    """``[IP:]HOST:CONTAINER[/tcp|udp]`` → PortSpec; without IP, ``default_host_ip`` ("" is
+    every address, podman's habit; the REST API and forms give 127.0.0.1)."""
     spec, _, protocol = text.partition("/")
     protocol = protocol or "tcp"
     parts = spec.rsplit(":", 2)
     usage = "Use -p HOST_PORT:CONTAINER_PORT, e.g. -p 8888:8888 (or 127.0.0.1:8888:8888)."
     if protocol not in ("tcp", "udp") or len(parts) not in (2, 3):
         raise InvalidSpec(f"Bad port mapping '{text}'.", hint=usage)
-    host_ip = parts[0].strip("[]") if len(parts) == 3 else ""
+    host_ip = parts[0].strip("[]") if len(parts) == 3 else default_host_ip
     if host_ip:
         import ipaddress
 
@@ -106,15 +134,21 @@ def parse_port(text: str) -> PortSpec:
     return PortSpec(host_port=host_port, container_port=container_port, host_ip=host_ip, protocol=protocol)
 
 
-def parse_env(items: Iterable[str]) -> dict[str, str]:
-    """``KEY=VALUE`` items → dict. A bare ``KEY`` takes its value from this process, like podman."""
-    import os
-
+def parse_env(items: Iterable[str], *, inherit: bool = True) -> dict[str, str]:
+    """``KEY=VALUE`` items → dict. A bare ``KEY`` takes its value from this process, like
+    podman (``inherit``: the magics, where this process is the user's own kernel); else it
+    is refused, since it would hand the server's own secrets to whoever asked."""
     env: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not _ENV_KEY_RE.match(key):
-            raise InvalidSpec(f"Bad environment variable '{item}'.", hint="Use -e NAME=VALUE.")
+            raise InvalidSpec(f"Bad environment variable '{shown(item)}'.", hint="Use -e NAME=VALUE.")
+        if not sep and not inherit:
+            raise InvalidSpec(
+                f"The environment variable '{key}' has no value, so no container was made: write it as NAME=VALUE "
+                f"(e.g. {key}=...). A bare name would copy this server's own value of {key} into the container, "
+                "and the server's environment may hold secrets (tokens, passwords), so it is refused here."
+            )
         if not sep:
             if key not in os.environ:
                 raise InvalidSpec(f"-e {key}: no value given and {key} is not set here.", hint="Use -e NAME=VALUE.")
@@ -134,11 +168,78 @@ def parse_filters(items: Iterable[str], *, example: str) -> dict[str, list[str]]
     return filters
 
 
-def parse_size(text: str) -> str:
-    """``64m``, ``2g``, ``1024`` → the same string, checked (Podman parses it)."""
-    if not _SIZE_RE.match(text or ""):
-        raise InvalidSpec(f"Bad size '{text}'.", hint="Use a number with an optional unit b, k, m or g, e.g. 8g.")
+def parse_size(text: str, *, field: str = "size") -> str:
+    """``64m``, ``2g``, ``1024`` → the same string, checked (Podman parses it into an int64)."""
+    match = _SIZE_RE.match(text or "")
+    if not match:
+        where = "" if field == "size" else f" for {field}"
+        raise InvalidSpec(f"Bad size '{shown(text)}'{where}.", hint="Use a number with an optional unit b, k, m or g, e.g. 8g.")
+    if int(match.group(1)) * _UNIT_BYTES[match.group(2).lower()] > MAX_SIZE_BYTES:
+        raise InvalidSpec(f"The {field} '{shown(text)}' is too large.", hint="Use a realistic size, e.g. 8g.")
     return text.lower()
+
+
+def check_image_reference(text: str, *, field: str = "image") -> str:
+    """Return ``text`` if it is an image reference (or id) by Podman's grammar; else InvalidSpec naming ``field``."""
+    match = _REFERENCE_RE.match(text or "")
+    if not match or len(match.group("name")) > MAX_IMAGE_NAME:
+        raise InvalidSpec(
+            f"The {field} '{shown(text)}' is not an image reference.",
+            hint="Give [REGISTRY[:PORT]/]NAME[:TAG][@DIGEST] in lower case, e.g. docker.io/library/python:3.12, "
+            "or an image id.",
+        )
+    return text
+
+
+def check_network(text: str) -> bool:
+    """Check a ``--network`` value; True when it names a network (whose existence the service checks)."""
+    if text in NETWORK_MODES:
+        return False
+    if text in ("host", "ns", "container") or text.partition(":")[0] in NETWORK_MODES or not _NETWORK_NAME_RE.match(text):
+        raise InvalidSpec(
+            f"The network '{shown(text)}' is refused: use bridge, none, slirp4netns, pasta, private or the name of "
+            "an existing Podman network (`podman network ls`). host, ns:PATH and container:NAME would share the "
+            "host's or another container's network, so they are not allowed here, and neither are network options."
+        )
+    return True
+
+
+def default_forbidden_mounts(socket_path: str | None, *, rootful: bool) -> tuple[str, ...]:
+    """What ``forbidden_mounts`` is when not configured: ``/`` and the Podman socket, and on a
+    rootful service ``/etc``, ``/root`` and ``/var/lib/containers`` (ROOTFUL_FORBIDDEN_MOUNTS)."""
+    return ("/", *((socket_path,) if socket_path else ()), *(ROOTFUL_FORBIDDEN_MOUNTS if rootful else ()))
+
+
+def forbidden_mount(host: str, forbidden: Sequence[str], *, resolve: bool) -> str | None:
+    """The ``forbidden`` entry mounting ``host`` would expose, or None. An entry is forbidden
+    itself and (except ``/``) everything under it; a folder that holds an entry (``/var`` for
+    ``/var/lib/containers``, ``/run`` for the socket) would expose it too. ``resolve``: follow
+    symbolic links (a local service sees our file system)."""
+    real = os.path.realpath if resolve else os.path.normpath
+    path = real(host)
+    for entry in forbidden:
+        target = real(entry)
+        if path == target or (target != "/" and path.startswith(target.rstrip("/") + "/")):
+            return entry
+        if target.startswith(path.rstrip("/") + "/"):
+            return entry
+    return None
+
+
+def check_mounts(volumes: Iterable[VolumeSpec], forbidden: Sequence[str], *, resolve: bool) -> None:
+    """Refuse, in words, a volume whose host side ``forbidden_mount`` finds."""
+    for volume in volumes:
+        entry = forbidden_mount(volume.host, forbidden, resolve=resolve)
+        if entry is not None:
+            host, target = os.path.normpath(volume.host), os.path.normpath(entry)
+            relation = "is" if host == target else "holds" if target.startswith(host.rstrip("/") + "/") else "is under"
+            raise InvalidSpec(
+                f"The volume '{shown(volume.host)}:{shown(volume.container)}' is refused: '{shown(volume.host)}' {relation} "
+                f"'{entry}', which this server does not let containers mount (c.LabContainer.forbidden_mounts). "
+                "A container that can write there could take over the machine (the Podman socket starts containers "
+                "as the service's user; / and /etc hold the host's own configuration). Mount a folder of your own "
+                "instead, e.g. ~/data:/data."
+            )
 
 
 def parse_gpus(text: str, *, free: Iterable[int] = ()) -> tuple[str, ...]:

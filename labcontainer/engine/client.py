@@ -290,6 +290,11 @@ class PodmanEngine:
         """``podman rename NAME NEW_NAME`` (a running container too)."""
         self._container_request("post", name, "rename", params={"name": new_name})
 
+    def network_exists(self, name: str) -> bool:
+        """``podman network exists NAME``."""
+        with translated():
+            return bool(self._client.networks.exists(name))
+
     def _container_request(
         self,
         method: str,

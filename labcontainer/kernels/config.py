@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 
 from ..core.errors import InvalidSpec
 from ..core.models import LABEL_KERNEL_ID, LABEL_NOTEBOOK, PURPOSE_KERNEL, ContainerSpec, PortSpec, VolumeSpec
-from ..core.specs import parse_env, parse_gpus, parse_size, parse_volume
+from ..core.specs import check_image_reference, check_network, parse_env, parse_gpus, parse_size, parse_volume
 
 #: Labels labcontainer sets itself; a kernelspec may not override them (clean-up and
 #: adoption select containers by them).
@@ -94,6 +94,9 @@ class KernelContainerConfig:
                 "A container kernel needs an image.",
                 hint="Give one, e.g. --image localhost/labcontainer-kernel:latest.",
             )
+        check_image_reference(self.image)
+        if self.network is not None:
+            check_network(self.network)  # syntax; a named network's existence: LabService.check_network
         if self.gpus is not None:
             # Only the syntax: which GPUs count=N takes is decided when the kernel starts.
             parse_gpus(self.gpus, free=range(10_000))
@@ -101,7 +104,7 @@ class KernelContainerConfig:
             parse_volume(volume)
         _parse_env_strictly(self.env)
         if self.shm_size:
-            parse_size(self.shm_size)
+            parse_size(self.shm_size, field="shm_size")
         if self.transport not in TRANSPORTS:
             raise InvalidSpec(f"Unknown transport '{self.transport}'.", hint="Use ipc (the default) or tcp.")
         for key in self.labels:
@@ -200,7 +203,7 @@ class KernelContainerConfig:
             env=environment,
             ports=tuple(PortSpec(host_port=p, container_port=p, host_ip="127.0.0.1") for p in tcp_ports),
             gpus=gpu_devices,
-            shm_size=parse_size(self.shm_size) if self.shm_size else None,
+            shm_size=parse_size(self.shm_size, field="shm_size") if self.shm_size else None,
             workdir=workdir if self.mount_workdir else None,
             network=self.network,
             # init: as PID 1 the kernel ignores SIGTERM, so every stop would wait for SIGKILL.
@@ -230,7 +233,7 @@ def _parse_env_strictly(items: Sequence[str]) -> dict[str, str]:
     for item in items:
         if "=" not in item:
             raise InvalidSpec(f"Environment setting '{item}' has no value.", hint="Write it as NAME=VALUE.")
-    return parse_env(items)
+    return parse_env(items, inherit=False)
 
 
 def _check_type(name: str, value: Any, where: str) -> Any:

@@ -27,6 +27,7 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_core.paths import jupyter_data_dir
 
 from ..core.errors import InvalidSpec, LabContainerError, NotFoundError
+from ..core.specs import parse_volume
 from .bundle import check_ipykernel
 from .config import KernelContainerConfig
 
@@ -172,6 +173,9 @@ def install_kernelspec(
     kernels_dir = Path(prefix, "share", "jupyter", "kernels") if prefix else Path(jupyter_data_dir(), "kernels")
     _refuse_to_overwrite(name, kernels_dir / name, replace=replace, shadows=prefix is None)
     note = ""
+    if service is not None:  # what only the service knows: its forbidden_mounts, its networks
+        service.checks.mounts(parse_volume(v) for v in config.volumes)
+        service.checks.network(config.network)
     if service is not None and not config.inject_ipykernel:
         note = check_ipykernel(service, config.image)
     spec = {

@@ -8,6 +8,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from ..core.errors import KernelStartError
 from ..core.models import ContainerInfo
@@ -31,6 +32,27 @@ def kept_env(launch_env: dict[str, str]) -> dict[str, str]:
     and never JPY_PARENT_PID (that pid means nothing inside the container's PID namespace,
     and ipykernel would shut itself down thinking its parent died)."""
     return {k: launch_env[k] for k in ("JPY_SESSION_NAME",) if k in launch_env}
+
+
+def kernel_workdir(cwd: str | None, root_dir: str, log: Any = None, kernel_id: str = "") -> str:
+    """The folder a container kernel starts in (and mounts, at the same path): the launch's
+    ``cwd`` when it is the server's root folder or below it, else the root folder itself.
+
+    jupyter_server makes ``cwd`` from the ``path`` a client gives to POST /api/kernels
+    without checking that it stays under root_dir: ``"../../../etc"`` would otherwise become a
+    read-write mount of /etc. Links are followed, as Podman follows them when it mounts.
+    A ``cwd`` not used is said in the server log (``log``)."""
+    if not cwd:
+        return root_dir
+    root, real = os.path.realpath(root_dir), os.path.realpath(cwd)
+    if real == root or real.startswith(root.rstrip(os.sep) + os.sep):
+        return cwd
+    if log is not None:
+        log.warning(
+            "labcontainer: kernel %s: its folder %s is outside the server's root folder %s, so it starts in %s "
+            "and %s is not mounted", kernel_id, cwd, root_dir, root_dir, cwd,
+        )
+    return root_dir
 
 
 def socket_base_dir() -> str:

@@ -69,6 +69,7 @@ def do_run(service: LabService, args: argparse.Namespace) -> Any:
         shm_size=args.shm_size,
         workdir=args.workdir,
         network=args.network,
+        podman_cli=True,  # -e NAME and -p H:C as podman does: this kernel is the user's own
     )
     terminal = args.interactive or args.tty
     if terminal:  # a TTY and open stdin, so that an attach can type into it; Podman does --rm

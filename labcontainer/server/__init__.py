@@ -11,7 +11,7 @@ import threading
 from typing import Any
 
 from jupyter_server.utils import url_path_join
-from traitlets import Bool, Float, Unicode
+from traitlets import Bool, Float, List, Unicode
 from traitlets.config import Config, Configurable
 
 from ..core.errors import LabContainerError
@@ -54,6 +54,12 @@ class LabContainer(Configurable):
         help="On a clean stop, leave container kernels running for the next server to adopt "
         "(default: shut them down, as Jupyter does with every kernel).",
     )
+    forbidden_mounts = List(
+        Unicode(), default_value=None, allow_none=True, config=True,
+        help="Host paths no container may mount (a path, anything under it, and any folder holding it; '/' "
+        "itself only). None (default): '/' and the Podman socket, plus /etc, /root and /var/lib/containers on a "
+        "rootful service. Refused for REST, the forms, the magics and kernelspecs alike.",
+    )
     terminal_keep_alive = Float(
         60.0, config=True,
         help="Seconds a container terminal whose page went away (a reload, a lost connection) keeps its "
@@ -63,7 +69,8 @@ class LabContainer(Configurable):
 
 def build_service(settings: LabContainer) -> LabService:
     """The server's one service, from ``c.LabContainer``."""
-    return LabService(url=settings.podman_url, start_service=settings.start_service, nvml_recording=settings.nvml_recording)
+    return LabService(url=settings.podman_url, start_service=settings.start_service, nvml_recording=settings.nvml_recording,
+                      forbidden_mounts=settings.forbidden_mounts)
 
 
 def _link_jupyter_server_extension(serverapp: Any) -> None:

@@ -17,6 +17,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado.iostream import StreamClosedError
 
 from ..core.errors import InvalidSpec, LabContainerError
+from ..core.specs import check_image_reference
 from ..kernels import kernelspecs
 from ..kernels.config import KernelContainerConfig
 from ..service import CONTAINER_ACTIONS, LabService
@@ -194,6 +195,7 @@ class ImagesHandler(BaseHandler):
         image = parse_body("ImagePull", self.request.body)["image"].strip()
         if not image or image.startswith("-") or any(c.isspace() for c in image):
             raise InvalidSpec(f"'{image}' is not an image name.", hint="Give one image reference, e.g. docker.io/library/python:3.12.")
+        check_image_reference(image)  # Podman's grammar: 400 now, not a failed pull later
         jobs = self.settings.get("labcontainer_pull_jobs")
         if jobs is None:  # the server's one table of background pulls, made on first use
             jobs = self.settings["labcontainer_pull_jobs"] = PullJobs(self.settings["labcontainer"], self.log)
