@@ -28,7 +28,7 @@ import type {
 import { ALL_SECTIONS, type Loaded, NoticeFollower } from './notices';
 import { PullsSection } from './pulls';
 
-/** The client functions the model uses (src/client.ts, or a fake in tests). */
+/** The client functions the model uses (src/client/, or a fake in tests). */
 export type IContainersClient = Pick<
   typeof Client,
   | 'listContainers'
