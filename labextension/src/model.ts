@@ -25,7 +25,7 @@ import type {
   Scope,
   Status
 } from './generated/rest';
-import { ALL_SECTIONS, type Loaded, NoticeFollower } from './notices';
+import { ALL_SECTIONS, type Loaded, LOADERS, NoticeFollower } from './notices';
 import { PullsSection } from './pulls';
 
 /** The client functions the model uses (src/client/, or a fake in tests). */
@@ -388,11 +388,3 @@ export class ContainersModel {
 function comparable(value: unknown): unknown {
   return value instanceof ApiError ? { kind: value.kind, message: value.message, status: value.status } : value;
 }
-
-/** How each section other than status is loaded (status comes first: it gates the rest). */
-const LOADERS: [Exclude<Loaded, 'status'>, (client: IContainersClient, scope: Scope) => Promise<unknown>][] = [
-  ['containers', (client, scope) => client.listContainers(scope)],
-  ['gpus', client => client.getGpus()],
-  ['images', client => client.listImages()],
-  ['kernelspecs', client => client.listKernelspecs()]
-];

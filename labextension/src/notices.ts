@@ -4,6 +4,7 @@
  * sections they name, and an image tag reloads the images only, not the GPUs (which costs
  * the server two `podman ps`, an NVML read and a kernelspec scan).
  */
+import type * as Client from './client';
 import type { IEventsSource } from './events';
 import type { EventsMessage } from './generated/rest';
 
@@ -11,6 +12,16 @@ import type { EventsMessage } from './generated/rest';
 export type Loaded = 'status' | 'containers' | 'gpus' | 'images' | 'kernelspecs';
 
 export const ALL_SECTIONS: readonly Loaded[] = ['status', 'containers', 'gpus', 'images', 'kernelspecs'];
+
+type SectionsClient = Pick<typeof Client, 'listContainers' | 'getGpus' | 'listImages' | 'listKernelspecs'>;
+
+/** How each section other than status is loaded (status comes first: it gates the rest). */
+export const LOADERS: [Exclude<Loaded, 'status'>, (client: SectionsClient, scope: Client.Scope) => Promise<unknown>][] = [
+  ['containers', (client, scope) => client.listContainers(scope)],
+  ['gpus', client => client.getGpus()],
+  ['images', client => client.listImages()],
+  ['kernelspecs', client => client.listKernelspecs()]
+];
 
 /** The sections a notice concerns; null for a kind this version does not act on. */
 export function sectionsOf(message: EventsMessage): readonly Loaded[] | null {
