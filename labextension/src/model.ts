@@ -1,30 +1,34 @@
 /**
  * The side panel's data, without any DOM, one signal per section, emitted only when that
- * section's data really changed. Refreshed through the REST client when the server's events
- * socket says something changed (bursts coalesced); while that socket is open the poll is only
- * a slow heartbeat (60 s), while it is closed the poll runs every 5 s as before.
+ * section's data really changed. A section is reloaded through the REST client when the
+ * server's events socket says it changed (notices.ts: only the sections a notice concerns,
+ * bursts coalesced); while that socket is open the poll is only a slow heartbeat (60 s)
+ * reloading everything, while it is closed the poll runs every 5 s as before. The pulls
+ * section (pulls.ts) polls GET pulls on its own rhythm, only while a pull runs.
  */
-import { Poll } from '@lumino/polling';
+import { type IPoll, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import type * as Client from './client';
-import type { ContainerAction, Scope } from './client';
 import { sameValue } from './equal';
 import { ApiError, toApiError } from './errors';
 import { EventsSocket, type IEventsSource } from './events';
 import type {
   Container,
+  ContainerAction,
   GpuView,
   Image,
   Kernelspec,
   KernelspecAnswer,
   KernelspecCreate,
-  EventsMessage,
   Pull,
+  Scope,
   Status
 } from './generated/rest';
+import { ALL_SECTIONS, type Loaded, LOADERS, NoticeFollower } from './notices';
+import { PullsSection } from './pulls';
 
-/** The client functions the model uses (src/client.ts, or a fake in tests). */
+/** The client functions the model uses (src/client/, or a fake in tests). */
 export type IContainersClient = Pick<
   typeof Client,
   | 'listContainers'
@@ -33,6 +37,7 @@ export type IContainersClient = Pick<
   | 'getGpus'
   | 'listImages'
   | 'pullImage'
+  | 'listPulls'
   | 'removeImage'
   | 'listKernelspecs'
   | 'createKernelspec'
@@ -68,6 +73,8 @@ export namespace ContainersModel {
     events?: IEventsSource | null;
     /** Milliseconds to gather a burst of notices into one refresh; 100 by default. */
     coalesce?: number;
+    /** Milliseconds between two looks at GET pulls while one runs; 1000 by default. */
+    pullInterval?: number;
     /** When the poll rests; 'when-hidden' (the browser tab is hidden) by default. */
     standby?: Poll.Standby | (() => boolean | Poll.Standby);
     /** Start polling at once (default true); tests call refresh() themselves. */
@@ -89,25 +96,32 @@ export class ContainersModel {
     };
     this._interval = options.interval ?? 5000;
     this._heartbeat = options.heartbeat ?? 60000;
-    this._coalesce = options.coalesce ?? 100;
     const autoStart = options.autoStart ?? true;
     this._poll = new Poll({
-      factory: () => this.refresh(),
+      factory: state => this._load(this._dueSections(state)),
       frequency: this._frequency(this._interval),
       standby: options.standby ?? 'when-hidden',
       name: 'labcontainer:refresh',
       auto: autoStart
     });
+    this.pulls = new PullsSection({
+      client: this._client,
+      interval: options.pullInterval,
+      onPulled: () => void this._load(new Set<Loaded>(['images']))
+    });
     const events = options.events === undefined ? (autoStart ? new EventsSocket() : null) : options.events;
-    this._events = events;
-    if (events) {
-      events.openChanged.connect((source, open) => this._onOpenChanged(source, open));
-      events.received.connect((source, message) => this._onNotice(source, message));
-      if (events.isOpen) {
-        this._onOpenChanged(events, true);
-      }
-    }
+    this._notices = events
+      ? new NoticeFollower({
+          events,
+          coalesce: options.coalesce ?? 100,
+          reload: sections => this._reload(sections),
+          pushed: pushed => this._setPushed(pushed)
+        })
+      : null;
   }
+
+  /** The pulls the server is making; polled only while one runs (see pulls.ts). */
+  readonly pulls: PullsSection;
 
   /** Milliseconds between two polls now: the heartbeat while notices are pushed, else 5 s. */
   get pollInterval(): number {
@@ -176,68 +190,24 @@ export class ContainersModel {
     if (this.isDisposed) {
       return;
     }
-    clearTimeout(this._noticeTimer);
-    this._events?.dispose();
+    this._notices?.dispose();
+    this.pulls.dispose();
     this._poll.dispose();
     Signal.clearData(this);
   }
 
-  /**
-   * Reload every section now. Never rejects: a failure is kept in `error`. When refreshes
-   * overlap, an answer is applied unless a newer refresh's answer already was: never an
-   * older state over a newer one, and a steady stream of notices (others' containers
-   * changing every moment) cannot starve the panel by superseding each refresh before it ends.
-   */
-  async refresh(): Promise<void> {
-    const ticket = ++this._ticket;
-    const current = () => {
-      if (ticket < this._applied || this.isDisposed) {
-        return false;
-      }
-      this._applied = ticket;
-      return true;
-    };
-    try {
-      const status = await this._client.getStatus();
-      if (!current()) {
-        return;
-      }
-      this._update('status', status);
-      if (!status.connected) {
-        this._update('containers', []);
-        this._update('error', null);
-        return;
-      }
-      const [containers, gpus, images, kernelspecs] = await Promise.all([
-        this._client.listContainers(this._scope),
-        this._client.getGpus(),
-        this._client.listImages(),
-        this._client.listKernelspecs()
-      ]);
-      if (!current()) {
-        return;
-      }
-      this._update('containers', containers);
-      this._update('gpus', gpus);
-      this._update('images', images);
-      this._update('kernelspecs', kernelspecs);
-      this._update('error', null);
-    } catch (error) {
-      if (current()) {
-        this._update('error', toApiError(error));
-      }
-    }
+  /** Reload every section now. Never rejects: a failure is kept in `error`. */
+  refresh(): Promise<void> {
+    return this._load(new Set(ALL_SECTIONS));
   }
 
   /** Start, stop or restart a container; rejects with ApiError, refreshes either way. */
-  async containerAction(name: string, action: ContainerAction): Promise<Container> {
-    try {
+  containerAction(name: string, action: ContainerAction): Promise<Container> {
+    return this._thenRefresh(async () => {
       const container = await this._client.containerAction(name, action);
       this._replaceContainer(container);
       return container;
-    } finally {
-      await this.refresh();
-    }
+    });
   }
 
   start(name: string): Promise<Container> {
@@ -253,44 +223,41 @@ export class ContainersModel {
   }
 
   /** Remove a container; rejects with ApiError, refreshes either way. */
-  async remove(name: string, force = false): Promise<void> {
-    try {
-      await this._client.removeContainer(name, force);
-    } finally {
-      await this.refresh();
-    }
+  remove(name: string, force = false): Promise<void> {
+    return this._thenRefresh(() => this._client.removeContainer(name, force));
   }
 
-  /** Start pulling an image on the server (it answers at once; GET pulls follows it). Rejects with ApiError. */
+  /** Start pulling an image on the server (it answers at once); `pulls` follows it. Rejects with ApiError. */
   pullImage(image: string): Promise<Pull> {
-    return this._client.pullImage(image);
+    return this.pulls.pull(image);
   }
 
   /** Remove an image name; rejects with ApiError (409 ImageInUse names the containers), refreshes either way. */
-  async removeImage(name: string, force = false): Promise<void> {
-    try {
-      await this._client.removeImage(name, force);
-    } finally {
-      await this.refresh();
-    }
+  removeImage(name: string, force = false): Promise<void> {
+    return this._thenRefresh(() => this._client.removeImage(name, force));
   }
 
   /** Add a container kernel to the launcher; rejects with ApiError (see client.createKernelspec). */
-  async createKernelspec(body: KernelspecCreate): Promise<KernelspecAnswer> {
-    try {
+  createKernelspec(body: KernelspecCreate): Promise<KernelspecAnswer> {
+    return this._thenRefresh(async () => {
       const answer = await this._client.createKernelspec(body);
       await this._refreshLauncher();
       return answer;
-    } finally {
-      await this.refresh();
-    }
+    });
   }
 
   /** Remove a container kernel from the launcher; rejects with ApiError. */
-  async removeKernelspec(name: string): Promise<void> {
-    try {
+  removeKernelspec(name: string): Promise<void> {
+    return this._thenRefresh(async () => {
       await this._client.removeKernelspec(name);
       await this._refreshLauncher();
+    });
+  }
+
+  /** Run an action, then refresh whether it succeeded or not. */
+  private async _thenRefresh<T>(action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
     } finally {
       await this.refresh();
     }
@@ -308,49 +275,73 @@ export class ContainersModel {
     }
   }
 
-  private _onOpenChanged(_source: IEventsSource, open: boolean): void {
-    this._podmanFollowed = true;
-    this._setPushed(open);
-    // Opened: changes made while it was closed were not announced. Closed: the pending
-    // heartbeat may be a minute away, and the 5 s rhythm starts from a fresh look now.
-    this._scheduleRefresh();
-  }
-
-  private _onNotice(_source: IEventsSource, message: EventsMessage): void {
-    switch (message.kind) {
-      case 'hello':
-        this._podmanFollowed = message.connected !== false;
-        break;
-      case 'podman':
-        this._podmanFollowed = message.connected;
-        this._scheduleRefresh(); // lost: show it; regained: changes meanwhile were not announced
-        break;
-      // A container row, the kernel form's image list, or a kernel row's "ours"/notebook
-      // changed: one refresh reloads them all (and a burst of notices is one refresh).
-      case 'containers':
-      case 'images':
-      case 'kernels':
-        this._scheduleRefresh();
-        break;
-      default:
-        return; // a kind this version does not know (a newer server): the heartbeat still runs
-    }
-    // While the server cannot follow Podman, nothing is pushed: poll as without a socket.
-    this._setPushed(this._events?.isOpen === true && this._podmanFollowed);
-  }
-
-  /** One refresh for a burst of notices (a `podman stop` alone sends several). */
-  private _scheduleRefresh(): void {
-    if (this._noticeTimer !== undefined || this.isDisposed) {
+  /** Notices asked for these sections: reload them through the poll, which respects
+   * standby (a hidden tab) and restarts the heartbeat. */
+  private _reload(sections: ReadonlySet<Loaded>): void {
+    if (this.isDisposed) {
       return;
     }
-    this._noticeTimer = setTimeout(() => {
-      this._noticeTimer = undefined;
-      if (!this.isDisposed) {
-        // Through the poll: it respects standby (hidden tab) and restarts the heartbeat.
-        void this._poll.refresh();
+    for (const section of sections) {
+      this._asked.add(section);
+    }
+    void this._poll.refresh();
+  }
+
+  /** What a poll tick reloads: what notices asked for on a refresh tick, else everything. */
+  private _dueSections(state: IPoll.State<void, unknown, 'standby'>): ReadonlySet<Loaded> {
+    const asked = this._asked;
+    this._asked = new Set();
+    return state.phase === 'refreshed' && asked.size > 0 ? asked : new Set(ALL_SECTIONS);
+  }
+
+  /**
+   * Reload these sections; never rejects: a failure is kept in `error`. When reloads
+   * overlap, a section's answer is applied unless a newer reload's answer for that section
+   * already was: never an older state over a newer one, and a steady stream of notices
+   * (others' containers changing every moment) cannot starve the panel by superseding
+   * each reload before it ends.
+   */
+  private async _load(sections: ReadonlySet<Loaded>): Promise<void> {
+    const ticket = ++this._ticket;
+    const current = (section: Section): boolean => {
+      if (ticket < (this._applied.get(section) ?? 0) || this.isDisposed) {
+        return false;
       }
-    }, this._coalesce);
+      this._applied.set(section, ticket);
+      return true;
+    };
+    try {
+      if (sections.has('status')) {
+        const status = await this._client.getStatus();
+        if (!current('status')) {
+          return;
+        }
+        this._update('status', status);
+        if (!status.connected) {
+          if (current('containers')) {
+            this._update('containers', []);
+          }
+          if (current('error')) {
+            this._update('error', null);
+          }
+          return;
+        }
+      }
+      const loads = LOADERS.filter(([section]) => sections.has(section));
+      const values = await Promise.all(loads.map(([, load]) => load(this._client, this._scope)));
+      loads.forEach(([section], index) => {
+        if (current(section)) {
+          this._update(section, values[index] as never);
+        }
+      });
+      if (current('error')) {
+        this._update('error', null);
+      }
+    } catch (error) {
+      if (current('error')) {
+        this._update('error', toApiError(error));
+      }
+    }
   }
 
   /** Show an action's answer at once, before the refresh that follows it. */
@@ -374,16 +365,15 @@ export class ContainersModel {
   private readonly _refreshLauncher: () => Promise<void>;
   private readonly _signals: Signals;
   private readonly _poll: Poll;
-  private readonly _events: IEventsSource | null;
+  private readonly _notices: NoticeFollower | null;
   private readonly _interval: number;
   private readonly _heartbeat: number;
-  private readonly _coalesce: number;
-  private _noticeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
-  private _podmanFollowed = true;
+  /** Sections notices asked for, not reloaded yet. */
+  private _asked = new Set<Loaded>();
   private _scope: Scope = 'mine';
   private _ticket = 0;
-  /** The newest refresh whose answer was applied (see refresh). */
-  private _applied = 0;
+  /** Per section, the newest reload whose answer was applied (see _load). */
+  private readonly _applied = new Map<Section, number>();
   private readonly _data: ISnapshot = {
     status: null,
     containers: [],

@@ -5,8 +5,7 @@
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { listPulls } from './client';
-import type { Kernelspec, Pull } from './generated/rest';
+import type { Kernelspec } from './generated/rest';
 import { ContainersModel } from './model';
 import { ContainersView, kernelQuestion, RowAction } from './views/containers';
 import { confirmDanger, showFailure } from './views/dialogs';
@@ -14,7 +13,7 @@ import { find } from './views/dom';
 import { GpusView } from './views/gpus';
 import { ImagesView } from './views/images';
 import { KernelFormView, KernelspecsView } from './views/kernelspecs';
-import { attachPulls, PullsWatcher } from './views/pulls';
+import { attachPulls, PullsView } from './views/pulls';
 import { ErrorView, StatusView } from './views/status';
 
 const TEMPLATE = `
@@ -75,16 +74,13 @@ export class ContainersPanel extends Widget {
 
     this._status = new StatusView(find(this.node, '.lc-Status'));
     this._error = new ErrorView(find(this.node, '.lc-Error'));
-    this.pulls = attachPulls(find(this.node, '.lc-Error'), () => this._lookAtPulls());
+    this._pulls = attachPulls(find(this.node, '.lc-Error'));
     this._containers = new ContainersView(find(this.node, '.lc-Containers'), {
       onAction: (name, action) => void this._act(name, action)
     });
     this._images = new ImagesView(find(this.node, '.lc-Images'), {
       onPull: image => model.pullImage(image),
-      onRemove: name => model.removeImage(name),
-      onPulled: () => void model.refresh(),
-      // GET pulls is polled (the progress row) until the view knows how each pull ended.
-      following: on => this.pulls.starting(this._images, on)
+      onRemove: name => model.removeImage(name)
     });
     this._gpus = new GpusView(find(this.node, '.lc-Gpus'), find(this.node, '.lc-GpuHint'));
     this._kernelspecs = new KernelspecsView(find(this.node, '.lc-Kernelspecs'), {
@@ -110,6 +106,8 @@ export class ContainersPanel extends Widget {
       this._images.update(images);
     }, this);
     model.kernelspecsChanged.connect((_, specs) => this._kernelspecs.update(specs), this);
+    model.pulls.changed.connect((_, pulls) => this._pulls.update(pulls), this);
+    model.pulls.ended.connect((_, end) => this._images.pullEnded(end), this);
     this._render();
   }
 
@@ -118,7 +116,6 @@ export class ContainersPanel extends Widget {
       return;
     }
     this.model.dispose();
-    this.pulls.dispose();
     super.dispose();
   }
 
@@ -126,7 +123,7 @@ export class ContainersPanel extends Widget {
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
     void this.model.refresh();
-    this.pulls.check();
+    this.model.pulls.check();
   }
 
   /**
@@ -160,6 +157,7 @@ export class ContainersPanel extends Widget {
     this._form.updateImages(model.images);
     this._images.update(model.images);
     this._kernelspecs.update(model.kernelspecs);
+    this._pulls.update(model.pulls.pulls);
   }
 
   private async _act(name: string, action: RowAction): Promise<void> {
@@ -202,14 +200,6 @@ export class ContainersPanel extends Widget {
     }
   }
 
-  /** GET pulls for the pulls section; a pull form's failure is told under the form, not as a row. */
-  private async _lookAtPulls(): Promise<Pull[]> {
-    const look = this._images.beginLook();
-    const pulls = await listPulls();
-    this._images.notePulls(pulls, look);
-    return pulls.filter(pull => !pull.error);
-  }
-
   private async _removeKernelspec(spec: Kernelspec): Promise<void> {
     const accepted = await confirmDanger(
       `Remove “${spec.display_name}” from the launcher?`,
@@ -226,8 +216,6 @@ export class ContainersPanel extends Widget {
     }
   }
 
-  /** Pulls the server is making (views/pulls.ts); index.ts tells it when kernels start. */
-  readonly pulls: PullsWatcher;
   private readonly _onShowLogs: (name: string) => void;
   private readonly _onOpenTerminal: (name: string) => void;
   private _focusForm = false;
@@ -236,6 +224,7 @@ export class ContainersPanel extends Widget {
   private readonly _containers: ContainersView;
   private readonly _gpus: GpusView;
   private readonly _images: ImagesView;
+  private readonly _pulls: PullsView;
   private readonly _kernelspecs: KernelspecsView;
   private readonly _form: KernelFormView;
 }

@@ -20,7 +20,7 @@ export class KernelPullNotices {
   constructor(private readonly _notices: IPullNotices) {}
 
   /** The pulls the server reports now (GET pulls, each time the answer changes). */
-  update(pulls: Pull[]): void {
+  update(pulls: readonly Pull[]): void {
     const current = new Set<string>();
     for (const pull of pulls) {
       if (!pull.kernel_id || pull.error) {

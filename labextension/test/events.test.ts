@@ -32,6 +32,28 @@ class FakeEvents implements IEventsSource {
 
 const settle = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
+type Endpoint = 'getStatus' | 'listContainers' | 'getGpus' | 'listImages' | 'listKernelspecs';
+const ENDPOINTS: Endpoint[] = ['getStatus', 'listContainers', 'getGpus', 'listImages', 'listKernelspecs'];
+
+/** Forget the calls so far (the socket's opening reloads everything). */
+function clearCalls(client: FakeClient): void {
+  for (const endpoint of ENDPOINTS) {
+    client[endpoint].mockClear();
+  }
+}
+
+/** The endpoints called since clearCalls, each with its count. */
+function calls(client: FakeClient): Partial<Record<Endpoint, number>> {
+  const counts: Partial<Record<Endpoint, number>> = {};
+  for (const endpoint of ENDPOINTS) {
+    const count = client[endpoint].mock.calls.length;
+    if (count > 0) {
+      counts[endpoint] = count;
+    }
+  }
+  return counts;
+}
+
 describe('ContainersModel with pushed notices', () => {
   let client: FakeClient;
   let events: FakeEvents;
@@ -48,15 +70,82 @@ describe('ContainersModel with pushed notices', () => {
   it('refreshes at once when a container notice comes, one refresh for a burst', async () => {
     events.open();
     await settle(60);
-    client.getStatus.mockClear();
+    clearCalls(client);
     client.containers[0].state = 'exited';
     client.containers[0].status = 'Exited (137) 1 second ago';
     for (const status of ['died', 'cleanup', 'stop']) {
       events.send({ kind: 'containers', name: client.containers[0].name, status });
     }
     await settle(60);
-    expect(client.getStatus).toHaveBeenCalledTimes(1);
+    expect(client.listContainers).toHaveBeenCalledTimes(1);
     expect(model.container(client.containers[0].name)?.state).toBe('exited');
+  });
+
+  it('reloads the containers and the GPUs (who uses each) on a container notice, not the images', async () => {
+    events.open();
+    await settle(60);
+    clearCalls(client);
+    events.send({ kind: 'containers', name: 'train', status: 'start' });
+    await settle(60);
+    expect(calls(client)).toEqual({ listContainers: 1, getGpus: 1 });
+  });
+
+  it('reloads only the images on an image notice: no GPU, container or kernelspec call', async () => {
+    events.open();
+    await settle(60);
+    clearCalls(client);
+    events.send({ kind: 'images', name: 'localhost/new:1', action: 'tag' });
+    await settle(60);
+    expect(calls(client)).toEqual({ listImages: 1 });
+  });
+
+  it('reloads only the container rows on a kernel notice', async () => {
+    events.open();
+    await settle(60);
+    clearCalls(client);
+    events.send({ kind: 'kernels', kernel_id: 'k1', name: 'lc-kernel-k1', action: 'shutdown' });
+    await settle(60);
+    expect(calls(client)).toEqual({ listContainers: 1 });
+  });
+
+  it('reloads what a burst of notices of several kinds concerns, once', async () => {
+    events.open();
+    await settle(60);
+    clearCalls(client);
+    events.send({ kind: 'images', name: 'localhost/new:1', action: 'pull' });
+    events.send({ kind: 'containers', name: 'lc-kernel-k1', status: 'create' });
+    events.send({ kind: 'kernels', kernel_id: 'k1', name: 'lc-kernel-k1', action: 'start' });
+    await settle(60);
+    expect(calls(client)).toEqual({ listContainers: 1, getGpus: 1, listImages: 1 });
+  });
+
+  it('reloads everything when the server follows Podman again', async () => {
+    events.open();
+    events.send({ kind: 'podman', connected: false });
+    await settle(60);
+    clearCalls(client);
+    events.send({ kind: 'podman', connected: true });
+    await settle(60);
+    expect(calls(client)).toEqual({ getStatus: 1, listContainers: 1, getGpus: 1, listImages: 1, listKernelspecs: 1 });
+  });
+
+  it('applies an older full reload\'s other sections, never its stale images over a newer image reload', async () => {
+    events.open();
+    await settle(60);
+    let release: () => void = () => undefined;
+    client.getStatus.mockImplementationOnce(() => new Promise(resolve => (release = () => resolve({ ...client.status }))));
+    const full = model.refresh(); // begun before the image changed; its images are older
+    const old = client.images;
+    client.images = [...old, { ...old[0], id: 'f'.repeat(64), name: 'localhost/new:1', tags: ['localhost/new:1'] }];
+    events.send({ kind: 'images', name: 'localhost/new:1', action: 'tag' });
+    await settle(60);
+    expect(model.images.map(image => image.name)).toContain('localhost/new:1');
+    client.images = old; // what the full reload would read now is the older answer
+    client.containers[0].status = 'Up 4 minutes';
+    release();
+    await full;
+    expect(model.images.map(image => image.name)).toContain('localhost/new:1');
+    expect(model.container(client.containers[0].name)?.status).toBe('Up 4 minutes');
   });
 
   it('refreshes the kernel form\'s image list when an image notice comes', async () => {
@@ -73,8 +162,7 @@ describe('ContainersModel with pushed notices', () => {
   it('refreshes the container rows when a kernel notice comes', async () => {
     events.open();
     await settle(60);
-    client.getStatus.mockClear();
-    client.listContainers.mockClear();
+    clearCalls(client);
     events.send({ kind: 'kernels', kernel_id: 'k1', name: 'lc-kernel-k1', action: 'start' });
     await settle(60);
     expect(client.listContainers).toHaveBeenCalledTimes(1);

@@ -8,6 +8,7 @@ import type {
   Kernelspec,
   KernelspecAnswer,
   KernelspecCreate,
+  Pull,
   Status
 } from '../src/generated/rest';
 import type { IContainersClient } from '../src/model';
@@ -78,7 +79,11 @@ export class FakeClient implements IContainersClient {
     { name: 'lc-pytorch-gpu0', display_name: 'PyTorch (GPU 0)', image: 'localhost/pytorch:latest', gpus: '0', volumes: [], language: 'python', pool: 0 }
   ];
 
+  /** What GET pulls answers. */
+  pulls: Pull[] = [];
+
   getStatus = jest.fn(() => Promise.resolve(copy(this.status)));
+  listPulls = jest.fn(() => Promise.resolve(copy(this.pulls)));
   listContainers = jest.fn((_scope?: 'mine' | 'labcontainer') => Promise.resolve(copy(this.containers)));
   getGpus = jest.fn(() => Promise.resolve(copy(this.gpus)));
   listImages = jest.fn(() => Promise.resolve(copy(this.images)));

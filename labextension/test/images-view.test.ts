@@ -34,6 +34,8 @@ import { ContainersModel } from '../src/model';
 import { formatAge, formatSize, ImagesView } from '../src/views/images';
 import { FakeClient, settle } from './fakes';
 
+const wait = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
 const NOW = Date.parse('2024-05-10T12:00:00Z');
 
 function image(name: string, fields: Partial<Image> = {}): Image {
@@ -83,8 +85,6 @@ describe('ImagesView', () => {
   let fake: FakeClient;
   let model: ContainersModel;
   let view: ImagesView;
-  let pulled: string[];
-  let following: boolean[];
 
   beforeEach(() => {
     showDialog.mockReset();
@@ -96,17 +96,15 @@ describe('ImagesView', () => {
       image('localhost/pytorch:latest'),
       image('docker.io/library/python:3.12', { tags: ['docker.io/library/python:3.12', 'localhost/py:3'], size: 45_600_000 })
     ];
-    model = new ContainersModel({ client: fake, autoStart: false, events: null });
+    model = new ContainersModel({ client: fake, autoStart: false, events: null, pullInterval: 5 });
     model.imagesChanged.connect((_, images) => view.update(images));
-    pulled = [];
-    following = [];
     view = new ImagesView(host, {
-      following: on => following.push(on),
       onPull: image => model.pullImage(image),
       onRemove: name => model.removeImage(name),
-      onPulled: image => pulled.push(image),
       now: () => NOW
     });
+    // As the panel wires it: the model's pulls section says how a pull started here ended.
+    model.pulls.ended.connect((_, end) => view.pullEnded(end));
   });
 
   afterEach(() => {
@@ -167,47 +165,46 @@ describe('ImagesView', () => {
   });
 
   it('pulls from the form and tells how the pull ended, from GET pulls', async () => {
+    const image = '127.0.0.1:5100/lab/python:latest';
+    fake.pulls = [pull(image, { fraction: 0.5 })]; // still running
     const input = host.querySelector<HTMLInputElement>('.lc-PullImage')!;
     const message = host.querySelector<HTMLElement>('.lc-PullMessage')!;
-    input.value = '  127.0.0.1:5100/lab/python:latest ';
+    input.value = `  ${image} `;
     host.querySelector<HTMLFormElement>('.lc-PullForm')!.dispatchEvent(new Event('submit', { cancelable: true }));
     await settle();
-    expect(fake.pullImage).toHaveBeenCalledWith('127.0.0.1:5100/lab/python:latest');
-    expect(message.textContent).toBe('Pulling 127.0.0.1:5100/lab/python:latest…');
+    expect(fake.pullImage).toHaveBeenCalledWith(image);
+    expect(message.textContent).toBe(`Pulling ${image}…`);
     expect(input.value).toBe('');
+    await wait(20);
+    expect(message.textContent).toBe(`Pulling ${image}…`);
 
-    view.notePulls([pull('127.0.0.1:5100/lab/python:latest', { fraction: 0.5 })]); // still running
-    expect(pulled).toEqual([]);
-    view.notePulls([]);
-    expect(pulled).toEqual(['127.0.0.1:5100/lab/python:latest']);
-    expect(message.textContent).toBe('Pulled 127.0.0.1:5100/lab/python:latest.');
+    fake.images = [...fake.images, { ...fake.images[0], id: 'sha256:new', tags: [image] }];
+    fake.pulls = [];
+    await wait(20);
+    expect(message.textContent).toBe(`Pulled ${image}.`);
     expect(message.classList.contains('lc-ok')).toBe(true);
-  });
-
-  it('keeps GET pulls polled until it knows how the pull ended, and trusts no look begun before the POST', async () => {
-    const image = '127.0.0.1:5100/lab/python:latest';
-    const early = view.beginLook(); // a look already under way (a kernel starting) when the user pulls
-    await view.pull(image);
-    expect(following).toEqual([true]);
-    view.notePulls([], early); // its answer predates the pull: it proves nothing
-    expect(pulled).toEqual([]);
-    expect(host.querySelector('.lc-PullMessage')!.textContent).toBe(`Pulling ${image}…`);
-    view.notePulls([pull(image, { fraction: 0.3 })], view.beginLook());
-    expect(following).toEqual([true]);
-    view.notePulls([], view.beginLook());
-    expect(pulled).toEqual([image]);
-    expect(following).toEqual([true, false]);
+    expect(view.rowNode(image)).toBeDefined(); // the images are reloaded
   });
 
   it('shows a failed pull\'s message under the form', async () => {
     const missing = '127.0.0.1:5100/lab/nothing:1';
-    await view.pull(missing);
     const error = { kind: 'PullFailed', message: `Could not pull '${missing}': no such image in that registry.` };
-    view.notePulls([pull(missing, { error })]);
+    fake.pulls = [pull(missing, { error })];
+    await view.pull(missing);
+    await wait(20);
     const message = host.querySelector<HTMLElement>('.lc-PullMessage')!;
     expect(message.textContent).toBe(error.message);
     expect(message.classList.contains('lc-down')).toBe(true);
-    expect(pulled).toEqual([]);
+    expect(fake.listImages).not.toHaveBeenCalled();
+  });
+
+  it('shows why the server refused to start a pull', async () => {
+    fake.pullImage.mockRejectedValueOnce(new ApiError('Field \'image\' must not be empty.', 'InvalidSpec', 400));
+    await view.pull('x');
+    const message = host.querySelector<HTMLElement>('.lc-PullMessage')!;
+    expect(message.textContent).toBe('Field \'image\' must not be empty.');
+    expect(message.classList.contains('lc-down')).toBe(true);
+    expect(host.querySelector<HTMLButtonElement>('.lc-PullButton')!.disabled).toBe(false);
   });
 
   it('asks for a name instead of posting an empty one', async () => {

@@ -1,7 +1,8 @@
 import { Signal } from '@lumino/signaling';
 
 import type { Pull } from '../src/generated/rest';
-import { attachPulls, pullLine, PullsView, PullsWatcher, watchKernelStarts } from '../src/views/pulls';
+import { type IStartsListener, watchKernelStarts } from '../src/kernelStarts';
+import { attachPulls, pullLine, PullsView } from '../src/views/pulls';
 
 function pull(fields: Partial<Pull> = {}): Pull {
   return {
@@ -14,13 +15,6 @@ function pull(fields: Partial<Pull> = {}): Pull {
     elapsed: 7.5,
     ...fields
   };
-}
-
-/** Let the watcher's awaited fetch settle. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) {
-    await Promise.resolve();
-  }
 }
 
 describe('pullLine', () => {
@@ -51,49 +45,13 @@ describe('PullsView', () => {
   });
 });
 
-describe('PullsWatcher', () => {
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
-
-  it('looks every second only while a pull is in flight or a kernel is starting', async () => {
-    const answers: Pull[][] = [[], [pull({ fraction: 0.1 })], [pull({ fraction: 0.6 })], []];
-    let calls = 0;
-    const shown: Pull[][] = [];
-    const watcher = new PullsWatcher({ fetch: () => Promise.resolve(answers[Math.min(calls++, answers.length - 1)]), onChange: p => shown.push(p) });
-
-    watcher.check(); // the panel was shown: one look, nothing pulls, no polling
-    await settle();
-    expect(calls).toBe(1);
-    expect(watcher.active).toBe(false);
-    jest.advanceTimersByTime(5000);
-    expect(calls).toBe(1);
-
-    const kernel = {};
-    watcher.starting(kernel, true); // a notebook's kernel starts: look now and every second
-    await settle();
-    expect(calls).toBe(2);
-    jest.advanceTimersByTime(1000);
-    await settle();
-    expect(calls).toBe(3);
-    watcher.starting(kernel, false); // it is up; the pull is over at the next look
-    jest.advanceTimersByTime(1000);
-    await settle();
-    expect(calls).toBe(4);
-    expect(watcher.active).toBe(false);
-    jest.advanceTimersByTime(5000);
-    expect(calls).toBe(4);
-    expect(shown.map(p => p.map(x => x.fraction))).toEqual([[0.1], [0.6], []]);
-    watcher.dispose();
-  });
-});
-
 describe('watchKernelStarts', () => {
   it('follows the session context of the current notebook', () => {
     const owner = {};
     const currentChanged = new Signal<unknown, { newValue: unknown }>(owner);
     const statusChanged = new Signal<unknown, string>(owner);
     const calls: [object, boolean][] = [];
-    const watcher = { starting: (kernel: object, on: boolean) => calls.push([kernel, on]) } as unknown as PullsWatcher;
+    const watcher: IStartsListener = { starting: (kernel: object, on: boolean) => void calls.push([kernel, on]) };
     watchKernelStarts({ currentChanged }, watcher);
     const sessionContext = { statusChanged, kernelDisplayStatus: 'initializing' };
     currentChanged.emit({ newValue: { sessionContext } });
@@ -113,8 +71,8 @@ describe('attachPulls', () => {
     const panel = document.createElement('div');
     const error = document.createElement('div');
     panel.append(error, document.createElement('p'));
-    const watcher = attachPulls(error, () => Promise.resolve([]));
+    const view = attachPulls(error);
     expect(error.nextElementSibling?.className).toBe('lc-Pulls');
-    watcher.dispose();
+    expect(view.host.hidden).toBe(true);
   });
 });

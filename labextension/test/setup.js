@@ -5,7 +5,7 @@ const { join } = require('path');
 const util = require('util');
 
 // What jsdom lacks and Lumino or the panel use: @lumino/dragdrop subclasses DragEvent at
-// import time, and client.ts decodes the log stream with TextDecoder.
+// import time, and client/ndjson.ts decodes the log stream with TextDecoder.
 if (typeof globalThis.DragEvent === 'undefined') {
   globalThis.DragEvent = class DragEvent extends globalThis.MouseEvent {};
 }

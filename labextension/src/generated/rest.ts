@@ -26,6 +26,27 @@ export type ContainerState =
  */
 export type Purpose = 'container' | 'kernel';
 /**
+ * Which containers GET containers lists (query ?scope=): mine (all of the user's containers, the default) or labcontainer (the ones labcontainer started).
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "Scope".
+ */
+export type Scope = 'mine' | 'labcontainer';
+/**
+ * The actions of POST containers/{name}/{action}; each answers the container afterwards (ContainerAnswer).
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "ContainerAction".
+ */
+export type ContainerAction = 'start' | 'stop' | 'restart';
+/**
+ * How the terminal websocket (containers/{name}/terminal?mode=) joins a container: exec (the default: a new process, podman exec -it) or attach (the container's own terminal, podman attach).
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "TerminalMode".
+ */
+export type TerminalMode = 'exec' | 'attach';
+/**
  * The labcontainer exception class name of a failure, or HTTPError/InternalError from the server, or NetworkError when the client could not reach the server.
  *
  * This interface was referenced by `LabcontainerRest`'s JSON-Schema

@@ -3,11 +3,12 @@
  * that changes nothing touches no DOM; a changed container updates only its own row.
  */
 import { sameValue } from '../equal';
-import type { Container } from '../generated/rest';
+import { kernelOf } from '../containerKernel';
+import type { Container, ContainerAction } from '../generated/rest';
 import { element, setProperty, setText } from './dom';
 
 /** A button of a container row. */
-export type RowAction = 'start' | 'stop' | 'restart' | 'remove' | 'logs' | 'terminal';
+export type RowAction = ContainerAction | 'remove' | 'logs' | 'terminal';
 
 /** When a row button can be used: while the container runs, while it does not, or always. */
 type When = 'running' | 'stopped' | 'always';
@@ -177,7 +178,7 @@ function describe(container: Container): string {
 }
 
 function notebookName(container: Container): string | null {
-  const path = container.kernel?.notebook;
+  const path = kernelOf(container)?.notebook;
   return path ? (path.split('/').pop() ?? path) : null;
 }
 

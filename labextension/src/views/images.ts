@@ -2,10 +2,11 @@
  * The Images section: one row per local image name with its size and age, a Remove button
  * that asks first, and a small pull form. A pull runs on the server (POST images answers at
  * once); its progress is the pulls section's row (views/pulls.ts), and how it ended is told
- * here under the form, from what GET pulls says (a failed pull is listed with its `error`).
+ * here under the form when the model's pulls section says so (src/pulls.ts, `ended`).
  */
 import { sameValue } from '../equal';
-import type { Image, Pull } from '../generated/rest';
+import type { Image } from '../generated/rest';
+import type { IPullEnd } from '../pulls';
 import { confirmDanger, showFailure } from './dialogs';
 import { element, setProperty, setText } from './dom';
 
@@ -63,10 +64,6 @@ export namespace ImagesView {
     onPull: (image: string) => Promise<unknown>;
     /** DELETE images/{name}: rejects with ApiError (409 ImageInUse names the containers). */
     onRemove: (name: string) => Promise<void>;
-    /** A pull started here finished well (the list refreshes). */
-    onPulled?: (image: string) => void;
-    /** Pulls started here are in flight (true) or all ended (false): keep GET pulls polled meanwhile. */
-    following?: (on: boolean) => void;
     /** Ask before removing (default: a JupyterLab warning dialog); true to go on. */
     confirm?: (title: string, text: string, label: string) => Promise<boolean>;
     /** Show a failure (default: a JupyterLab dialog with the message as it is). */
@@ -156,15 +153,11 @@ export class ImagesView {
       return;
     }
     setProperty(this._button, 'disabled', true);
+    // Said before the POST: the pull's end (pullEnded) may come as soon as the POST is answered.
+    this._say(`Pulling ${image}…`, '');
     try {
       await this.options.onPull(image);
-      // Only a look at GET pulls begun after this moment can tell that the pull is over.
-      this._pending.set(image, this._looks);
-      if (this._pending.size === 1) {
-        this.options.following?.(true);
-      }
       this._input.value = '';
-      this._say(`Pulling ${image}…`, '');
     } catch (error) {
       this._say(error instanceof Error ? error.message : String(error), 'lc-down');
     } finally {
@@ -172,31 +165,12 @@ export class ImagesView {
     }
   }
 
-  /** A look at GET pulls begins; pass its number to notePulls with the answer. */
-  beginLook(): number {
-    return ++this._looks;
-  }
-
-  /**
-   * What GET pulls said (all of it, failures included) at look `look`: a pull started here
-   * that is no longer listed went well (the server lists it from POST until it ended); one
-   * listed with an `error` failed, and its message is shown.
-   */
-  notePulls(pulls: readonly Pull[], look: number = this.beginLook()): void {
-    for (const [image, since] of [...this._pending]) {
-      const rows = pulls.filter(pull => pull.image === image && pull.kernel_id === null);
-      const failed = rows.find(pull => pull.error);
-      if (failed?.error) {
-        this._pending.delete(image);
-        this._say(failed.error.message, 'lc-down');
-      } else if (rows.length === 0 && look > since) {
-        this._pending.delete(image);
-        this._say(`Pulled ${image}.`, 'lc-ok');
-        this.options.onPulled?.(image);
-      }
-    }
-    if (this._pending.size === 0) {
-      this.options.following?.(false);
+  /** A pull started here ended: say how under the form. */
+  pullEnded(end: IPullEnd): void {
+    if (end.error) {
+      this._say(end.error.message, 'lc-down');
+    } else {
+      this._say(`Pulled ${end.image}.`, 'lc-ok');
     }
   }
 
@@ -277,7 +251,4 @@ export class ImagesView {
   private readonly _list: HTMLDivElement;
   private readonly _empty: HTMLParagraphElement;
   private readonly _rows = new Map<string, IRow>();
-  /** Pulls started here and not known to have ended: image -> the last look begun before it. */
-  private readonly _pending = new Map<string, number>();
-  private _looks = 0;
 }

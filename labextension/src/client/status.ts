@@ -1,0 +1,30 @@
+/** The machine: can labcontainer reach Podman (GET status), and its GPUs (GET gpus). */
+import type { GpuView, Status } from '../generated/rest';
+import { isArray, isBoolean, isString, nullable, shaped } from './checks';
+import { requestAPI } from './request';
+
+const isGpuView = shaped<GpuView>({
+  available: isBoolean,
+  reason: nullable(isString),
+  driver_version: nullable(isString),
+  gpus: isArray
+});
+const isStatus = shaped<Status>({
+  connected: isBoolean,
+  message: nullable(isString),
+  url: nullable(isString),
+  rootless: nullable(isBoolean),
+  version: nullable(isString)
+});
+
+export function getStatus(): Promise<Status> {
+  return requestAPI('GET', ['status'], {
+    answer: { guard: isStatus, what: 'GET status', shape: '{"connected", "message", "url", "rootless", "version"}' }
+  });
+}
+
+export function getGpus(): Promise<GpuView> {
+  return requestAPI('GET', ['gpus'], {
+    answer: { guard: isGpuView, what: 'GET gpus', shape: '{"available", "reason", "driver_version", "gpus"}' }
+  });
+}

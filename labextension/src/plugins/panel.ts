@@ -1,0 +1,60 @@
+/** The side panel and the model it shows, which this plugin provides to the others. */
+import { ILayoutRestorer, type JupyterFrontEnd, type JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+
+import * as client from '../client';
+import { ContainersModel } from '../model';
+import { ContainersPanel } from '../panel';
+import { CATEGORY, COMMANDS, containerIcon, IContainersModel } from '../tokens';
+
+/**
+ * The labcontainer side panel: containers, GPUs, images, container kernels and pulls; its
+ * commands (show, refresh, new container kernel) in the palette.
+ */
+export const panelPlugin: JupyterFrontEndPlugin<ContainersModel> = {
+  id: 'labcontainer:panel',
+  description: 'Your Podman containers, GPUs and container kernels in a side panel.',
+  autoStart: true,
+  provides: IContainersModel,
+  optional: [ILayoutRestorer, ICommandPalette],
+  activate: (app: JupyterFrontEnd, restorer: ILayoutRestorer | null, palette: ICommandPalette | null) => {
+    // The poll rests while the side panel is closed or the browser tab is hidden.
+    let shown: () => boolean = () => true;
+    const model = new ContainersModel({
+      client,
+      refreshLauncher: () => app.serviceManager.kernelspecs.refreshSpecs(),
+      standby: () => !shown() || 'when-hidden'
+    });
+    const panel = new ContainersPanel(model, {
+      onShowLogs: name => void app.commands.execute(COMMANDS.showLogs, { name }),
+      onOpenTerminal: name => void app.commands.execute(COMMANDS.openTerminal, { name })
+    });
+    shown = () => panel.isVisible;
+    panel.title.icon = containerIcon;
+    app.shell.add(panel, 'left', { rank: 600 });
+    restorer?.add(panel, 'labcontainer-panel');
+
+    app.commands.addCommand(COMMANDS.openPanel, {
+      label: 'Show Containers Panel',
+      caption: 'Open the Containers side panel',
+      execute: () => app.shell.activateById(panel.id)
+    });
+    app.commands.addCommand(COMMANDS.refresh, {
+      label: 'Refresh Containers',
+      caption: 'Read containers, GPUs, images and container kernels again now',
+      execute: () => model.refresh()
+    });
+    app.commands.addCommand(COMMANDS.newKernel, {
+      label: 'New Container Kernel…',
+      caption: 'Add a container kernel to the launcher (the side panel’s form)',
+      execute: () => {
+        panel.focusKernelFormOnActivate();
+        app.shell.activateById(panel.id);
+      }
+    });
+    for (const command of [COMMANDS.openPanel, COMMANDS.refresh, COMMANDS.newKernel]) {
+      palette?.addItem({ command, category: CATEGORY });
+    }
+    return model;
+  }
+};
