@@ -20,20 +20,17 @@ from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
 from .core.errors import ContainerNotFound, InvalidSpec, ServiceUnavailable
 from .core.models import (
-    LABEL_KERNEL_ID,
-    LABEL_MANAGED,
     LABEL_OWNER,
-    LABEL_PURPOSE,
     PURPOSE_CONTAINER,
-    PURPOSE_KERNEL,
     ContainerInfo,
     ContainerSpec,
     ContainerStats,
     EngineInfo,
     ExecResult,
     GpuView,
+    kernel_of,
 )
-from .core.pulls import PullsInFlight
+from .core.pulls import PullInFlight, PullsInFlight
 from .core.specs import check_container_name, check_host_folders, parse_env, parse_gpus, parse_port, parse_size, parse_volume
 from .engine import EventStream, ExecSession, PodmanEngine, TtySession  # noqa: F401 - TtySession, EventStream: for the server
 from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, build_gpu_view, default_reader
@@ -65,8 +62,13 @@ class LabService(ImageDoor):
         self._start_service = start_service
         self._nvml = nvml or (RecordedReader(nvml_recording) if nvml_recording else None)
         self._lock = threading.Lock()
-        self.pulls = PullsInFlight()  # this service's pulls while they run (REST: GET pulls)
+        self.pulls = PullsInFlight()  # this service's one pull table: running, and failed lately (REST: GET pulls)
         self.aio = AsyncLabService(self)
+
+    def pull_in_background(self, image: str, *, log: Any = None) -> PullInFlight:
+        """Start pulling IMAGE in a worker thread (the panel's pull form): its row in ``pulls``,
+        which keeps a failure listed for a while. Raises TooBusy when enough already run."""
+        return self.pulls.start(image, lambda: self.pull(image), log=log)
 
     # -- connection -------------------------------------------------------------------------
 
@@ -278,13 +280,7 @@ class LabService(ImageDoor):
             info = self._podman.get(name)
         except ContainerNotFound:
             return None
-        labels = info.labels
-        ours = (
-            labels.get(LABEL_MANAGED) == "true"
-            and labels.get(LABEL_PURPOSE) == PURPOSE_KERNEL
-            and labels.get(LABEL_KERNEL_ID) == kernel_id
-        )
-        return info if ours else None
+        return info if kernel_of(info) == kernel_id else None
 
     def remove_kernel_container(self, name: str, kernel_id: str) -> bool:
         """Force-remove kernel ``kernel_id``'s container; anything else named like it is left
