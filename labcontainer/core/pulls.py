@@ -126,9 +126,10 @@ class PullsInFlight:
                     hint="Try again when one of them has finished (the pulls list shows them).",
                 )
             key = next(self._keys)
-            row = self._rows[key] = _Row(PullInFlight(image, None, f"Pulling {image}"), now, background=True)
+            first = PullInFlight(image, None, f"Pulling {image}")
+            self._rows[key] = _Row(first, now, background=True)
         threading.Thread(target=self._run, args=(key, pull, log or _log), name=f"labcontainer-pull {image}", daemon=True).start()
-        return row.pull
+        return first  # not the row as it is by now: the thread may have ended it already
 
     def current(self) -> list[PullInFlight]:
         """The pulls running now, then the background pulls that failed lately, oldest first."""
