@@ -23,11 +23,11 @@ from jupyter_client.provisioning.provisioner_base import KernelProvisionerBase
 
 from .core.errors import ContainerNotFound, ContainerStateError, KernelStartError, LabContainerError, NameInUse, ServiceUnavailable
 from .core.files import write_private_json
-from .core.models import ContainerInfo, PullProgress, is_active
+from .core.models import ContainerInfo, PullProgress, is_active, kernel_container_name
 from .kernels import launch, pool, records
 from .kernels.containers import kernel_container_spec
 from .kernels.handover import PoolHandOver
-from .kernels.config import CONTAINER_CONNECTION_DIR, KERNEL_CONTAINER_PREFIX, KernelContainerConfig
+from .kernels.config import CONTAINER_CONNECTION_DIR, KernelContainerConfig
 from .kernels.identity import this_server
 from .service import LabService, default_service
 
@@ -191,7 +191,7 @@ class PodmanKernelProvisioner(PoolHandOver, KernelProvisionerBase):
         return kernel_container_spec(
             self.service,
             config,
-            name=f"{KERNEL_CONTAINER_PREFIX}{self.kernel_id}",
+            name=kernel_container_name(self.kernel_id),
             kernel_id=self.kernel_id,
             argv=cmd,
             connection_dir=self.connection_dir,

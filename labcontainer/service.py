@@ -25,18 +25,15 @@ from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
 from .core.errors import ContainerNotFound, InvalidSpec, ServiceUnavailable
 from .core.models import (
-    LABEL_KERNEL_ID,
-    LABEL_MANAGED,
     LABEL_OWNER,
-    LABEL_PURPOSE,
     PURPOSE_CONTAINER,
-    PURPOSE_KERNEL,
     ContainerInfo,
     ContainerSpec,
     ContainerStats,
     EngineInfo,
     ExecResult,
     GpuView,
+    kernel_of,
 )
 from .core.pulls import PullsInFlight
 from .core.specs import (
@@ -75,7 +72,7 @@ class LabService:
         self._start_service = start_service
         self._nvml = nvml or (RecordedReader(nvml_recording) if nvml_recording else None)
         self._lock = threading.Lock()
-        self.pulls = PullsInFlight()  # this service's pulls while they run (REST: GET pulls)
+        self.pulls = PullsInFlight()  # this service's one pull table: running, and failed lately (REST: GET pulls)
         #: Local images: list, pull (listed in ``pulls`` while it runs), remove, prune, disk use.
         self.images = Images(lambda: self._podman.images, self.pulls)
         #: Registries: login, logout, search, the ones Podman uses.
@@ -322,13 +319,7 @@ class LabService:
             info = self._podman.get(name)
         except ContainerNotFound:
             return None
-        labels = info.labels
-        ours = (
-            labels.get(LABEL_MANAGED) == "true"
-            and labels.get(LABEL_PURPOSE) == PURPOSE_KERNEL
-            and labels.get(LABEL_KERNEL_ID) == kernel_id
-        )
-        return info if ours else None
+        return info if kernel_of(info) == kernel_id else None
 
     def remove_kernel_container(self, name: str, kernel_id: str) -> bool:
         """Force-remove kernel ``kernel_id``'s container; anything else named like it is left

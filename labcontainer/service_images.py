@@ -8,10 +8,10 @@ panel). Front-ends reach them through the service: ``service.images.pull(...)``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .core.models import DiskUse, ImageInfo, PullProgress, RegistryCredentials, RemovedImage
-from .core.pulls import PullsInFlight
+from .core.pulls import PullInFlight, PullsInFlight
 from .core.registries import ImagePrune, RegistryEntry, RegistryLogin, SearchResult
 from .core.specs import check_image_reference
 
@@ -58,6 +58,11 @@ class Images:
                     on_progress(step)
 
             return self._engine().pull(image, report, credentials=credentials, tls_verify=tls_verify)
+
+    def pull_in_background(self, image: str, *, log: Any = None) -> PullInFlight:
+        """Start pulling IMAGE in a worker thread (the panel's pull form): its row in ``pulls``,
+        which keeps a failure listed for a while. Raises TooBusy when enough already run."""
+        return self._pulls.start(image, lambda: self.pull(image), log=log)
 
     def remove(self, image: str, *, force: bool = False) -> RemovedImage:
         """``podman rmi``; an image a container uses is refused (ImageInUse), even with ``force``."""

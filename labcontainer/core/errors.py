@@ -161,7 +161,7 @@ class PullFailed(LabContainerError):
 
     http_status = 502
 
-    def __init__(self, image: str, reason: str, *, message: str = "", hint: str = "") -> None:
+    def __init__(self, image: str, reason: str, *, message: str = "", hint: str = "", quote: bool = True) -> None:
         self.image = image
         super().__init__(
             message or f"Could not pull '{image}'.",
@@ -172,8 +172,15 @@ class PullFailed(LabContainerError):
                 "e.g. ~/.config/containers/registries.conf: ask your admin for it)."
             ),
             detail=reason,
-            quote=True,
+            quote=quote,
         )
+
+
+class TooBusy(LabContainerError):
+    """This server already runs as much of some background work (log followers, pulls) as it
+    allows at once; nothing was started. Try again when some of it has ended."""
+
+    http_status = 429
 
 
 class RootlessSetupError(LabContainerError):

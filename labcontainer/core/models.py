@@ -27,6 +27,8 @@ LABEL_POOL = "org.labcontainer.pool"
 POOL_CONTAINER_PREFIX = "lc-pool-"
 PURPOSE_CONTAINER = "container"
 PURPOSE_KERNEL = "kernel"
+#: A kernel's container is named ``lc-kernel-<kernel id>`` (see :func:`kernel_container_name`).
+KERNEL_CONTAINER_PREFIX = "lc-kernel-"
 
 # One vocabulary of container states (Podman's words). "Active" states hold resources —
 # a process, reserved GPUs, a name a restart must not clash with — and count as "not
@@ -38,6 +40,23 @@ ACTIVE_STATES = frozenset({"running", "created", "paused", "restarting", "stoppi
 def is_active(state: str) -> bool:
     """Whether a container in ``state`` has not stopped (running, paused, starting...)."""
     return state in ACTIVE_STATES
+
+
+def kernel_container_name(kernel_id: str) -> str:
+    """The name of kernel ``kernel_id``'s container (a pooled one is renamed to it when taken)."""
+    return f"{KERNEL_CONTAINER_PREFIX}{kernel_id}"
+
+
+def kernel_of(container: ContainerInfo | Mapping[str, str]) -> str | None:
+    """The id of the kernel this container is (or was started in advance for), else None.
+
+    ``container`` is a container or its labels (a Podman event's attributes carry them). The
+    labels decide, never the name: labcontainer made it (managed), for a kernel, with that
+    kernel's id, so a look-alike named ``lc-kernel-...`` by hand is nobody's kernel."""
+    labels = container.labels if isinstance(container, ContainerInfo) else container
+    if labels.get(LABEL_MANAGED) != "true" or labels.get(LABEL_PURPOSE) != PURPOSE_KERNEL:
+        return None
+    return labels.get(LABEL_KERNEL_ID) or None
 
 
 def _jsonable(value: Any) -> Any:

@@ -299,12 +299,4 @@ def _pull_failed(image: str, text: str, credentials: RegistryCredentials | None,
             f"'{credentials.username}' with that password.",
             hint="Check both (a registry may also say this for an image that does not exist).",
         )
-    if "http response to https client" in lower:
-        return PullFailed(
-            image, text,
-            message=f"Could not pull '{image}': the registry {registry} speaks plain HTTP, and Podman "
-            "was asked to use HTTPS.",
-            hint="If it is your lab's own registry, it belongs in registries.conf with `insecure = true` "
-            "(ask your admin); for one pull, `--tls-verify=false`.",
-        )
-    return pull_failure(image, text)
+    return pull_failure(image, text)  # "http response to https client" too: one wording for unreachable

@@ -147,6 +147,14 @@ def exec_failure(text: str, *, container: str, exit_code: int) -> InvalidSpec:
     return InvalidSpec(f"Podman could not start the command in {where} (exit code {exit_code}).", detail=text, quote=True)
 
 
+#: Podman's words for a registry it could not talk to (no answer, or not a registry's answer).
+_UNREACHABLE = (
+    "connection refused", "i/o timeout", "no route to host", "network is unreachable", "deadline exceeded",
+    "connection reset", "broken pipe", "tls:", "x509:", "http response to https client", "unexpected eof", ": eof",
+    "malformed http",
+)
+
+
 def pull_failure(image: str, text: str) -> PullFailed:
     """A failed pull, explained by what Podman's text says went wrong (network, name, access)."""
     lower = text.lower()
@@ -158,11 +166,19 @@ def pull_failure(image: str, text: str) -> PullFailed:
             message=f"Could not pull '{image}': this server cannot find the registry host '{registry}'.",
             hint=f"Check the registry name in the image; if it is right, this server's network or DNS cannot reach it: {mirror}",
         )
-    if any(s in lower for s in ("connection refused", "i/o timeout", "no route to host", "network is unreachable", "deadline exceeded")):
+    if "pinging container registry" in lower or any(s in lower for s in _UNREACHABLE):
+        # One wording, without Podman's words, for every way of not talking to a registry:
+        # whoever may ask this server to pull must not learn from the answer whether some
+        # port on some host is open (refused, silent, or answering in another protocol).
         return PullFailed(
             image, text,
             message=f"Could not pull '{image}': the registry {registry} could not be reached from this server.",
-            hint=f"Check the registry name and port in the image, and this server's network; {mirror}",
+            hint=(
+                "Nothing there answered as a registry this server can use. Check the registry name and port in the "
+                "image, and this server's network; a registry that speaks plain HTTP belongs in registries.conf with "
+                f"`insecure = true` (for one pull, `--tls-verify=false`); {mirror}"
+            ),
+            quote=False,  # Podman's text (kept in ``detail``, for the server's log) tells refused from silent
         )
     if "short-name" in lower:
         return PullFailed(

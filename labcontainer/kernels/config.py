@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ..core.errors import InvalidSpec
+from ..core.models import KERNEL_CONTAINER_PREFIX  # noqa: F401  (its home is core.models: kernel_container_name)
 from ..core.models import LABEL_KERNEL_ID, LABEL_NOTEBOOK, PURPOSE_KERNEL, ContainerSpec, PortSpec, VolumeSpec
 from ..core.specs import check_image_reference, check_network, parse_env, parse_gpus, parse_size, parse_volume
 
@@ -23,8 +24,6 @@ from ..core.specs import check_image_reference, check_network, parse_env, parse_
 #: adoption select containers by them).
 RESERVED_LABEL_PREFIX = "org.labcontainer."
 TRANSPORTS = ("ipc", "tcp")
-#: A kernel's container is named after it (unique, so a restart can find the previous one).
-KERNEL_CONTAINER_PREFIX = "lc-kernel-"
 #: The most kernels one kernelspec may keep waiting (each holds a container and its memory).
 MAX_POOL = 8
 CONTAINER_CONNECTION_DIR = "/conn"

@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 from . import launch, pool, records
-from .config import KERNEL_CONTAINER_PREFIX
+from ..core.models import kernel_container_name
 
 
 class PoolHandOver:
@@ -36,7 +36,7 @@ class PoolHandOver:
         # The kernel is starting in the container now; meanwhile give the container the
         # name every other path knows a kernel's container by (by id: it has two names
         # while this runs).
-        name = f"{KERNEL_CONTAINER_PREFIX}{self.kernel_id}"
+        name = kernel_container_name(self.kernel_id)
         self.container_name = member.container_id
         renaming = asyncio.ensure_future(asyncio.to_thread(self._rename_and_look, name))
         self.exit_report = ""

@@ -13,9 +13,10 @@ import json
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from ..core.files import write_private_json
+from ..core.models import LABEL_NOTEBOOK, ContainerInfo, kernel_of
 from . import identity
 
 
@@ -71,10 +72,20 @@ def _read(path: Path) -> KernelRecord | None:
 _FIELDS = {f.name for f in fields(KernelRecord)}
 
 
-def notebook_of(kernel_id: str, state_dir: Path | None = None) -> str | None:
-    """The notebook a kernel was started for, from its record: a kernel that took a container
-    started in advance (pool.py) has no notebook label (labels are fixed at create)."""
-    record = load_record(kernel_id, state_dir) if kernel_id else None
+def notebook_of(container: ContainerInfo, sessions: Mapping[str, str] | None = None, state_dir: Path | None = None) -> str | None:
+    """The notebook a kernel container serves (None for any other container).
+
+    ``sessions`` (kernel id -> notebook path, from Jupyter's session manager) knows best, a
+    renamed notebook included; then the label set when the container was made; then the
+    kernel's record: a kernel that took a container started in advance (pool.py) has no
+    notebook label (labels are fixed at create)."""
+    kernel_id = kernel_of(container)
+    if not kernel_id:
+        return None
+    known = (sessions or {}).get(kernel_id) or container.labels.get(LABEL_NOTEBOOK)
+    if known:
+        return known
+    record = load_record(kernel_id, state_dir)
     env = (record.launch_args.get("env") if record else None) or {}
     return env.get("JPY_SESSION_NAME") or None
 

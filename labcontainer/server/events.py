@@ -38,17 +38,14 @@ import json
 import threading
 from typing import Any
 
-from jupyter_core.utils import ensure_async
-from jupyter_server.auth.decorator import ws_authenticated
+from jupyter_server.auth.decorator import authorized, ws_authenticated
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from jupyter_server.extension.application import ExtensionApp
-from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..core.errors import LabContainerError
-from ..core.models import LABEL_KERNEL_ID, LABEL_POOL, LABEL_PURPOSE, POOL_CONTAINER_PREFIX, PURPOSE_KERNEL
-from ..kernels.config import KERNEL_CONTAINER_PREFIX
+from ..core.models import LABEL_POOL, POOL_CONTAINER_PREFIX, kernel_container_name, kernel_of
 from ..kernels.kernelspecs import is_labcontainer_spec
 from ..service import EventStream, LabService
 
@@ -76,8 +73,8 @@ def notices(event: dict[str, Any]) -> list[dict[str, Any]]:
     if name.startswith(POOL_CONTAINER_PREFIX) and LABEL_POOL in attributes:
         return []  # a kernel waiting in a pool: no listing shows it (its rename is a notice)
     found = [{"kind": "containers", "name": name, "status": action}]
-    if action == "died" and name.startswith(KERNEL_CONTAINER_PREFIX) and attributes.get(LABEL_PURPOSE) == PURPOSE_KERNEL:
-        kernel_id = attributes.get(LABEL_KERNEL_ID) or name.removeprefix(KERNEL_CONTAINER_PREFIX)
+    kernel_id = kernel_of(attributes)  # Podman puts a container's labels in its events' attributes
+    if action == "died" and kernel_id:
         found.append({"kind": "kernels", "kernel_id": kernel_id, "name": name, "action": "died"})
     return found
 
@@ -225,10 +222,8 @@ class EventsHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         """None: JupyterHandler's page headers make no sense on a websocket (as Jupyter's own)."""
 
     @ws_authenticated
+    @authorized("read")
     async def get(self) -> None:
-        authorized = await ensure_async(self.authorizer.is_authorized(self, self.current_user, "read", self.auth_resource))
-        if not authorized:
-            raise web.HTTPError(403)
         await super().get()
 
     def open(self) -> None:  # type: ignore[override]
@@ -283,7 +278,7 @@ def listen_to_kernel_actions(serverapp: Any) -> None:
         if hub is None or data.get("status") != "success" or action not in ("start", "restart", "shutdown") or not kernel_id:
             return  # nobody listens, or nothing changed
         if is_container_kernelspec(data.get("kernel_name") or ""):
-            hub.announce({"kind": "kernels", "kernel_id": kernel_id, "name": f"{KERNEL_CONTAINER_PREFIX}{kernel_id}", "action": action})
+            hub.announce({"kind": "kernels", "kernel_id": kernel_id, "name": kernel_container_name(kernel_id), "action": action})
 
     serverapp.event_logger.add_listener(schema_id=KERNEL_ACTIONS_SCHEMA, listener=on_kernel_action)
 

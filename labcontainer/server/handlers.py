@@ -3,6 +3,12 @@
 Thin: validate the request against the schema, call the service (its blocking verbs in a worker
 thread: ``asyncio.to_thread``), answer JSON. Errors become JSON in one place
 (:meth:`BaseHandler.write_error`).
+
+Every verb is ``@authenticated`` then ``@authorized``: Jupyter's authorizer (JupyterHub's, or a
+deployment's own) decides ``read`` for GET and ``write`` for POST/DELETE on the handler's
+``auth_resource`` -- ``containers`` (containers, their logs, GPUs, the service's status),
+``images`` (images and pulls), ``kernelspecs``; the websockets ask ``read`` on ``containers``
+(events) and ``execute`` on ``terminals`` (a shell in a container), like Jupyter's own terminals.
 """
 
 from __future__ import annotations
@@ -25,7 +31,6 @@ from . import kernel_containers
 from .events import EventsHandler
 from .kernel_pool import SETTINGS_KEY as POOLS_KEY
 from .logstream import LogFollower
-from .pull_jobs import PullJobs
 from .schema import parse_body
 from .terminal import TerminalHandler
 
@@ -62,7 +67,10 @@ class BaseHandler(APIHandler):
 
 
 class ContainersHandler(BaseHandler):
+    auth_resource = "containers"
+
     @tornado.web.authenticated
+    @authorized
     async def get(self) -> None:
         scope = self.get_argument("scope", "mine")
         if scope not in ("mine", "labcontainer"):
@@ -72,6 +80,7 @@ class ContainersHandler(BaseHandler):
         self.finish({"containers": await kernel_containers.describe(containers, self.kernel_manager, self.session_manager)})
 
     @tornado.web.authenticated
+    @authorized
     async def post(self) -> None:
         data = parse_body("ContainerCreate", self.request.body)
         spec = await asyncio.to_thread(
@@ -92,7 +101,10 @@ class ContainersHandler(BaseHandler):
 
 
 class ContainerActionHandler(BaseHandler):
+    auth_resource = "containers"
+
     @tornado.web.authenticated
+    @authorized
     async def post(self, name: str, action: str) -> None:
         if action not in CONTAINER_ACTIONS:
             raise tornado.web.HTTPError(404, f"Unknown action '{action}'")
@@ -107,7 +119,10 @@ class ContainerActionHandler(BaseHandler):
 
 
 class ContainerHandler(BaseHandler):
+    auth_resource = "containers"
+
     @tornado.web.authenticated
+    @authorized
     async def delete(self, name: str) -> None:
         force = self.get_argument("force", "0") in ("1", "true")
         kernel_id = kernel_containers.served_kernel(name, self.kernel_manager)
@@ -122,10 +137,13 @@ class ContainerHandler(BaseHandler):
 class LogsHandler(BaseHandler):
     """The last lines of a container's log as JSON, or with ``follow=1`` a stream of them."""
 
+    auth_resource = "containers"
+
     _follower: LogFollower | None = None
     _client_gone = False
 
     @tornado.web.authenticated
+    @authorized
     async def get(self, name: str) -> None:
         tail_text = self.get_argument("tail", "200")
         if not tail_text.isdigit() or not 0 < int(tail_text) <= 100_000:
@@ -141,10 +159,10 @@ class LogsHandler(BaseHandler):
         records as the log grows, then ``{"end": true}`` when the container stops, or one
         ``{"error": {...}}``. A blank line now and then keeps a quiet stream open."""
         await asyncio.to_thread(self.service.get, name)  # a missing container is a plain 404 JSON answer, before any stream
+        self._follower = follower = LogFollower(self.service, name, tail=tail)  # 429 TooBusy past the cap
         self.set_header("Content-Type", NDJSON)
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")  # a reverse proxy passes each record on at once
-        self._follower = follower = LogFollower(self.service, name, tail=tail)
         last: dict[str, Any] = {"end": True}
         try:
             await self.flush()  # the headers: the client knows at once that the stream is open
@@ -172,18 +190,20 @@ class LogsHandler(BaseHandler):
 
 
 class GpusHandler(BaseHandler):
+    auth_resource = "containers"
+
     @tornado.web.authenticated
+    @authorized
     async def get(self) -> None:
         view = await asyncio.to_thread(self.service.gpu_view)
         self.finish(view.to_json())
 
 
 class ImagesHandler(BaseHandler):
-    # Pulling and removing images changes what containers can run: "write" on "containers",
-    # like the events socket's "read" on it (jupyter_server's authorizer decides).
-    auth_resource = "containers"
+    auth_resource = "images"
 
     @tornado.web.authenticated
+    @authorized
     async def get(self) -> None:
         images = await asyncio.to_thread(self.service.images.list)
         self.finish({"images": [dict(i.to_json(), name=i.name, short_id=i.short_id) for i in images]})
@@ -196,15 +216,13 @@ class ImagesHandler(BaseHandler):
         if not image or image.startswith("-") or any(c.isspace() for c in image):
             raise InvalidSpec(f"'{image}' is not an image name.", hint="Give one image reference, e.g. docker.io/library/python:3.12.")
         check_image_reference(image)  # Podman's grammar: 400 now, not a failed pull later
-        jobs = self.settings.get("labcontainer_pull_jobs")
-        if jobs is None:  # the server's one table of background pulls, made on first use
-            jobs = self.settings["labcontainer_pull_jobs"] = PullJobs(self.settings["labcontainer"], self.log)
+        row = self.service.images.pull_in_background(image, log=self.log)  # a thread started: nothing to wait for
         self.set_status(202)
-        self.finish({"pull": jobs.start(image)})
+        self.finish({"pull": row.to_json()})
 
 
 class ImageHandler(BaseHandler):
-    auth_resource = "containers"
+    auth_resource = "images"
 
     @tornado.web.authenticated
     @authorized
@@ -217,24 +235,29 @@ class ImageHandler(BaseHandler):
 
 
 class PullsHandler(BaseHandler):
-    """The pulls this server is making now (a container kernel waiting for its image, the
-    panel's pull form), then the panel's pulls that failed lately, with their ``error``."""
+    """The service's pull table as it is: the pulls this server is making now (a container
+    kernel waiting for its image, the panel's pull form), then the panel's pulls that failed
+    lately, with their ``error``."""
+
+    auth_resource = "images"
 
     @tornado.web.authenticated
+    @authorized
     async def get(self) -> None:
-        current = self.service.pulls.current()  # in-memory tables: no Podman call
-        jobs = self.settings.get("labcontainer_pull_jobs")
-        extra = jobs.rows(current) if jobs is not None else []
-        self.finish({"pulls": [pull.to_json() for pull in current] + extra})
+        self.finish({"pulls": [pull.to_json() for pull in self.service.pulls.current()]})  # in memory: no Podman call
 
 
 class KernelspecsHandler(BaseHandler):
+    auth_resource = "kernelspecs"
+
     @tornado.web.authenticated
+    @authorized
     async def get(self) -> None:
         specs = await asyncio.to_thread(kernelspecs.list_kernelspecs)
         self.finish({"kernelspecs": [s.to_json() for s in specs]})
 
     @tornado.web.authenticated
+    @authorized
     async def post(self) -> None:
         data = parse_body("KernelspecCreate", self.request.body)
         # Empty strings are the form's "not given"; false and 0 are real values.
@@ -257,7 +280,10 @@ class KernelspecsHandler(BaseHandler):
 
 
 class KernelspecHandler(BaseHandler):
+    auth_resource = "kernelspecs"
+
     @tornado.web.authenticated
+    @authorized
     async def delete(self, name: str) -> None:
         await asyncio.to_thread(kernelspecs.remove_kernelspec, name)
         _refresh_pools(self.settings)
@@ -266,7 +292,10 @@ class KernelspecHandler(BaseHandler):
 
 
 class StatusHandler(BaseHandler):
+    auth_resource = "containers"
+
     @tornado.web.authenticated
+    @authorized
     async def get(self) -> None:
         try:
             info = await asyncio.to_thread(self.service.info)

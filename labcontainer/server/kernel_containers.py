@@ -10,31 +10,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.models import LABEL_KERNEL_ID, LABEL_NOTEBOOK, PURPOSE_KERNEL, ContainerInfo
+from ..core.models import ContainerInfo, kernel_container_name, kernel_of
 from ..kernels import records
-from ..kernels.config import KERNEL_CONTAINER_PREFIX
-
-def kernel_id_of(info: ContainerInfo) -> str | None:
-    if info.purpose != PURPOSE_KERNEL:
-        return None
-    return info.labels.get(LABEL_KERNEL_ID) or None
 
 
 async def describe(containers: list[ContainerInfo], kernel_manager: Any, session_manager: Any) -> list[dict[str, Any]]:
-    """Each container's JSON; a kernel container's gets ``kernel``: its id, whether this
-    server runs it, and the notebook it serves (when Jupyter knows it)."""
+    """Each container's JSON; a kernel container's (core.models.kernel_of) gets ``kernel``:
+    its id, whether this server runs it, and the notebook it serves (when it is known)."""
     notebooks: dict[str, str] = {}
-    if any(kernel_id_of(c) for c in containers):
+    if any(kernel_of(c) for c in containers):
         for session in await session_manager.list_sessions():
             kernel = session.get("kernel") or {}
-            if kernel.get("id"):
-                notebooks[kernel["id"]] = session.get("path")
+            if kernel.get("id") and session.get("path"):
+                notebooks[kernel["id"]] = session["path"]
     answer = []
     for info in containers:
         data = info.to_json()
-        kernel_id = kernel_id_of(info)
+        kernel_id = kernel_of(info)
         if kernel_id:
-            notebook = notebooks.get(kernel_id) or info.labels.get(LABEL_NOTEBOOK) or records.notebook_of(kernel_id)
+            notebook = records.notebook_of(info, notebooks)
             data["kernel"] = {"id": kernel_id, "ours": kernel_id in kernel_manager, "notebook": notebook}
         answer.append(data)
     return answer
@@ -42,7 +36,4 @@ async def describe(containers: list[ContainerInfo], kernel_manager: Any, session
 
 def served_kernel(name: str, kernel_manager: Any) -> str | None:
     """The id of this server's kernel whose container is ``name``, if it is one."""
-    if not name.startswith(KERNEL_CONTAINER_PREFIX):
-        return None
-    kernel_id = name.removeprefix(KERNEL_CONTAINER_PREFIX)
-    return kernel_id if kernel_id in kernel_manager else None
+    return next((k for k in kernel_manager.list_kernel_ids() if kernel_container_name(k) == name), None)

@@ -4,7 +4,9 @@ The service's follower is blocking (repeated reads, see ``engine/streams.py``), 
 thread of its own per request; the event loop only writes what the thread collected. The
 thread ends when the log ends (the container stopped) or when :meth:`LogFollower.stop` is
 called — the handler calls it when the client goes away, so a closed browser tab never leaves
-a thread polling Podman for the life of the container.
+a thread polling Podman for the life of the container. At most :data:`MAX_FOLLOWERS` run at
+once in one server: one more is refused (:class:`~labcontainer.core.errors.TooBusy`, 429)
+before its stream opens.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator
 
+from ..core.errors import TooBusy
 from ..service import LabService
 
 #: Name prefix of the follower threads (tests look for them to prove none is left).
@@ -23,10 +26,41 @@ KEEPALIVE = 15.0
 #: Lines the thread may collect before the writer takes them; a slow client then slows the
 #: reading instead of growing the server's memory.
 MAX_PENDING = 10_000
+#: Followers (threads) one server runs at once; a request for one more answers 429.
+MAX_FOLLOWERS = 32
+
+
+class _Slots:
+    """How many follower threads run now, against MAX_FOLLOWERS (read at each take)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.taken = 0
+
+    def take(self) -> None:
+        with self._lock:
+            if self.taken >= MAX_FOLLOWERS:
+                raise TooBusy(
+                    f"This server is already following {self.taken} container logs, its most at once, so this "
+                    "log is not followed.",
+                    hint="Close a Logs tab you no longer watch, or ask for the last lines without follow.",
+                )
+            self.taken += 1
+
+    def give_back(self) -> None:
+        with self._lock:
+            self.taken -= 1
+
+
+_slots = _Slots()
 
 
 class LogFollower:
-    """One follower thread for one request; :meth:`batches` gives its lines on the event loop."""
+    """One follower thread for one request; :meth:`batches` gives its lines on the event loop.
+
+    Raises:
+        TooBusy: MAX_FOLLOWERS followers run already (nothing is started).
+    """
 
     def __init__(self, service: LabService, name: str, *, tail: int) -> None:
         self._service = service
@@ -39,8 +73,13 @@ class LogFollower:
         self._lines: list[str] = []
         self._done = False
         self._error: Exception | None = None
+        _slots.take()  # TooBusy before anything started
         self.thread = threading.Thread(target=self._run, name=f"{THREAD_PREFIX}:{name}", daemon=True)
-        self.thread.start()
+        try:
+            self.thread.start()
+        except BaseException:
+            _slots.give_back()
+            raise
 
     def stop(self) -> None:
         """End the follower soon (it sleeps on this event between reads); safe to call twice."""
@@ -85,6 +124,7 @@ class LogFollower:
         except Exception as exc:  # noqa: BLE001  (handed to the event loop, which reports it)
             self._error = exc
         finally:
+            _slots.give_back()
             with self._lock:
                 self._done = True
             self._wake()

@@ -34,11 +34,9 @@ import json
 import shlex
 from typing import Any
 
-from jupyter_core.utils import ensure_async
-from jupyter_server.auth.decorator import ws_authenticated
+from jupyter_server.auth.decorator import authorized, ws_authenticated
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
-from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..core.errors import InvalidSpec, LabContainerError
@@ -70,10 +68,8 @@ class TerminalHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         return self.settings["labcontainer_kept_terminals"]
 
     @ws_authenticated
+    @authorized("execute")
     async def get(self, name: str) -> None:
-        authorized = await ensure_async(self.authorizer.is_authorized(self, self.current_user, "execute", self.auth_resource))
-        if not authorized:
-            raise web.HTTPError(403)
         await super().get(name)
 
     async def open(self, name: str) -> None:  # type: ignore[override]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import PurePath
 
-from ..core.models import LABEL_KERNEL_ID, LABEL_NOTEBOOK, PURPOSE_KERNEL, ContainerInfo, GpuView, is_active
+from ..core.models import ContainerInfo, GpuView, is_active, kernel_of
 from ..core.timefmt import describe_duration
 from ..kernels import records
 
@@ -58,9 +58,9 @@ def rows_from(containers: Iterable[ContainerInfo], now: datetime | None = None) 
 
 
 def _kernel_words(c: ContainerInfo) -> str:
-    if c.purpose != PURPOSE_KERNEL:
+    if not kernel_of(c):
         return ""
-    notebook = c.labels.get(LABEL_NOTEBOOK) or records.notebook_of(c.labels.get(LABEL_KERNEL_ID, ""))
+    notebook = records.notebook_of(c)
     return f"kernel of {PurePath(notebook).name}" if notebook else "a container kernel"
 
 

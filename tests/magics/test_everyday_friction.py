@@ -81,8 +81,7 @@ REAL_FAILURES = [
      "There is no user 'nosuchuser' in container '{name}'", "unable to find user nosuchuser"),
     ("exec-stopped", "exec {name} true", False, UsageError,
      "Container '{name}' is not running. Start it first with `%container start {name}`", "container state improper"),
-    ("pull-refused", "pull localhost:1/nope:latest", False, ContainerFailure,
-     "Could not pull 'localhost:1/nope:latest': the registry localhost:1 could not be reached from this server", "connection refused"),
+    # (a refused pull says no Podman words: tests/images/test_pull.py::test_a_stopped_registry_is_unreachable_and_said_so)
     ("pull-no-host", "pull lct-no-such-registry.invalid/nope:latest", False, ContainerFailure,
      "this server cannot find the registry host 'lct-no-such-registry.invalid'", "no such host"),
 ]
@@ -109,11 +108,12 @@ def test_podmans_words_follow_ours_on_their_own_line(shell, test_image, unique_n
 
 
 def test_a_failed_pull_does_not_read_as_the_users_mistake_in_a_terminal(podman_url):
-    code = "%load_ext labcontainer\n%container pull localhost:1/nope:latest\nprint('went on')\n"
+    # A host that does not resolve: a failure whose Podman words are shown (a refused port's are not).
+    code = "%load_ext labcontainer\n%container pull lct-no-such-registry.invalid/nope:latest\nprint('went on')\n"
     done = subprocess.run([sys.executable, "-m", "IPython", "--no-banner", "--colors=NoColor", "-c", code],
                           capture_output=True, text=True, timeout=120, check=False)
     output = done.stdout + done.stderr
-    assert "PullFailed: Could not pull 'localhost:1/nope:latest'" in output, output
+    assert "PullFailed: Could not pull 'lct-no-such-registry.invalid/nope:latest'" in output, output
     assert "\nPodman said: initializing source" in output
     assert "Traceback" not in output and "UsageError" not in output
     assert "went on" not in output  # it still stops the cell, as an error must
@@ -131,14 +131,14 @@ def test_a_failed_pull_in_a_notebook_kernel_shows_no_traceback(podman_url):
             if message["msg_type"] == "error":
                 errors.append(message["content"])
 
-        reply = client.execute_interactive("%container pull localhost:1/nope:latest", timeout=120, output_hook=on_message)
+        reply = client.execute_interactive("%container pull lct-no-such-registry.invalid/nope:latest", timeout=120, output_hook=on_message)
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
     assert reply["content"]["status"] == "error"
     (error,) = errors
     shown = "\n".join(error["traceback"])  # what JupyterLab renders
-    assert shown.startswith("PullFailed: Could not pull 'localhost:1/nope:latest': the registry localhost:1 could not be reached")
+    assert shown.startswith("PullFailed: Could not pull 'lct-no-such-registry.invalid/nope:latest': this server cannot find the registry host")
     assert "\nPodman said: " in shown and "Traceback" not in shown and "File " not in shown
 
 

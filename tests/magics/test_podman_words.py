@@ -56,9 +56,6 @@ EXEC_FAILURES = [
 
 PULL_FAILURES = [
     # (id, image, Podman's text, our sentence)
-    ("refused", "localhost:1/nope:latest", ('initializing source docker://localhost:1/nope:latest: pinging container '
-     'registry localhost:1: Get "https://localhost:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused'),
-     "Could not pull 'localhost:1/nope:latest': the registry localhost:1 could not be reached from this server."),
     ("no-such-host", "nosuchhost.invalid/nope:latest", ('initializing source docker://nosuchhost.invalid/nope:latest: '
      'pinging container registry nosuchhost.invalid: Get "https://nosuchhost.invalid/v2/": dial tcp: lookup '
      "nosuchhost.invalid on 10.255.255.53:53: no such host"),
@@ -103,3 +100,31 @@ def test_a_failed_pull_says_what_to_check_then_podmans_words(image, text, ours):
 def test_only_podmans_first_line_is_shown():
     error = translate(ServiceText("something odd happened\n\tgoroutine 1 [running]:"))
     assert str(error) == "Podman reported an error.\nPodman said: something odd happened"
+
+
+def _ping(host: str, why: str) -> str:
+    return f'initializing source docker://{host}/lab/x:1: pinging container registry {host}: Get "https://{host}/v2/": {why}'
+
+
+UNREACHABLE = [
+    # (id, what answered at 127.0.0.1:PORT, as Podman words it)
+    ("closed-port", _ping("127.0.0.1:22", "dial tcp 127.0.0.1:22: connect: connection refused")),
+    ("silent-host", _ping("127.0.0.1:22", "dial tcp 127.0.0.1:22: i/o timeout")),
+    ("ssh-not-tls", _ping("127.0.0.1:22", "tls: first record does not look like a TLS handshake")),
+    ("hangs-up", _ping("127.0.0.1:22", "EOF")),
+    ("reset", _ping("127.0.0.1:22", "read tcp 127.0.0.1:40000->127.0.0.1:22: read: connection reset by peer")),
+    ("plain-http", _ping("127.0.0.1:22", "http: server gave HTTP response to HTTPS client")),
+    ("not-a-registry", _ping("127.0.0.1:22", "StatusCode: 404, <html>")),
+]
+
+
+def test_every_way_of_not_reaching_a_registry_reads_the_same():
+    """Whoever may ask this server to pull must not learn from the answer whether a port on
+    some host is open: refused, silent and answering-in-another-protocol read alike."""
+    texts = {str(pull_failure("127.0.0.1:22/lab/x:1", text)) for _, text in UNREACHABLE}
+    assert len(texts) == 1, texts
+    (text,) = texts
+    assert text.startswith("Could not pull '127.0.0.1:22/lab/x:1': the registry 127.0.0.1:22 could not be reached from this server.")
+    assert "Podman said" not in text and "\n" not in text
+    for _, podmans in UNREACHABLE:  # the server's log still has Podman's own words
+        assert pull_failure("127.0.0.1:22/lab/x:1", podmans).detail == podmans

@@ -66,6 +66,7 @@ export type ErrorKind =
   | 'ImageLacksIpykernel'
   | 'NameInUse'
   | 'PullFailed'
+  | 'TooBusy'
   | 'RootlessSetupError'
   | 'GpuDeviceUnknown'
   | 'NotSupportedHere'
@@ -595,7 +596,7 @@ export interface ImagePull {
 }
 
 /** Every ErrorKind of the contract, for checking answers at run time. */
-export const ERROR_KINDS: readonly ErrorKind[] = ['InvalidSpec', 'ServiceUnavailable', 'ServicePermissionDenied', 'NotFoundError', 'ContainerNotFound', 'ImageNotFound', 'ImageInUse', 'KernelspecNotFound', 'KernelspecExists', 'ForeignKernelspec', 'ImageLacksIpykernel', 'NameInUse', 'PullFailed', 'RootlessSetupError', 'GpuDeviceUnknown', 'NotSupportedHere', 'ContainerStateError', 'PodmanError', 'KernelStartError', 'HTTPError', 'InternalError', 'NetworkError'];
+export const ERROR_KINDS: readonly ErrorKind[] = ['InvalidSpec', 'ServiceUnavailable', 'ServicePermissionDenied', 'NotFoundError', 'ContainerNotFound', 'ImageNotFound', 'ImageInUse', 'KernelspecNotFound', 'KernelspecExists', 'ForeignKernelspec', 'ImageLacksIpykernel', 'NameInUse', 'PullFailed', 'TooBusy', 'RootlessSetupError', 'GpuDeviceUnknown', 'NotSupportedHere', 'ContainerStateError', 'PodmanError', 'KernelStartError', 'HTTPError', 'InternalError', 'NetworkError'];
 
 /** Every ContainerState of the contract. */
 export const CONTAINER_STATES: readonly ContainerState[] = ['created', 'running', 'paused', 'exited', 'stopped', 'configured', 'initialized', 'removing', 'stopping', 'unknown'];
