@@ -15,6 +15,7 @@ t0=$SECONDS
 bash scripts/setup-podman.sh
 bash scripts/install-fake-cdi.sh
 bash scripts/build-kernel-image.sh
+bash scripts/setup-remote.sh  # after the image: it copies the kernel image to the "other server"
 bash scripts/setup-registry.sh
 VENV=$(bash scripts/setup-venv.sh)
 [ -f scripts/setup-browser.sh ] && bash scripts/setup-browser.sh "$VENV"
