@@ -21,8 +21,9 @@ from __future__ import annotations
 import asyncio
 import threading
 from datetime import datetime
-from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence, cast
 
+from .core.connection import Connection
 from .core.errors import ContainerNotFound, InvalidSpec, ServiceUnavailable
 from .core.models import (
     LABEL_KERNEL_ID,
@@ -42,6 +43,7 @@ from .core.pulls import PullsInFlight
 from .core.specs import check_container_name, check_host_folders, parse_env, parse_gpus, parse_port, parse_size, parse_volume
 from .engine import EventStream, ExecSession, PodmanEngine, TtySession  # noqa: F401 - EventStream: for the server
 from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, build_gpu_view, default_reader
+from .remote import LinkedEngine
 from .service_images import Images, Registries
 
 #: Which containers a listing shows: labcontainer's own (by this owner), or everything this
@@ -94,6 +96,13 @@ class LabService:
             self._url = url or self._url
             self._start_service = start_service
         return self.info()
+
+    def close(self) -> None:
+        """Let go of the service (another server's: its SSH link too, nothing left running)."""
+        with self._lock:
+            engine, self._engine = self._engine, None
+        if engine is not None:
+            engine.close()
 
     @property
     def url(self) -> str:
@@ -358,6 +367,14 @@ class LabService:
             return ()
         free = self.free_gpus() if gpus.strip().startswith("count=") else ()
         return parse_gpus(gpus, free=free)
+
+
+def open_service(connection: Connection) -> LabService:
+    """The service of one connection: this machine's Podman, or another server's over one SSH
+    link (its log files are never read here). Connects on the first verb, not now."""
+    if connection.is_ssh:  # a LinkedEngine stands for that server's PodmanEngine
+        return LabService(engine=cast(PodmanEngine, LinkedEngine(connection)))
+    return LabService(url=connection.url, start_service=connection.start_service)
 
 
 _default: LabService | None = None
