@@ -61,12 +61,15 @@ class LabService:
         *,
         url: str | None = None,
         start_service: bool = False,
+        ssh: Connection | None = None,
         nvml: NvmlReader | None = None,
         nvml_recording: str | None = None,
     ) -> None:
         """``nvml_recording``: replay NVML readings from this JSON file instead of the
-        driver (demos and tests without a GPU); ``nvml``: any reader, for tests."""
+        driver (demos and tests without a GPU); ``nvml``: any reader, for tests.
+        ``ssh``: another server's connection (``ssh://``), reached over one SSH link."""
         self._engine = engine
+        self._ssh = ssh
         self._url = url
         self._start_service = start_service
         self._nvml = nvml or (RecordedReader(nvml_recording) if nvml_recording else None)
@@ -83,16 +86,16 @@ class LabService:
     def _podman(self) -> PodmanEngine:
         """The engine, connected on first use (raises ServiceUnavailable if Podman is down)."""
         with self._lock:
-            if self._engine is None:
+            if self._engine is None and self._ssh is not None:  # it stands for the server's engine
+                self._engine = cast(PodmanEngine, LinkedEngine(self._ssh))
+            elif self._engine is None:
                 self._engine = PodmanEngine(self._url, start_service=self._start_service)
             return self._engine
 
     def reconnect(self, url: str | None = None, *, start_service: bool = False) -> EngineInfo:
         """Drop the current connection and find the service again; returns what answered."""
+        self.close()
         with self._lock:
-            if self._engine is not None:
-                self._engine.close()
-            self._engine = None
             self._url = url or self._url
             self._start_service = start_service
         return self.info()
@@ -372,9 +375,7 @@ class LabService:
 def open_service(connection: Connection) -> LabService:
     """The service of one connection: this machine's Podman, or another server's over one SSH
     link (its log files are never read here). Connects on the first verb, not now."""
-    if connection.is_ssh:  # a LinkedEngine stands for that server's PodmanEngine
-        return LabService(engine=cast(PodmanEngine, LinkedEngine(connection)))
-    return LabService(url=connection.url, start_service=connection.start_service)
+    return LabService(ssh=connection) if connection.is_ssh else LabService(url=connection.url, start_service=connection.start_service)
 
 
 _default: LabService | None = None

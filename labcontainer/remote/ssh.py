@@ -114,7 +114,10 @@ class SshLink:
             if self._last_error is not None and retry_clock() < self._retry_at:
                 raise self._last_error
             try:
-                self._start()
+                try:
+                    self._start()
+                except (OSError, subprocess.SubprocessError) as error:  # no ssh, a hung -O command
+                    raise self._refusal(f"{self._ssh}: {error}") from error
             except LabContainerError as error:
                 self._stop_master()
                 self._delay = FIRST_RETRY if self._delay == 0 else min(self._delay * 2, LONGEST_RETRY)

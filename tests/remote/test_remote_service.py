@@ -73,10 +73,10 @@ def test_an_untrusted_host_key_is_refused_in_words_and_nothing_is_left(gpu2):
     # Same sshd, named "localhost": known_hosts holds its key for [127.0.0.1]:PORT only.
     stranger = Connection("gpu2-unknown", gpu2.url.replace("@127.0.0.1:", "@localhost:"))
     service = open_service(stranger)
-    link = _link(service)
 
     with pytest.raises(ServicePermissionDenied) as refused:
         service.containers()
+    link = _link(service)
 
     text = str(refused.value)
     assert "gpu2-unknown" in text and "host key" in text
@@ -111,10 +111,10 @@ def test_a_server_that_accepts_but_never_speaks_fails_within_10_s(gpu2):
         silent.listen(8)
         port = silent.getsockname()[1]
         service = open_service(Connection("mute", f"ssh://gpu2@127.0.0.1:{port}/run/user/1009/podman/podman.sock"))
-        link = _link(service)
         started = time.monotonic()
         with pytest.raises(ServiceUnavailable) as failed:
             service.containers()
+        link = _link(service)
         assert time.monotonic() - started < 10
         assert "mute" in str(failed.value)
         assert ssh_processes_of(link.folder) == []
@@ -161,3 +161,14 @@ def test_close_leaves_no_ssh_process_and_no_socket(gpu2):
     assert ssh_processes_of(link.folder) == []
     assert _gone(pid)
     assert not link.folder.exists()
+
+
+def test_reconnecting_a_gpu2_service_stays_on_gpu2(gpu2_service):
+    gpu2_service.containers()
+    old = _link(gpu2_service)
+
+    assert gpu2_service.reconnect().rootless
+
+    assert _link(gpu2_service) is not old and _link(gpu2_service).run(["id", "-un"]) == "gpu2\n"
+    assert not old.folder.exists()
+

@@ -67,3 +67,11 @@ def test_a_changed_host_key_is_refused_naming_the_connection(gpu2, tmp_path):
     assert "REMOTE HOST IDENTIFICATION HAS CHANGED" in refused.value.detail
     assert ssh_processes_of(link.folder) == []
     link.close()
+
+
+def test_without_an_ssh_program_the_link_fails_in_words(tmp_path):
+    link = SshLink(Connection("gpu7", "ssh://alice@gpu7:22/run/user/1000/podman/podman.sock"), ssh=str(tmp_path / "no-ssh"))
+    with pytest.raises(ServiceUnavailable) as failed:
+        link.ensure()
+    assert "gpu7" in str(failed.value) and "no-ssh" in str(failed.value) and "\n" not in str(failed.value)
+    link.close()
