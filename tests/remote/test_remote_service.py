@@ -88,8 +88,15 @@ def test_an_untrusted_host_key_is_refused_in_words_and_nothing_is_left(gpu2):
     assert not link.folder.exists()
 
 
+def _a_port_nobody_listens_on() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def test_a_server_where_nothing_listens_fails_within_10_s_named(gpu2):
-    nowhere = Connection("gpu9", "ssh://gpu2@127.0.0.1:2299/run/user/1009/podman/podman.sock")
+    port = _a_port_nobody_listens_on()
+    nowhere = Connection("gpu9", f"ssh://gpu2@127.0.0.1:{port}/run/user/1009/podman/podman.sock")
     service = open_service(nowhere)
     started = time.monotonic()
 
@@ -97,7 +104,7 @@ def test_a_server_where_nothing_listens_fails_within_10_s_named(gpu2):
         service.containers()
 
     assert time.monotonic() - started < 10
-    assert "gpu9" in str(failed.value) and "127.0.0.1:2299" in str(failed.value)
+    assert "gpu9" in str(failed.value) and f"127.0.0.1:{port}" in str(failed.value)
     # Within the backoff the next call does not try again: the same error, at once.
     with pytest.raises(ServiceUnavailable) as again:
         service.containers()
