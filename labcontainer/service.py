@@ -10,7 +10,7 @@ One instance per process: the server extension builds it from ``c.LabContainer``
 installs it with :func:`set_default_service`, so the REST handlers and the kernel
 provisioner talk to the same Podman service. Its verbs block: on an event loop, call them
 with ``asyncio.to_thread(service.verb, ...)``. Terminals are the exception, async
-themselves (:meth:`LabService.open_exec_terminal`, :meth:`LabService.attach_terminal`).
+themselves (``service.terminals``, service_terminals.py).
 
 Composed, not mixed in: image verbs are ``service.images`` and registry verbs
 ``service.registries`` (service_images.py), each built here on what it needs.
@@ -18,11 +18,11 @@ Composed, not mixed in: image verbs are ``service.images`` and registry verbs
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from datetime import datetime
-from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence, cast
 
+from .core.connection import Connection
 from .core.errors import ContainerNotFound, InvalidSpec, ServiceUnavailable
 from .core.models import (
     LABEL_OWNER,
@@ -39,10 +39,12 @@ from .core.pulls import PullsInFlight
 from .core.specs import (
     check_container_name, check_host_folders, check_image_reference, parse_env, parse_gpus, parse_port, parse_size, parse_volume,
 )
-from .engine import EventStream, ExecSession, PodmanEngine, TtySession  # noqa: F401 - EventStream: for the server
+from .engine import EventStream, ExecSession, PodmanEngine, TtySession  # noqa: F401 - EventStream, TtySession: for the front-ends
 from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, build_gpu_view, default_reader
+from .remote import LinkedEngine
 from .service_checks import SpecChecks
 from .service_images import Images, Registries
+from .service_terminals import Terminals
 
 #: Which containers a listing shows: labcontainer's own (by this owner), or everything this
 #: user's service holds ("all of mine": a rootless service only holds the user's own).
@@ -59,6 +61,7 @@ class LabService:
         *,
         url: str | None = None,
         start_service: bool = False,
+        ssh: Connection | None = None,
         nvml: NvmlReader | None = None,
         nvml_recording: str | None = None,
         forbidden_mounts: Sequence[str] | None = None,
@@ -66,8 +69,10 @@ class LabService:
         """``nvml_recording``: replay NVML readings from this JSON file instead of the
         driver (demos and tests without a GPU); ``nvml``: any reader, for tests;
         ``forbidden_mounts``: host paths no container may mount (None: the default policy,
-        core.specs.default_forbidden_mounts)."""
+        core.specs.default_forbidden_mounts); ``ssh``: another server's connection
+        (``ssh://``), reached over one SSH link."""
         self._engine = engine
+        self._ssh = ssh
         self._url = url
         self._start_service = start_service
         self._nvml = nvml or (RecordedReader(nvml_recording) if nvml_recording else None)
@@ -79,6 +84,8 @@ class LabService:
         self.registries = Registries(lambda: self._podman.registries)
         #: What a container may ask of the host: forbidden mounts, networks.
         self.checks = SpecChecks(lambda: self._podman, forbidden_mounts)
+        #: Terminals (async): exec -it, attach.
+        self.terminals = Terminals(lambda: self._podman.terminals)
 
     # -- connection -------------------------------------------------------------------------
 
@@ -86,19 +93,26 @@ class LabService:
     def _podman(self) -> PodmanEngine:
         """The engine, connected on first use (raises ServiceUnavailable if Podman is down)."""
         with self._lock:
-            if self._engine is None:
+            if self._engine is None and self._ssh is not None:  # it stands for the server's engine
+                self._engine = cast(PodmanEngine, LinkedEngine(self._ssh))
+            elif self._engine is None:
                 self._engine = PodmanEngine(self._url, start_service=self._start_service)
             return self._engine
 
     def reconnect(self, url: str | None = None, *, start_service: bool = False) -> EngineInfo:
         """Drop the current connection and find the service again; returns what answered."""
+        self.close()
         with self._lock:
-            if self._engine is not None:
-                self._engine.close()
-            self._engine = None
             self._url = url or self._url
             self._start_service = start_service
         return self.info()
+
+    def close(self) -> None:
+        """Let go of the service (another server's: its SSH link too, nothing left running)."""
+        with self._lock:
+            engine, self._engine = self._engine, None
+        if engine is not None:
+            engine.close()
 
     @property
     def url(self) -> str:
@@ -289,28 +303,6 @@ class LabService:
         stream, from any thread, ends a wait."""
         return self._podman.events(since=since, filters={"type": list(types)})
 
-    # -- terminals (async: a terminal lives on the event loop) ---------------------------------
-
-    async def open_exec_terminal(
-        self,
-        name: str,
-        command: Sequence[str] = (),
-        *,
-        user: str | None = None,
-        workdir: str | None = None,
-        env: Sequence[str] = (),
-    ) -> TtySession:
-        """``podman exec -it``: ``command`` (default: bash if the container has it, else sh)
-        with a TTY in a running container. ``close()`` ends it: no process is left behind.
-        ``env``: extra ``NAME=VALUE`` (``-e``), after ``TERM=xterm-256color``."""
-        engine = await asyncio.to_thread(lambda: self._podman)  # connecting may block
-        return await engine.terminals.open_exec(name, command, user=user, workdir=workdir, env=("TERM=xterm-256color", *env))
-
-    async def attach_terminal(self, name: str) -> TtySession:
-        """``podman attach``: the container's own terminal; ``close()`` detaches, it runs on."""
-        engine = await asyncio.to_thread(lambda: self._podman)
-        return await engine.terminals.attach(name)
-
     # -- kernel containers ------------------------------------------------------------------
 
     def kernel_container(self, name: str, kernel_id: str) -> ContainerInfo | None:
@@ -364,6 +356,12 @@ class LabService:
             return ()
         free = self.free_gpus() if gpus.strip().startswith("count=") else ()
         return parse_gpus(gpus, free=free)
+
+
+def open_service(connection: Connection) -> LabService:
+    """The service of one connection: this machine's Podman, or another server's over one SSH
+    link (its log files are never read here). Connects on the first verb, not now."""
+    return LabService(ssh=connection) if connection.is_ssh else LabService(url=connection.url, start_service=connection.start_service)
 
 
 _default: LabService | None = None

@@ -25,7 +25,7 @@ chown "$USER_NAME:" "$ARTIFACTS"
 [ "$SRC" = "$REPO" ] || trap 'mkdir -p "$REPO/test-artifacts" && rm -rf "$REPO/test-artifacts/rootless" && cp -r "$ARTIFACTS" "$REPO/test-artifacts/rootless"' EXIT
 cd "$SRC"
 # The test world's registries (addresses, test login), as setup-registry.sh exported them.
-mapfile -t REGISTRY_VARS < <(env | grep '^LABCONTAINER_REGISTRY' || true)
+mapfile -t REGISTRY_VARS < <(env | grep '^LABCONTAINER_RE\(GISTRY\|MOTE\)' || true)
 runuser -u "$USER_NAME" -- env -i \
     HOME="$USER_HOME" USER="$USER_NAME" LOGNAME="$USER_NAME" PATH="$VENV/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
     LANG=C.UTF-8 XDG_RUNTIME_DIR="$LABCONTAINER_ROOTLESS_RUNTIME_DIR" CONTAINERS_CONF="$CONTAINERS_CONF" \

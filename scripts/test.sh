@@ -20,6 +20,7 @@ echo "==> fast tier: tests/fast (fake engine, no Podman)"
 bash scripts/setup-podman.sh
 bash scripts/install-fake-cdi.sh
 bash scripts/build-kernel-image.sh
+bash scripts/setup-remote.sh  # after the image: it copies the kernel image to the "other server"
 bash scripts/setup-registry.sh
 [ -f scripts/setup-browser.sh ] && bash scripts/setup-browser.sh "$VENV"
 echo "==> set-up took $((SECONDS - t0)) s"

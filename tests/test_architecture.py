@@ -14,7 +14,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "labcontainer"
 FRONT_ENDS = ("magics", "widgets", "server", "provisioner", "cli")
 ALLOWED_FOR_FRONT_ENDS = ("service", "core", "kernels")
-PRIVATE = ("engine", "gpus")
+PRIVATE = ("engine", "gpus", "remote")
 MAX_LINES = 400
 #: The one front-end to front-end edge, on purpose: `%container panel` shows the widget.
 ALLOWED_EDGES = {("magics", "widgets")}

@@ -63,6 +63,8 @@ class PodmanEngine:
         start_service: if no service answers at a unix socket, start
             ``podman system service`` there (opt-in; the service outlives us).
         owner: the user name written in the owner label (default: the current user).
+        local_files: whether a container's files (its log) may be on this machine; False for
+            another server's socket forwarded here, whose paths must never be read locally.
 
     Raises:
         ServiceUnavailable: no service answers (and ``start_service`` is off or failed).
@@ -75,8 +77,10 @@ class PodmanEngine:
         start_service: bool = False,
         owner: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        local_files: bool = True,
     ) -> None:
         self.owner = owner or current_user()
+        self.local_files = local_files
         self._timeout = timeout
         self.url = connection.choose_url(url, start_service)
         self._client = PodmanClient(base_url=self.url, timeout=timeout)
@@ -200,7 +204,7 @@ class PodmanEngine:
             return read_through_service(self._container_request, name, tail_now, since, stamped)
 
         options = LogOptions(tail=tail, follow=follow, timestamps=timestamps, stop=stop)
-        yield from container_log_batches(self.inspect(name), self.url, state, read, options)
+        yield from container_log_batches(self.inspect(name), self.url, state, read, options, local_files=self.local_files)
 
     def output(self, name: str) -> tuple[str, str]:
         """The container's whole stdout and stderr, kept apart (one read: final once it stopped)."""

@@ -69,13 +69,17 @@ def container_log_batches(
     state: Callable[[], str],
     read: ServiceRead,
     options: LogOptions,
+    *,
+    local_files: bool = True,
 ) -> Iterator[list[str]]:
     """The log of the container ``inspect`` describes, in lists of lines (see
-    ``PodmanEngine.log_batches``). ``state()`` asks the service for its state now."""
+    ``PodmanEngine.log_batches``). ``state()`` asks the service for its state now.
+    ``local_files=False``: the service is another machine's (a forwarded socket looks local,
+    and a path there may name an unrelated file here), so only the service is asked."""
     still_written = log_still_written(state)
     status = container_info_from_inspect(inspect).state
     following = options.follow and (status in ACTIVE_STATES or (status == "stopped" and still_written()))
-    path = local_log_path(inspect, url)
+    path = local_log_path(inspect, url) if local_files else None
     if path is not None:
         is_running = still_written if following else None
         yield from read_log_file(path, tail=options.tail, timestamps=options.timestamps, is_running=is_running, stop=options.stop)

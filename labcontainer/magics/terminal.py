@@ -181,13 +181,13 @@ def interactive(
         return None
     waited: dict[str, int] = {}
     if mode == "attach":
-        opener = lambda: service.attach_terminal(name)
+        opener = lambda: service.terminals.attach(name)
         # A wait begun while the container runs gets its exit code even when --rm removes
         # it at once (measured on 4.3.1); asked afterwards, the container may be gone.
         # A daemon: after a detach it just waits on with the container.
         threading.Thread(target=_wait_for, args=(service, name, waited), daemon=True).start()
     else:
-        opener = lambda: service.open_exec_terminal(name, command, user=user, workdir=workdir, env=env)
+        opener = lambda: service.terminals.open_exec(name, command, user=user, workdir=workdir, env=env)
     end = run_on_this_terminal(opener)
     if end.detached:
         if mode == "attach":

@@ -121,12 +121,12 @@ class TerminalHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         if mode == "attach":
             if command or user or workdir:
                 raise InvalidSpec("cmd, user and workdir only go with mode=exec: an attach shows the container's own process.")
-            return await labservice.attach_terminal(name)
+            return await labservice.terminals.attach(name)
         try:
             argv = shlex.split(command)
         except ValueError as exc:
             raise InvalidSpec(f"Cannot read the command `{command}`: {exc}.", hint="Check its quotes.") from None
-        return await labservice.open_exec_terminal(name, argv, user=user or None, workdir=workdir or None)
+        return await labservice.terminals.open_exec(name, argv, user=user or None, workdir=workdir or None)
 
     async def on_message(self, message: str | bytes) -> None:
         terminal = self.terminal
