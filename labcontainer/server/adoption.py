@@ -89,8 +89,9 @@ def _adopt(mkm: Any, record: records.KernelRecord, log: logging.Logger) -> bool:
     mkm._kernels[kernel_id] = km
     mkm._kernel_connections[kernel_id] = 0
     mkm._kernel_ports[kernel_id] = km.ports
-    mkm.start_watching_activity(kernel_id)  # also sets last_activity: the idle clock restarts
-    km.last_activity = utcnow()
+    mkm.start_watching_activity(kernel_id)  # (which sets last_activity to now)
+    # The idle clock goes on from where the stopped server left it (what the culler counts).
+    km.last_activity = records.parse_timestamp(record.last_activity) or utcnow()
     mkm.add_restart_callback(kernel_id, lambda: mkm._handle_kernel_died(kernel_id), "dead")
     return True
 

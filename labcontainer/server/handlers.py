@@ -20,7 +20,6 @@ from ..kernels.config import KernelContainerConfig
 from ..service import CONTAINER_ACTIONS, AsyncLabService, LabService
 from . import kernel_containers
 from .events import EventsHandler
-from .kernel_pool import SETTINGS_KEY as POOLS_KEY
 from .logstream import LogFollower
 from .pull_jobs import PullJobs
 from .schema import parse_body
@@ -32,9 +31,14 @@ INTERNAL_ERROR = "labcontainer hit an unexpected error; the server log has the d
 
 class BaseHandler(APIHandler):
     @property
+    def labcontainer(self) -> Any:
+        """The server app (app.py): its services, event hub, pools and kept terminals."""
+        return self.settings["labcontainer_app"]
+
+    @property
     def service(self) -> AsyncLabService:
         """The server's one service (shared with the kernel provisioner), async face."""
-        labservice: LabService = self.settings["labcontainer"]
+        labservice: LabService = self.labcontainer.service
         return labservice.aio
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
@@ -140,7 +144,7 @@ class LogsHandler(BaseHandler):
         self.set_header("Content-Type", NDJSON)
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")  # a reverse proxy passes each record on at once
-        labservice: LabService = self.settings["labcontainer"]
+        labservice: LabService = self.labcontainer.service
         self._follower = follower = LogFollower(labservice, name, tail=tail)
         last: dict[str, Any] = {"end": True}
         try:
@@ -194,7 +198,7 @@ class ImagesHandler(BaseHandler):
             raise InvalidSpec(f"'{image}' is not an image name.", hint="Give one image reference, e.g. docker.io/library/python:3.12.")
         jobs = self.settings.get("labcontainer_pull_jobs")
         if jobs is None:  # the server's one table of background pulls, made on first use
-            jobs = self.settings["labcontainer_pull_jobs"] = PullJobs(self.settings["labcontainer"], self.log)
+            jobs = self.settings["labcontainer_pull_jobs"] = PullJobs(self.labcontainer.service, self.log)
         self.set_status(202)
         self.finish({"pull": jobs.start(image)})
 
@@ -207,7 +211,7 @@ class ImageHandler(BaseHandler):
     async def delete(self, name: str) -> None:
         """``podman rmi NAME`` (the name URL-encoded): 204; 409 naming the containers that use it."""
         force = self.get_argument("force", "0") in ("1", "true")
-        labservice: LabService = self.settings["labcontainer"]
+        labservice: LabService = self.labcontainer.service
         await self.service.call(labservice.remove_image, name, force=force)
         self.set_status(204)
         self.finish()
@@ -219,7 +223,7 @@ class PullsHandler(BaseHandler):
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        labservice: LabService = self.settings["labcontainer"]  # in-memory tables: no Podman call
+        labservice: LabService = self.labcontainer.service  # in-memory tables: no Podman call
         current = labservice.pulls.current()
         jobs = self.settings.get("labcontainer_pull_jobs")
         extra = jobs.rows(current) if jobs is not None else []
@@ -244,9 +248,9 @@ class KernelspecsHandler(BaseHandler):
             name=data.get("name") or None,
             display_name=data.get("display_name") or None,
             replace=data.get("replace", False),
-            service=self.settings["labcontainer"],
+            service=self.labcontainer.service,
         )
-        _refresh_pools(self.settings)
+        _refresh_pools(self.labcontainer)
         answer: dict[str, Any] = {"kernelspec": info.to_json()}
         if info.note:
             answer["note"] = info.note
@@ -258,7 +262,7 @@ class KernelspecHandler(BaseHandler):
     @tornado.web.authenticated
     async def delete(self, name: str) -> None:
         await self.service.call(kernelspecs.remove_kernelspec, name)
-        _refresh_pools(self.settings)
+        _refresh_pools(self.labcontainer)
         self.set_status(204)
         self.finish()
 
@@ -275,9 +279,9 @@ class StatusHandler(BaseHandler):
         self.finish(answer)
 
 
-def _refresh_pools(settings: dict[str, Any]) -> None:
-    """A kernelspec was written or removed: its pool (kernel_pool.py) starts, changes or goes."""
-    pools = settings.get(POOLS_KEY)
+def _refresh_pools(app: Any) -> None:
+    """A kernelspec was written or removed: its pool (kernels/pools.py) starts, changes or goes."""
+    pools = app.pools
     if pools is not None:
         pools.refresh_in_background()
 
