@@ -1,4 +1,4 @@
-"""The server's kernel manager, aware of container kernels in two places Jupyter has no hook:
+"""The server's kernel manager, aware of container kernels where Jupyter has no hook:
 
 - **restart** checks (pulling if needed) the container kernel's image *before* the running
   container is interrupted and removed: a restart that cannot start again must not
@@ -44,6 +44,15 @@ from ..kernels.kernelspecs import PROVISIONER_NAME
 
 def is_container_kernel(km: Any) -> bool:
     return hasattr(getattr(km, "provisioner", None), "restore")
+
+
+def _is_container_kernelspec(km: Any) -> bool:
+    """Whether a kernel (maybe still without its provisioner) is started by ours."""
+    try:
+        provisioner = (km.kernel_spec.metadata or {}).get("kernel_provisioner") or {}
+    except Exception:  # noqa: BLE001 - a kernelspec gone meanwhile: not ours to handle
+        return False
+    return isinstance(provisioner, dict) and provisioner.get("provisioner_name") == PROVISIONER_NAME
 
 
 class ContainerAwareKernelManager(AsyncMappingKernelManager):
@@ -98,7 +107,7 @@ class ContainerAwareKernelManager(AsyncMappingKernelManager):
 
     async def shutdown_kernel(self, kernel_id: str, now: bool = False, restart: bool = False) -> None:
         starting = self._starting.get(kernel_id)
-        if starting is not None and kernel_id not in self._kernels:
+        if starting is not None and kernel_id not in self._kernels and _is_container_kernelspec(starting):
             await self._cancel_start(kernel_id, starting)
             return
         await super().shutdown_kernel(kernel_id, now=now, restart=restart)
@@ -157,7 +166,7 @@ class ContainerAwareKernelManager(AsyncMappingKernelManager):
         self._forget_failed_starts()
         self._forget_started()
         for kernel_id, km in list(self._starting.items()):  # (upstream would wait for their pulls)
-            if kernel_id not in self._kernels:
+            if kernel_id not in self._kernels and _is_container_kernelspec(km):
                 await self._cancel_start(kernel_id, km)
         if self.keep_container_kernels:
             for kernel_id in [k for k, km in self._kernels.items() if is_container_kernel(km)]:
