@@ -196,7 +196,9 @@ class LabContainer(ExtensionApp):
                 self.serverapp.log.warning("labcontainer: tending the pools failed: %s", exc)
             kernel_manager = self.serverapp.kernel_manager
             if isinstance(kernel_manager, ContainerAwareKernelManager):
-                kernel_manager.record_activity()  # the idle clocks an adoption carries on
+                # On the event loop, where the provisioners write their records: never a
+                # record read before a restart rewrote it and written back after.
+                self.serverapp.io_loop.add_callback(kernel_manager.record_activity)
 
     # -- stop --------------------------------------------------------------------------------------
 
