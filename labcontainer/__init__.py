@@ -22,18 +22,10 @@ def panel(*args, **kwargs):
 
 
 def _jupyter_server_extension_points() -> list[dict]:
-    # The events websocket is a point of its own only for its stop hook (ends the follower);
-    # so are the kept terminals (their shells end with the server) and the kernel pools.
-    from .server.events import EventsExtension
-    from .server.kernel_pool import PoolsExtension
-    from .server.terminal_sessions import TerminalsExtension
+    # One point: the server app owns everything the server side keeps, and its one stop ends it.
+    from .server.app import LabContainer
 
-    return [
-        {"module": "labcontainer.server"},
-        {"module": "labcontainer.server.events", "app": EventsExtension},
-        {"module": "labcontainer.server.terminal_sessions", "app": TerminalsExtension},
-        {"module": "labcontainer.server.kernel_pool", "app": PoolsExtension},
-    ]
+    return [{"module": "labcontainer.server", "app": LabContainer}]
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

@@ -13,7 +13,7 @@ import asyncio
 import os
 import shutil
 import signal
-import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -22,12 +22,11 @@ from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning.provisioner_base import KernelProvisionerBase
 
 from .core.errors import ContainerNotFound, ContainerStateError, KernelStartError, LabContainerError, NameInUse, ServiceUnavailable
-from .core.files import write_private_json
 from .core.models import ContainerInfo, PullProgress, is_active, kernel_container_name
-from .kernels import launch, pool, records
+from .kernels import launch, records
 from .kernels.containers import kernel_container_spec
-from .kernels.handover import PoolHandOver
-from .kernels.config import CONTAINER_CONNECTION_DIR, KernelContainerConfig
+from .kernels.handover import PooledLaunch
+from .kernels.config import KernelContainerConfig
 from .kernels.identity import this_server
 from .service import LabService, default_service
 
@@ -37,7 +36,7 @@ POLL_INTERVAL = 1.0
 STATE_CHECK_INTERVAL = 0.25
 
 
-class PodmanKernelProvisioner(PoolHandOver, KernelProvisionerBase):
+class PodmanKernelProvisioner(KernelProvisionerBase):
     """Runs the kernel in a container; configured from the kernelspec's metadata
     (``kernel_provisioner.config``: the fields of KernelContainerConfig)."""
 
@@ -50,6 +49,7 @@ class PodmanKernelProvisioner(PoolHandOver, KernelProvisionerBase):
         super().__init__(**kwargs)
         self._config: KernelContainerConfig | None = None
         self._launch_args: dict[str, Any] = {}  # what a restart by another server needs: cwd, env
+        self._cancelled = threading.Event()  # shut down while starting (cancel_start)
 
     container_name: str | None = None
     container_id: str | None = None
@@ -58,13 +58,12 @@ class PodmanKernelProvisioner(PoolHandOver, KernelProvisionerBase):
     _last_state: ContainerInfo | None = None
     #: Why the last container ended ("exit code 3; last lines: ..."), for the restart path.
     exit_report: str = ""
-    #: The waiting kernel (kernels/pool.py) this launch was given, until the launch uses it.
-    _member: pool.PoolMember | None = None
+    #: The waiting kernel (kernels/pool.py) this launch was handed, until the launch uses it.
+    _pooled: PooledLaunch | None = None
 
     @property
     def service(self) -> LabService:
-        """The process's service: the server extension's, so kernels and the REST API use
-        the same Podman."""
+        """The process's service: the server app's (kernels and the REST API use the same Podman)."""
         return default_service()
 
     @property
@@ -81,18 +80,22 @@ class PodmanKernelProvisioner(PoolHandOver, KernelProvisionerBase):
 
     async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
         """Called by KernelManager.pre_start_kernel: pull the image if needed (before the
-        launch timeout starts), make the connection directory, write both connection files."""
+        launch timeout starts), make the connection directory, write both connection files.
+        ``pooled``: a kernel started in advance that the kernel manager took for this launch
+        (jupyter_client forwards start_kernel's keywords here)."""
         config = self.container_config
         km = self.parent
-        self._member = self._claimed_member()
-        if self._member is not None:
+        pooled = kwargs.pop("pooled", None)
+        # (A restart gets the same keywords again: a member serves one launch only.)
+        self._pooled = pooled if isinstance(pooled, PooledLaunch) and not pooled.spent else None
+        if self._pooled is not None:
             # A kernel started in advance (kernels/pool.py): its container already mounts
             # this folder (and its image was checked when the launch took it); the
             # connection file written below gives it a key of its own.
-            self.connection_dir = Path(self._member.connection_dir)
+            self.connection_dir = self._pooled.connection_dir
         else:
             await asyncio.to_thread(self._ensure_image, config.image)
-            self._prepare_connection_dir()
+            self.connection_dir = launch.prepare_connection_dir(self.connection_dir, self.kernel_id)
         if config.transport == "ipc":
             km.transport = "ipc"
             km.ip = str(self.connection_dir / "k")
@@ -101,37 +104,32 @@ class PodmanKernelProvisioner(PoolHandOver, KernelProvisionerBase):
             km.ip = "127.0.0.1"
         km.write_connection_file()
         self.connection_info = km.get_connection_info()
-        self._write_container_connection_file()
+        launch.write_container_connection_file(self.connection_dir, self.connection_info, config.transport)
         extra_arguments = kwargs.pop("extra_arguments", None) or []
         kwargs = await super().pre_launch(**kwargs)
         kwargs["cmd"] = self._kernel_command(extra_arguments)
         return kwargs
 
-    def _prepare_connection_dir(self) -> None:
-        if self.connection_dir is not None and self.connection_dir.is_dir():
-            # A restart: clients keep the connection info, so the new container serves the
-            # same socket paths. Old socket files would look like a ready kernel.
-            for stale in self.connection_dir.glob("k-*"):
-                stale.unlink(missing_ok=True)
-        else:
-            self.connection_dir = Path(tempfile.mkdtemp(prefix=f"lck-{self.kernel_id[:8]}-", dir=launch.socket_base_dir()))
-            os.chmod(self.connection_dir, 0o700)
-
     def _ensure_image(self, image: str) -> None:
         """Pull the image if it is missing. This runs before the container exists, so the
         startup timeout (counted in _wait_until_listening) does not include the pull; while
-        it runs the service lists it, with this kernel's id, for the side panel (GET pulls)."""
+        it runs the service lists it, with this kernel's id, for the side panel (GET pulls).
+        A shutdown meanwhile (:meth:`cancel_start`) stops it at its next step."""
         if not self.service.images.exists(image):
             self.log.info("labcontainer: pulling %s before starting kernel %s", image, self.kernel_id)
             self.service.images.pull(image, on_progress=self._log_pull_step, kernel_id=self.kernel_id)
+        if self._cancelled.is_set():  # (between the check and the pull, or a pull just done)
+            raise launch.StartCancelled(f"kernel {self.kernel_id} was shut down while its image {image} was pulled")
 
     def _log_pull_step(self, step: PullProgress) -> None:
         self.log.info("labcontainer pull for kernel %s: %s", self.kernel_id, step.message)
+        if self._cancelled.is_set() and not step.done:
+            # Out of the pull's stream: the engine closes it, and Podman gives the pull up.
+            raise launch.StartCancelled(f"kernel {self.kernel_id} was shut down while its image was pulled")
 
-    def _write_container_connection_file(self) -> None:
-        info = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in self.connection_info.items()}
-        info["ip"] = f"{CONTAINER_CONNECTION_DIR}/k" if self.container_config.transport == "ipc" else "0.0.0.0"
-        write_private_json(self.connection_dir / "kernel.json", info)
+    def cancel_start(self) -> None:
+        """The kernel is shut down before its start finished: stop a pull it waits for."""
+        self._cancelled.set()
 
     def _kernel_command(self, extra_arguments: list[str]) -> list[str]:
         return launch.kernel_command(list(self.kernel_spec.argv), extra_arguments)
@@ -147,8 +145,8 @@ class PodmanKernelProvisioner(PoolHandOver, KernelProvisionerBase):
             raise
 
     async def _launch(self, cmd: list[str], kwargs: dict[str, Any]) -> KernelConnectionInfo:
-        member, self._member = self._member, None
-        if member is not None and await self._hand_over(member, cmd, kwargs):
+        pooled, self._pooled = self._pooled, None
+        if pooled is not None and await self._take_over(pooled, cmd, kwargs):
             return self.connection_info
         spec = await asyncio.to_thread(self._container_spec, cmd, kwargs.get("env") or {}, kwargs.get("cwd"))
         self.container_name = spec.name
@@ -168,23 +166,33 @@ class PodmanKernelProvisioner(PoolHandOver, KernelProvisionerBase):
         await self._wait_until_listening()
         return self.connection_info
 
+    async def _take_over(self, pooled: PooledLaunch, cmd: list[str], kwargs: dict[str, Any]) -> bool:
+        """Make the waiting kernel this one (kernels/handover.py); False: start cold."""
+        # Known by its id while it is renamed (and removed by it if the start fails).
+        self.container_name = self.container_id = pooled.member.container_id
+        self.exit_report = ""
+        taken = await pooled.hand_over(
+            kernel_id=self.kernel_id, cmd=cmd, cwd=kwargs.get("cwd"), root_dir=self._root_dir(), env=kwargs.get("env") or {},
+            mount_workdir=self.container_config.mount_workdir, wait_until_listening=self._wait_until_listening, log=self.log,
+        )
+        if taken is None:
+            self.container_name = self.container_id = None
+            return False
+        self.container_name, self.container_id = taken.container_name, taken.container_id
+        self._last_state, self._state_checked_at = taken.state, time.monotonic()
+        self._launch_args = taken.launch_args
+        self.save_record()
+        pooled.forget()
+        return True
+
     def save_record(self) -> None:
         """Write (or rewrite, after a restart or an adoption) what a later server needs."""
-        state_dir = records.default_state_dir()
-        records.save_record(
-            records.KernelRecord(
-                kernel_id=self.kernel_id,
-                container_name=self.container_name or "",
-                container_id=self.container_id or "",
-                connection_dir=str(self.connection_dir),
-                connection_info=dict(self.connection_info),
-                server_pid=os.getpid(),
-                kernel_name=getattr(self.parent, "kernel_name", ""),
-                server_id=this_server(state_dir).server_id,
-                launch_args=self._launch_args,
-            ),
-            state_dir,
-        )
+        records.save_record(records.KernelRecord(
+            kernel_id=self.kernel_id, container_name=self.container_name or "", container_id=self.container_id or "",
+            connection_dir=str(self.connection_dir), connection_info=dict(self.connection_info), server_pid=os.getpid(),
+            kernel_name=getattr(self.parent, "kernel_name", ""), server_id=this_server(records.default_state_dir()).server_id,
+            launch_args=self._launch_args, last_activity=records.timestamp(getattr(self.parent, "last_activity", None)),
+        ))
 
     def _container_spec(self, cmd: list[str], launch_env: dict[str, str], cwd: str | None):
         config = self.container_config
@@ -207,9 +215,8 @@ class PodmanKernelProvisioner(PoolHandOver, KernelProvisionerBase):
         return getattr(manager, "root_dir", None) or os.getcwd()
 
     def _remove_stale_container(self, name: str) -> None:
-        """A restart reuses the kernel id, so the previous container must be gone — but
-        only if it really is this kernel's (labels checked); anything else named like it
-        is left alone, and creating ours then fails with a clear "name in use"."""
+        """A restart reuses the kernel id, so the previous container must go, if it really
+        is this kernel's (labels checked); else creating ours fails with "name in use"."""
         self.service.remove_kernel_container(name, self.kernel_id)
 
     async def _wait_until_listening(self) -> None:
@@ -276,13 +283,7 @@ class PodmanKernelProvisioner(PoolHandOver, KernelProvisionerBase):
     def _report_exit(self, state: ContainerInfo | None) -> None:
         """Say once, in the server log and on the kernel's model (``reason``), why the
         container ended: the restarter's "restarting" alone tells the user nothing."""
-        if state is None:
-            self.exit_report = f"its container {self.container_name} was removed"
-        else:
-            lines = self._last_lines(10)
-            self.exit_report = f"its container {self.container_name} exited with code {state.exit_code or 0}" + (
-                f"; last lines:\n{lines}" if lines else ""
-            )
+        self.exit_report = launch.exit_report(self.container_name, state, self._last_lines(10) if state is not None else "")
         self.log.warning("labcontainer: kernel %s stopped: %s", self.kernel_id, self.exit_report)
         if self.parent is not None and hasattr(self.parent, "reason"):
             self.parent.reason = f"The kernel stopped: {self.exit_report}"

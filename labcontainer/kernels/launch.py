@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import KernelStartError
+from ..core.files import write_private_json
 from ..core.models import ContainerInfo
-from .config import CONTAINER_CONNECTION_FILE, KernelContainerConfig
+from .config import CONTAINER_CONNECTION_DIR, CONTAINER_CONNECTION_FILE, KernelContainerConfig
 
 PORT_NAMES = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 _TEMPLATE = re.compile(r"\{([A-Za-z0-9_]+)\}")
@@ -53,6 +54,40 @@ def kernel_workdir(cwd: str | None, root_dir: str, log: Any = None, kernel_id: s
             "and %s is not mounted", kernel_id, cwd, root_dir, root_dir, cwd,
         )
     return root_dir
+
+
+class StartCancelled(Exception):
+    """The kernel was shut down while its start waited for its image: the pull stopped, and
+    nothing was made (no container, folder or record)."""
+
+
+def prepare_connection_dir(current: Path | None, kernel_id: str) -> Path:
+    """The kernel's 0700 connection folder: a new one, or on a restart the same one emptied
+    of its sockets (clients keep the connection info, so the new container serves the same
+    socket paths; old socket files would look like a ready kernel)."""
+    if current is not None and current.is_dir():
+        for stale in current.glob("k-*"):
+            stale.unlink(missing_ok=True)
+        return current
+    folder = Path(tempfile.mkdtemp(prefix=f"lck-{kernel_id[:8]}-", dir=socket_base_dir()))
+    os.chmod(folder, 0o700)
+    return folder
+
+
+def write_container_connection_file(connection_dir: Path, connection_info: dict, transport: str) -> None:
+    """The connection file as the container sees it (sockets under /conn, or any address)."""
+    info = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in connection_info.items()}
+    info["ip"] = f"{CONTAINER_CONNECTION_DIR}/k" if transport == "ipc" else "0.0.0.0"
+    write_private_json(connection_dir / "kernel.json", info)
+
+
+def exit_report(container_name: str | None, state: ContainerInfo | None, last_lines: str) -> str:
+    """Why a kernel's container ended, in one line and its last log lines."""
+    if state is None:
+        return f"its container {container_name} was removed"
+    return f"its container {container_name} exited with code {state.exit_code or 0}" + (
+        f"; last lines:\n{last_lines}" if last_lines else ""
+    )
 
 
 def socket_base_dir() -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -37,9 +38,32 @@ class KernelRecord:
     kernel_name: str = ""
     server_id: str = ""  # the owning server (identity.py); "" in records of older versions
     launch_args: dict[str, Any] = field(default_factory=dict)  # what a restart needs again: cwd, env
+    #: When the kernel was last busy or talked to (ISO 8601, UTC; "" unknown): the culler's
+    #: idle clock, which an adoption carries on instead of starting it again.
+    last_activity: str = ""
     #: The kernel was shut down but Podman could not be reached to remove its container:
     #: whichever server sees this next removes it (the key is already gone from the record).
     remove_pending: bool = False
+
+
+def timestamp(when: datetime | None) -> str:
+    """A record's time (``last_activity``): ISO 8601, "" for none."""
+    return when.isoformat() if isinstance(when, datetime) else ""
+
+
+def parse_timestamp(text: str) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return when if when is None or when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+
+
+def save_activity(kernel_id: str, when: datetime, state_dir: Path | None = None) -> None:
+    """Rewrite a kernel's ``last_activity`` (its record otherwise as it is; none: nothing)."""
+    record = load_record(kernel_id, state_dir)
+    if record is not None and not record.remove_pending and record.last_activity != timestamp(when):
+        save_record(replace(record, last_activity=timestamp(when)), state_dir)
 
 
 def save_record(record: KernelRecord, state_dir: Path | None = None) -> Path:

@@ -89,10 +89,36 @@ def _adopt(mkm: Any, record: records.KernelRecord, log: logging.Logger) -> bool:
     mkm._kernels[kernel_id] = km
     mkm._kernel_connections[kernel_id] = 0
     mkm._kernel_ports[kernel_id] = km.ports
-    mkm.start_watching_activity(kernel_id)  # also sets last_activity: the idle clock restarts
-    km.last_activity = utcnow()
+    mkm.start_watching_activity(kernel_id)  # (which sets last_activity to now)
+    # The idle clock goes on from where the stopped server left it (what the culler counts).
+    km.last_activity = records.parse_timestamp(record.last_activity) or utcnow()
+    _not_counting_the_greeting(km)
     mkm.add_restart_callback(kernel_id, lambda: mkm._handle_kernel_died(kernel_id), "dead")
     return True
+
+
+def _not_counting_the_greeting(km: Any) -> None:
+    """ipykernel 7 greets each new iopub subscriber (``iopub_welcome``, no parent), which
+    jupyter_server counts as activity: the adopted kernel's idle clock would restart as soon
+    as the activity watcher connects. A greeting leaves the clock as it was."""
+    stream = km._activity_stream
+    record = stream._recv_callback
+
+    def record_but_the_greeting(msg_list: list) -> None:
+        kept = km.last_activity
+        record(msg_list)
+        if _is_greeting(msg_list):
+            km.last_activity = kept
+
+    stream.on_recv(record_but_the_greeting)
+
+
+def _is_greeting(msg_list: list) -> bool:
+    frames = [bytes(frame) for frame in msg_list]
+    if b"<IDS|MSG>" not in frames:
+        return False
+    header = frames[frames.index(b"<IDS|MSG>") + 2]
+    return b'"iopub_welcome"' in header
 
 
 #: How long an idle kernel may take to answer kernel_info (it answers in milliseconds).

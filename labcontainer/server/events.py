@@ -24,7 +24,7 @@ say "not this server's kernel" until the next heartbeat.
 
 The follower runs only while at least one socket is open (no thread, no request to Podman
 while nobody listens); the last socket to close stops it, and so does the server's stop
-(:class:`EventsExtension`, an extension point of its own). When Podman stops or
+(the server app, app.py, owns the one hub). When Podman stops or
 restarts it reconnects with a backoff of at most :data:`MAX_BACKOFF` seconds.
 
 Authentication, authorization ("read" on "containers") and the origin check are Jupyter's own,
@@ -41,7 +41,6 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized, ws_authenticated
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
-from jupyter_server.extension.application import ExtensionApp
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..core.errors import LabContainerError
@@ -51,8 +50,6 @@ from ..service import EventStream, LabService
 
 #: Name prefix of the follower thread (tests look for it to prove none is left).
 THREAD_NAME = "labcontainer-events"
-#: Where the server's one hub lives in the tornado settings.
-SETTINGS_KEY = "labcontainer_event_hub"
 #: Reconnection delays (seconds): the first retry is quick (a restart), then up to this.
 FIRST_BACKOFF = 0.25
 MAX_BACKOFF = 5.0
@@ -206,14 +203,6 @@ class EventHub:
         self._fan_out(json.dumps(message))
 
 
-def hub_of(settings: dict[str, Any], log: Any) -> EventHub:
-    """The server's one hub (made at the first socket)."""
-    hub = settings.get(SETTINGS_KEY)
-    if hub is None:
-        hub = settings[SETTINGS_KEY] = EventHub(settings["labcontainer"], log)
-    return hub
-
-
 class EventsHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
     auth_resource = "containers"
     _hub: EventHub | None = None
@@ -228,7 +217,7 @@ class EventsHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
 
     def open(self) -> None:  # type: ignore[override]
         super().open()  # WebSocketMixin: pings keep the socket alive through proxies
-        self._hub = hub_of(self.settings, self.log)
+        self._hub = self.settings["labcontainer_app"].events
         self.send(json.dumps({"kind": "hello", "connected": self._hub.connected}))
         self._hub.add(self)
 
@@ -255,9 +244,8 @@ def _ignore_closed(future: asyncio.Future) -> None:
 
 # -- Jupyter's kernel actions -----------------------------------------------------------------
 
-def listen_to_kernel_actions(serverapp: Any) -> None:
+def listen_to_kernel_actions(serverapp: Any, hub: EventHub) -> None:
     """Announce container kernels' start, restart and shutdown once Jupyter has done them."""
-    settings = serverapp.web_app.settings
     spec_manager = serverapp.kernel_spec_manager
     ours: dict[str, bool] = {}  # kernelspec name -> a container kernel's? (read once per name)
 
@@ -273,34 +261,10 @@ def listen_to_kernel_actions(serverapp: Any) -> None:
     # jupyter_events calls listeners with these keywords; a listener that cannot be called
     # would fail the kernel action itself, so the signature is exactly theirs.
     async def on_kernel_action(logger: Any, schema_id: str, data: dict[str, Any]) -> None:
-        hub = settings.get(SETTINGS_KEY)
         action, kernel_id = data.get("action"), data.get("kernel_id")
-        if hub is None or data.get("status") != "success" or action not in ("start", "restart", "shutdown") or not kernel_id:
-            return  # nobody listens, or nothing changed
+        if data.get("status") != "success" or action not in ("start", "restart", "shutdown") or not kernel_id:
+            return  # nothing changed
         if is_container_kernelspec(data.get("kernel_name") or ""):
             hub.announce({"kind": "kernels", "kernel_id": kernel_id, "name": kernel_container_name(kernel_id), "action": action})
 
     serverapp.event_logger.add_listener(schema_id=KERNEL_ACTIONS_SCHEMA, listener=on_kernel_action)
-
-
-# -- the server's stop -----------------------------------------------------------------------
-
-class EventsExtension(ExtensionApp):
-    """An extension point of its own only for its stop hook: jupyter_server calls
-    ``stop_extension`` of extension apps (not of plain module extensions) when it stops."""
-
-    name = "labcontainer_events"
-    load_other_extensions = False
-
-    def initialize_settings(self) -> None:
-        """Listen to Jupyter's kernel actions (container kernels' notices)."""
-        if self.serverapp is not None:
-            listen_to_kernel_actions(self.serverapp)
-
-    async def stop_extension(self) -> None:
-        """Close the sockets and end the follower: no thread is left after the server."""
-        hub = self.serverapp.web_app.settings.get(SETTINGS_KEY) if self.serverapp else None
-        if hub is not None:
-            hub.close_all()
-            for thread in hub.threads:
-                await asyncio.to_thread(thread.join, 10.0)

@@ -29,7 +29,6 @@ from ..kernels.config import KernelContainerConfig
 from ..service import CONTAINER_ACTIONS, LabService
 from . import kernel_containers
 from .events import EventsHandler
-from .kernel_pool import SETTINGS_KEY as POOLS_KEY
 from .logstream import LogFollower
 from .schema import parse_body
 from .terminal import TerminalHandler
@@ -40,10 +39,15 @@ INTERNAL_ERROR = "labcontainer hit an unexpected error; the server log has the d
 
 class BaseHandler(APIHandler):
     @property
+    def labcontainer(self) -> Any:
+        """The server app (app.py): its services, event hub, pools and kept terminals."""
+        return self.settings["labcontainer_app"]
+
+    @property
     def service(self) -> LabService:
-        """The server's one service (shared with the kernel provisioner); its verbs block:
-        call them with ``asyncio.to_thread``."""
-        return self.settings["labcontainer"]
+        """The default connection's service (shared with the kernel provisioner); its verbs
+        block: call them with ``asyncio.to_thread``."""
+        return self.labcontainer.service
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
@@ -271,7 +275,7 @@ class KernelspecsHandler(BaseHandler):
             replace=data.get("replace", False),
             service=self.service,
         )
-        _refresh_pools(self.settings)
+        _refresh_pools(self.labcontainer)
         answer: dict[str, Any] = {"kernelspec": info.to_json()}
         if info.note:
             answer["note"] = info.note
@@ -286,7 +290,7 @@ class KernelspecHandler(BaseHandler):
     @authorized
     async def delete(self, name: str) -> None:
         await asyncio.to_thread(kernelspecs.remove_kernelspec, name)
-        _refresh_pools(self.settings)
+        _refresh_pools(self.labcontainer)
         self.set_status(204)
         self.finish()
 
@@ -306,9 +310,9 @@ class StatusHandler(BaseHandler):
         self.finish(answer)
 
 
-def _refresh_pools(settings: dict[str, Any]) -> None:
-    """A kernelspec was written or removed: its pool (kernel_pool.py) starts, changes or goes."""
-    pools = settings.get(POOLS_KEY)
+def _refresh_pools(app: Any) -> None:
+    """A kernelspec was written or removed: its pool (kernels/pools.py) starts, changes or goes."""
+    pools = app.pools
     if pools is not None:
         pools.refresh_in_background()
 

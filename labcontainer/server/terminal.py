@@ -65,7 +65,7 @@ class TerminalHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
 
     @property
     def terminals(self) -> TerminalSessions:
-        return self.settings["labcontainer_kept_terminals"]
+        return self.settings["labcontainer_app"].terminals
 
     @ws_authenticated
     @authorized("execute")
@@ -113,7 +113,7 @@ class TerminalHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         await terminal.join(self)
 
     async def _open_session(self, name: str) -> TtySession:
-        labservice: LabService = self.settings["labcontainer"]
+        labservice: LabService = self.settings["labcontainer_app"].service
         mode = self.get_argument("mode", "exec")
         command, user, workdir = self.get_argument("cmd", ""), self.get_argument("user", None), self.get_argument("workdir", None)
         if mode not in MODES:

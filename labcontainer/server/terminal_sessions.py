@@ -22,8 +22,6 @@ import secrets
 from collections import deque
 from typing import Any, Protocol
 
-from jupyter_server.extension.application import ExtensionApp
-
 from ..core.errors import LabContainerError
 from ..service import TtySession
 
@@ -159,6 +157,7 @@ class KeptTerminal:
         # (Not when the pump itself ends the terminal: it would cancel its own last steps.)
         if pump is not None and pump is not asyncio.current_task() and not pump.done():
             pump.cancel()
+            await asyncio.wait([pump])  # ended, not only told to: no task outlives its terminal
         await self.tty.close()
         async with self._lock:
             clients, self._clients = list(self._clients), set()
@@ -185,8 +184,11 @@ class TerminalSessions:
         return terminal
 
     async def end_all(self) -> None:
-        """End every kept terminal (the server stops: no shell is left in a container)."""
+        """End every kept terminal (the server stops: no shell is left in a container), and
+        wait for endings already under way."""
         await asyncio.gather(*(self.end(terminal) for terminal in list(self._terminals.values())))
+        if _running:
+            await asyncio.wait(list(_running))
 
     def find(self, session_id: str, container: str) -> KeptTerminal | None:
         """The terminal with this id into this container (another container's id is no key here)."""
@@ -206,20 +208,6 @@ class TerminalSessions:
             return
         if self.log:
             self.log.info("labcontainer: terminal (%s) into %s closed", terminal.tty.kind, terminal.container)
-
-
-class TerminalsExtension(ExtensionApp):
-    """An extension point of its own only for its stop hook: jupyter_server calls
-    ``stop_extension`` of extension apps (not of plain module extensions) when it stops."""
-
-    name = "labcontainer_terminals"
-    load_other_extensions = False
-
-    async def stop_extension(self) -> None:
-        """End the kept terminals, clients or not: their shells do not outlive the server."""
-        terminals = self.serverapp.web_app.settings.get("labcontainer_kept_terminals") if self.serverapp else None
-        if terminals is not None:
-            await terminals.end_all()
 
 
 def _in_background(work: Any) -> None:

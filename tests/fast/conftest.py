@@ -6,6 +6,7 @@ scripts/test.sh runs this folder first and stops when it fails, before any real-
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 from jupyter_server.utils import url_path_join
@@ -50,7 +51,9 @@ def fake_api(jp_serverapp, jp_fetch, service):
     on the FakeEngine: returns (status, json or text), never raises on 4xx/5xx. The one place that
     knows how the extension hands its service to the handlers."""
     web_app = jp_serverapp.web_app
-    web_app.settings["labcontainer"] = service
+    # What handlers read of the server app (server/app.py): its default service; no pools,
+    # event hub or kept terminals are needed by the verbs tested here.
+    web_app.settings["labcontainer_app"] = SimpleNamespace(service=service, connections={"local": service}, pools=None)
     web_app.add_handlers(".*$", handler_routes(url_path_join(web_app.settings["base_url"], "labcontainer", "api") + "/"))
 
     async def call(method: str, path: str, body=None, **params):

@@ -43,6 +43,8 @@ class JupyterServer:
         self.root, self.env, self.options, self.prefix = root, env, options, prefix
         self.token = "lct-token"
         self.process: subprocess.Popen | None = None
+        #: The server's stdin: not a terminal (a script, nohup), or a pty's end (a terminal).
+        self.stdin: int = subprocess.DEVNULL
         self.port = 0
 
     @property
@@ -58,7 +60,7 @@ class JupyterServer:
         if os.getuid() == 0:
             command.append("--allow-root")
         self.process = subprocess.Popen(command, env=self.env, stdout=open(self.root / "server.log", "ab"),
-                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                        stderr=subprocess.STDOUT, stdin=self.stdin)
         wait_until(self._answers, timeout=60, message="jupyter server to answer")
 
     def _answers(self) -> bool:

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,26 @@ def test_a_kernel_whose_container_went_meanwhile_is_not_adopted(lab, podman_cli)
     assert len(list(state_dir(lab).glob("sessions-*.db"))) == 1
 
 
+def when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def test_an_adopted_kernels_idle_clock_goes_on_from_where_it_was(lab, podman_cli):
+    """The culler counts from a kernel's last activity: an adoption must not reset it, or a
+    kernel idle for a day would get another full timeout from each server restart."""
+    lab.start()
+    kernel_id = start_notebook_with_x(lab)
+    before = when(lab.request("GET", f"/api/kernels/{kernel_id}")["last_activity"])
+    wait_until(lambda: when(records_of(lab).get(kernel_id, {}).get("last_activity")) == before, timeout=30,
+               message="the kernel's idle clock in its record")
+    lab.sigkill()
+    restarted_at = datetime.now(timezone.utc)
+    lab.start()
+    assert lab.kernel_ids() == [kernel_id]
+    after = when(lab.request("GET", f"/api/kernels/{kernel_id}")["last_activity"])
+    assert before <= after < restarted_at, (before, after, restarted_at)
+
+
 def start_notebook_with_x_in(server: JupyterServer, path: str) -> str:
     return server.open_notebook(path, KERNELSPEC)["kernel"]["id"]
 
@@ -137,7 +158,7 @@ def test_idle_container_kernels_are_culled_also_when_adopted(lab, podman_cli):
     wait_until(lambda: lab.kernel_ids() == [], timeout=15, message="the idle kernel to be culled")
     assert_nothing_left(lab, kernel_id, podman_cli)
 
-    # an adopted kernel is culled the same way (its idle clock restarts at adoption)
+    # an adopted kernel is culled the same way
     lab.stop()
     lab.start()
     kernel_id = lab.request("POST", "/api/kernels", {"name": KERNELSPEC})["id"]

@@ -7,6 +7,7 @@ kernel's websocket; the podman CLI is the witness of what exists.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
@@ -16,7 +17,7 @@ import pytest
 
 from labcontainer.core.errors import InvalidSpec
 from labcontainer.gpus import RecordedReader
-from labcontainer.kernels import pool
+from labcontainer.kernels import pool, records
 from labcontainer.kernels.config import KernelContainerConfig
 from labcontainer.kernels.kernelspecs import install_kernelspec, remove_kernelspec
 from labcontainer.service import LabService
@@ -140,7 +141,7 @@ def test_a_kernelspec_replaced_behind_the_servers_back_never_hands_out_the_old_k
 
 def test_kernelspecs_written_or_removed_behind_the_servers_back_get_or_lose_their_pool(lab, test_image, podman_cli):
     """`labcontainer kernelspec install --pool 1` while the server runs starts a pool (within
-    keep_up's round, 10 s); `kernelspec remove` removes its waiting kernels (they hold a GPU)."""
+    the server tender's round, 5 s); `kernelspec remove` removes its waiting kernels (they hold a GPU)."""
     server = lab
     server.start()
     assert ready_members(server) == []
@@ -293,3 +294,51 @@ def test_a_launch_that_fails_before_the_hand_over_leaves_no_waiting_kernel(poole
     wait_until(lambda: member.container_name not in pool_containers(podman_cli), message="the taken member removed")
     assert not Path(member.connection_dir).exists()
     assert member.kernel_id not in [m.kernel_id for m in pool.load_members(state_dir(server))]
+
+
+# -- the hand-over, by argument ------------------------------------------------------------------
+
+
+@pytest.fixture
+def pooled_kernelspec(jp_environ, jp_data_dir, test_image):
+    """A kernelspec with a pool, there before an in-process server starts (ask for it before jp_serverapp)."""
+    install_kernelspec(test_image, name=POOLED, pool=1)
+    yield POOLED
+    remove_kernelspec(POOLED)
+
+
+async def test_a_pooled_launch_hands_its_member_to_the_provisioner_by_argument(pooled_kernelspec, jp_serverapp, jp_fetch, monkeypatch):
+    """The kernel manager takes the member from the pools and passes it along with the launch
+    (jupyter_client forwards start_kernel's keywords to pre_launch): nobody looks it up
+    through parents. A restart gets the same keywords again, and starts cold."""
+    from labcontainer.kernels.handover import PooledLaunch
+    from labcontainer.provisioner import PodmanKernelProvisioner
+
+    handed: list[object] = []
+    original = PodmanKernelProvisioner.pre_launch
+
+    async def pre_launch(self, **kwargs):
+        handed.append(kwargs.get("pooled"))
+        return await original(self, **kwargs)
+
+    monkeypatch.setattr(PodmanKernelProvisioner, "pre_launch", pre_launch)
+    state = records.default_state_dir()
+    for _ in range(600):
+        waiting = [m for m in pool.load_members(state) if m.waiting]
+        if waiting:
+            break
+        await asyncio.sleep(0.1)
+    (member,) = waiting
+    response = await jp_fetch("api", "kernels", method="POST", body=json.dumps({"name": POOLED}))
+    kernel_id = json.loads(response.body)["id"]
+
+    (launch,) = handed
+    assert isinstance(launch, PooledLaunch) and launch.member.kernel_id == member.kernel_id == kernel_id
+    assert launch.spent  # the provisioner made the waiting container this kernel's
+    assert pool.load_members(state) == [] or all(m.kernel_id != kernel_id for m in pool.load_members(state))
+    record = records.load_record(kernel_id, state)
+    assert record is not None and record.container_name == f"lc-kernel-{kernel_id}"
+
+    await jp_fetch("api", "kernels", kernel_id, "restart", method="POST", body="")
+    assert handed[1] is launch  # the same keywords again: a spent launch, so a cold start
+    await jp_fetch("api", "kernels", kernel_id, method="DELETE")

@@ -161,5 +161,5 @@ async def test_a_failed_pull_does_not_tell_an_open_port_from_a_closed_one(api):
 def _no_pull_left(jp_serverapp):
     """Every background pull ended with the test (the listeners are closed by then)."""
     yield
-    service = jp_serverapp.web_app.settings["labcontainer"]
+    service = jp_serverapp.web_app.settings["labcontainer_app"].service
     assert all("error" in p.to_json() for p in service.pulls.current()), service.pulls.current()

@@ -43,7 +43,7 @@ async def test_rest_gpus_percent_gpus_and_panel_agree_on_free(jp_serverapp, api,
     assert rest[0]["free"] is False and rest[0]["containers"] == [name]
     assert rest[1]["free"] is True and rest[1]["containers"] == []
 
-    service = jp_serverapp.web_app.settings["labcontainer"]
+    service = jp_serverapp.web_app.settings["labcontainer_app"].service
     shell = InteractiveShell.instance()
     shell.register_magics(ContainerMagics(shell, service=service))
     assert str(shell.run_line_magic("gpus", "--free")) == "1"

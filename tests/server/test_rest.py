@@ -146,7 +146,8 @@ async def test_unauthenticated_requests_are_refused(jp_fetch, podman_cli):
 async def test_podman_down_gives_503_with_how_to_start(jp_serverapp, api, private_service):
     from labcontainer.service import LabService
 
-    jp_serverapp.web_app.settings["labcontainer"] = LabService(url=private_service.url)
+    app = jp_serverapp.web_app.settings["labcontainer_app"]
+    app.connections[app.default_connection] = LabService(url=private_service.url)
     status, body = await api("GET", "status")
     assert body["connected"] is True
     private_service.stop()

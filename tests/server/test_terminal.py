@@ -40,7 +40,7 @@ def keep_alive(jp_serverapp):
     """Set how long a terminal without a client is kept (the server's registry of terminals)."""
 
     def set_to(seconds: float) -> None:
-        jp_serverapp.web_app.settings["labcontainer_kept_terminals"].keep_alive = seconds
+        jp_serverapp.web_app.settings["labcontainer_app"].terminals.keep_alive = seconds
 
     return set_to
 

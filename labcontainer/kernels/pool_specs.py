@@ -1,4 +1,4 @@
-"""What the kernelspecs ask of the server's pools (kernel_pool.py): which kernelspecs want
+"""What the kernelspecs ask of the server's pools (pools.py): which kernelspecs want
 kernels kept ready, how many, and what those kernels are made from (a fingerprint: a member
 made from anything else is never handed out). Read from kernel.json each time, since the
 CLI writes kernelspecs without telling the server.
@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.errors import InvalidSpec
-from ..kernels import launch
-from ..kernels import pool as members
-from ..kernels.config import KernelContainerConfig, kernel_home
-from ..kernels.kernelspecs import PROVISIONER_NAME
+from . import launch
+from . import pool as members
+from .config import KernelContainerConfig, kernel_home
+from .kernelspecs import PROVISIONER_NAME
 
 
 @dataclass(frozen=True)

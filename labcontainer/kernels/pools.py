@@ -1,18 +1,19 @@
-"""The server's kernels started in advance (kernels/pool.py says what a member is).
+"""The server's kernels started in advance (pool.py says what a member is).
 
-One :class:`KernelPools` per server, held by its kernel manager. It reads the kernelspecs
-(``pool: N``) and keeps N members of each waiting, each started in a thread of its own; a
-launch takes a ready one (:meth:`KernelPools.take`) and another is started behind it. A pool
-never pulls: its members start once the image is on the machine (the first launch pulls it,
-as a cold start does). A member that fails to start is logged and its kernelspec's pool rests
-for :data:`RETRY_AFTER` seconds, so a broken image does not loop. The server's stop removes
-every member (:meth:`KernelPools.drain`); a server that dies leaves them to the next one's
-recovery (kernels/recovery.py).
+One :class:`KernelPools` per server, wired by the server app to its kernel manager. It reads
+the kernelspecs (``pool: N``) and keeps N members of each waiting, each started in a thread
+of its own; a launch takes a ready one (:meth:`KernelPools.take`, a
+:class:`~labcontainer.kernels.handover.PooledLaunch` the kernel manager hands to the
+provisioner by argument) and another is started behind it. A pool never pulls: its members
+start once the image is on the machine (the first launch pulls it, as a cold start does). A
+member that fails to start is logged and its kernelspec's pool rests for :data:`RETRY_AFTER`
+seconds, so a broken image does not loop. The server's tender calls :meth:`KernelPools.tend`
+now and then; its stop removes every member (:meth:`KernelPools.drain`); a server that dies
+leaves them to the next one's recovery (recovery.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import tempfile
@@ -22,28 +23,23 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from jupyter_server.extension.application import ExtensionApp
-
 from ..core.errors import ImageNotFound, LabContainerError
 from ..core.models import LABEL_POOL, POOL_CONTAINER_PREFIX
-from ..kernels import launch, records
-from ..kernels import pool as members
-from ..kernels.config import KernelContainerConfig
-from ..kernels.containers import kernel_container_spec
-from ..kernels.identity import this_server
 from ..service import LabService
+from . import launch, records
+from . import pool as members
+from .config import KernelContainerConfig
+from .containers import kernel_container_spec
+from .handover import PooledLaunch
+from .identity import this_server
 from .pool_specs import Wanted, kernelspec_files, wanted_pool, wanted_pools
 
-#: Where the server's pools live in the tornado settings.
-SETTINGS_KEY = "labcontainer_kernel_pools"  # (not the extension app's name: jupyter_server files the app under that)
 #: Seconds a kernelspec's pool rests after one of its members failed to start.
 RETRY_AFTER = 60.0
 #: Seconds after a launch took a member before the next one starts (the launch's kernel first).
 REFILL_DELAY = 2.0
 #: Seconds between two looks at a starting member's ready file.
 READY_POLL = 0.05
-#: Seconds between two rounds of keep_up (kernelspecs changed, pools short, failed removals).
-TEND_INTERVAL = 10.0
 
 
 class KernelPools:
@@ -59,20 +55,20 @@ class KernelPools:
         self._waiting: dict[str, list[members.PoolMember]] = {}
         self._starting: dict[str, int] = {}
         self._resting_until: dict[str, float] = {}
-        self._claimed: dict[str, members.PoolMember] = {}
         self._unremoved: dict[str, members.PoolMember] = {}  # retired while Podman did not answer
         self._told_no_image: set[str] = set()  # kernelspecs whose missing image was logged
         self._threads: set[threading.Thread] = set()
         self._stopping = False
         self._stop_event = threading.Event()  # set with _stopping: wakes delayed refills
+        self._seen = kernelspec_files(kernel_spec_manager)  # what tend() compares with
 
-    # -- what the kernel manager and the provisioner ask -----------------------------------
+    # -- what the kernel manager asks ---------------------------------------------------------
 
     def wants(self, kernel_name: str) -> bool:
         with self._lock:
             return kernel_name in self._wanted
 
-    def take(self, kernel_name: str, cwd: str | None) -> members.PoolMember | None:
+    def take(self, kernel_name: str, cwd: str | None) -> PooledLaunch | None:
         """A ready member for a launch of ``kernel_name`` in ``cwd``, or None (start cold).
         Another member is started behind it."""
         with self._lock:
@@ -96,24 +92,16 @@ class KernelPools:
             self._retire(member)
             self.refresh_in_background()
             return None
-        with self._lock:
-            self._claimed[member.kernel_id] = member
         # Not at once: starting a container and its imports would take the CPU from the
         # kernel the notebook is waiting for (2 cores: warm starts took 0.17 s with it, 0.10 s without).
         self.refresh_in_background(delay=REFILL_DELAY)
-        return member
+        return PooledLaunch(member, self._service, state_dir=self._state_dir)
 
-    def claimed(self, kernel_id: str) -> members.PoolMember | None:
-        """The member a launch of ``kernel_id`` was given (once)."""
-        with self._lock:
-            return self._claimed.pop(kernel_id, None)
-
-    def release(self, kernel_id: str) -> None:
-        """A launch that took a member failed: if its provisioner never claimed the member
-        (the start failed before), remove it."""
-        member = self.claimed(kernel_id)
-        if member is not None:
-            self._retire(member)
+    def release(self, launch: PooledLaunch) -> None:
+        """A launch that took a member failed: if no provisioner began its hand-over (the
+        start failed before), remove it."""
+        if not launch.spent:
+            self._retire(launch.member)
 
     # -- keeping the pools full --------------------------------------------------------------
 
@@ -156,21 +144,18 @@ class KernelPools:
 
     # -- tending, while the server runs --------------------------------------------------------
 
-    def keep_up(self) -> None:
-        """The server's life long, in a thread of its own: every TEND_INTERVAL seconds, try
-        again the removals Podman did not answer, and refresh the pools when a kernelspec
-        file changed (the CLI writes them behind the server's back) or a pool is short (its
-        image arrived, Podman came back, its rest is over). A few stat() calls otherwise."""
-        seen = kernelspec_files(self._specs)
-        while not self._stop_event.wait(TEND_INTERVAL):
-            try:
-                self._remove_unremoved()
-                now = kernelspec_files(self._specs)
-                if now != seen or self._short():
-                    seen = now
-                    self.refresh()
-            except Exception as exc:  # noqa: BLE001 - a background loop must outlive any one failure
-                self._log.warning("labcontainer: tending the pools failed: %s", exc)
+    def tend(self) -> None:
+        """One round of the server's tender (app.py, every few seconds): try again the
+        removals Podman did not answer, and refresh the pools when a kernelspec file changed
+        (the CLI writes them behind the server's back) or a pool is short (its image arrived,
+        Podman came back, its rest is over). A few stat() calls otherwise."""
+        if self._stopping:
+            return
+        self._remove_unremoved()
+        now = kernelspec_files(self._specs)
+        if now != self._seen or self._short():
+            self._seen = now
+            self.refresh()
 
     def _short(self) -> bool:
         with self._lock:
@@ -270,7 +255,7 @@ class KernelPools:
 
     def _retire(self, member: members.PoolMember) -> None:
         """Remove a member that will not be handed out (pool.remove_member). When Podman
-        does not answer, keep_up and the server's stop try again."""
+        does not answer, tend() and the server's stop try again."""
         try:
             members.remove_member(self._service, member, self._state_dir)
         except LabContainerError as exc:
@@ -289,15 +274,14 @@ class KernelPools:
         with self._lock:
             self._stopping = True
             self._stop_event.set()
-            waiting = [m for queue in self._waiting.values() for m in queue] + list(self._claimed.values())
+            waiting = [m for queue in self._waiting.values() for m in queue]
             self._waiting.clear()
-            self._claimed.clear()
             threads = list(self._threads)
         for thread in threads:  # members being started notice _stopping and retire themselves
             thread.join(timeout=30)
         with self._lock:  # ...or could not, like earlier removals Podman did not answer
             waiting += list(self._unremoved.values())
-        removers = [threading.Thread(target=self._retire, args=(m,), daemon=True) for m in waiting]
+        removers = [threading.Thread(target=self._retire, args=(m,), name="labcontainer-pool-remove", daemon=True) for m in waiting]
         for thread in removers:
             thread.start()
         for thread in removers:
@@ -319,17 +303,3 @@ class KernelPools:
                 return
             self._threads.add(thread)
         thread.start()
-
-
-class PoolsExtension(ExtensionApp):
-    """An extension point of its own only for its stop hook: the waiting kernels go with the
-    server. (Not the kernel manager's shutdown_all: jupyter_server skips that when no kernel
-    runs, because an empty kernel manager is falsy.)"""
-
-    name = "labcontainer_pools"
-    load_other_extensions = False
-
-    async def stop_extension(self) -> None:
-        pools = self.serverapp.web_app.settings.get(SETTINGS_KEY) if self.serverapp else None
-        if pools is not None:
-            await asyncio.to_thread(pools.drain)
