@@ -197,3 +197,20 @@ def test_no_mixins_parts_are_composed():
     (*Verbs, *Door, *Mixin): a part is an attribute built with what it needs."""
     offences = _mixins(_our_classes())
     assert not offences, "\n".join(offences)
+
+
+def _readme_architecture() -> str:
+    text = (PACKAGE.parent / "README.md").read_text()
+    start = text.index("## Architecture")
+    return text[start : text.index("\n## ", start + 1)]
+
+
+def test_readme_architecture_names_every_module():
+    """A newcomer reads the layout there: a module it does not name is a module nobody explained."""
+    section = _readme_architecture()
+    unnamed = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if path.name != "__init__.py" and path.name not in section
+    )
+    assert not unnamed, "README's Architecture does not name: " + ", ".join(unnamed)
