@@ -21,7 +21,7 @@ from traitlets.config import Config
 
 from labcontainer.core.errors import InvalidSpec
 from labcontainer.magics import ContainerMagics
-from labcontainer.server import LabContainer, build_service
+from labcontainer.server import LabContainer
 from labcontainer.service import LabService
 from labcontainer.widgets.runform import RunForm
 
@@ -149,7 +149,8 @@ def test_forbidden_mounts_is_a_setting(podman_url, tmp_path, test_image):
     (secret / "deeper").mkdir(parents=True)
     mine = tmp_path / "mine"
     mine.mkdir()
-    service = build_service(LabContainer(config=Config({"LabContainer": {"podman_url": podman_url, "forbidden_mounts": [str(secret)]}})))
+    app = LabContainer(config=Config({"LabContainer": {"podman_url": podman_url, "forbidden_mounts": [str(secret)]}}))
+    service = app.build_service(app.connection())
     with pytest.raises(InvalidSpec, match=r"c\.LabContainer\.forbidden_mounts"):
         service.build_spec(test_image, volumes=[f"{secret / 'deeper'}:/s"])
     assert service.build_spec(test_image, volumes=[f"{mine}:/m"]).volumes[0].host == str(mine)
