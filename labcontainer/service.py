@@ -25,18 +25,8 @@ from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
 from .core.errors import ContainerNotFound, InvalidSpec, ServiceUnavailable
 from .core.models import (
-    LABEL_KERNEL_ID,
-    LABEL_MANAGED,
-    LABEL_OWNER,
-    LABEL_PURPOSE,
-    PURPOSE_CONTAINER,
-    PURPOSE_KERNEL,
-    ContainerInfo,
-    ContainerSpec,
-    ContainerStats,
-    EngineInfo,
-    ExecResult,
-    GpuView,
+    LABEL_KERNEL_ID, LABEL_MANAGED, LABEL_OWNER, LABEL_PURPOSE, PURPOSE_CONTAINER, PURPOSE_KERNEL,
+    ContainerInfo, ContainerSpec, ContainerStats, EngineInfo, ExecResult, GpuView,
 )
 from .core.pulls import PullsInFlight
 from .core.specs import (
@@ -45,6 +35,7 @@ from .core.specs import (
 from .engine import EventStream, ExecSession, PodmanEngine, TtySession  # noqa: F401 - EventStream: for the server
 from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, build_gpu_view, default_reader
 from .service_checks import SpecChecks
+from .service_gpus import GpuCheck
 from .service_images import Images, Registries
 
 #: Which containers a listing shows: labcontainer's own (by this owner), or everything this
@@ -82,6 +73,8 @@ class LabService:
         self.registries = Registries(lambda: self._podman.registries)
         #: What a container may ask of the host: forbidden mounts, networks.
         self.checks = SpecChecks(lambda: self._podman, forbidden_mounts)
+        #: What --gpus meets here: GPUs that do not exist (refused), GPUs held (a note).
+        self.gpu_check = GpuCheck(self.gpu_view, self.running_containers, lambda: self.owner)
 
     # -- connection -------------------------------------------------------------------------
 
@@ -368,11 +361,14 @@ class LabService:
         return self.gpu_view().free_indices()
 
     def gpu_devices(self, gpus: str | None) -> tuple[str, ...]:
-        """A ``--gpus`` value → CDI device names; ``count=N`` picks N free GPUs now."""
+        """A ``--gpus`` value → CDI device names; ``count=N`` picks N free GPUs now; a GPU
+        this machine does not have is refused (``gpu_check.note`` says who holds the others)."""
         if gpus is None:
             return ()
         free = self.free_gpus() if gpus.strip().startswith("count=") else ()
-        return parse_gpus(gpus, free=free)
+        devices = parse_gpus(gpus, free=free)
+        self.gpu_check.exists(devices)
+        return devices
 
 
 _default: LabService | None = None
