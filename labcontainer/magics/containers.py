@@ -21,7 +21,7 @@ from ..core.specs import parse_env, parse_filters
 from ..service import LabService
 from .images import PULL_POLICIES, pull_for_run
 from .commands import add_exec_options, non_negative_int, subcommand
-from .render import CONTAINER_COLUMNS, STATS_COLUMNS, ExitStatus, Records
+from .render import CONTAINER_COLUMNS, STATS_COLUMNS, ExitStatus, Inspection, Records
 from .terminal import interactive, reads_stdin
 
 
@@ -289,7 +289,7 @@ def do_rm(service: LabService, args: argparse.Namespace) -> Any:
 
 inspect = subcommand("inspect", "Podman's full description of a container.")
 inspect.add_argument("name", help="container name or id")
-inspect.runs(lambda service, args: service.inspect(args.name))
+inspect.runs(lambda service, args: Inspection(service.inspect(args.name)))
 
 stats = subcommand("stats", "CPU, memory and processes of running containers.")
 stats.add_argument("name", nargs="?", help="one container (default: all running)")
