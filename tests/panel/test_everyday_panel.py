@@ -5,6 +5,7 @@ scrollbar at the notebook's default width. Through the public handles, against r
 
 from __future__ import annotations
 
+import html
 import re
 import time
 
@@ -121,3 +122,13 @@ def test_no_row_is_wider_than_the_notebook_unless_it_wraps(panel, service, test_
             f"a row of {total} px that cannot wrap: {[type(c).__name__ for c in box.children]}")
     for widget in [panel.run_form.volumes, panel.run_form.env, panel.run_form.command, panel.run_form.image]:
         assert fixed_width(widget) <= DEFAULT_WIDTH or widget.layout.max_width == "100%"
+
+
+def test_the_run_form_names_who_holds_the_gpu_it_takes(panel, test_image, unique_name, podman_cli):
+    # The recording (conftest): GPU 0 has process 1 (init, root's) on it; GPU 1 is free.
+    name = unique_name()
+    panel.set_form(image=test_image, name=name, gpus=(0,), command="sleep infinity")
+    panel.run_form.run_button.click()
+    assert podman_cli.state(name) == "running", panel.status  # taken, not refused
+    assert html.unescape(panel.status) == (f"started {name}. Note: GPU 0 is in use by process 1 of root. "
+                                           "The container shares it (memory and compute).")
