@@ -15,7 +15,9 @@ from IPython.core.error import UsageError
 from labcontainer.magics import ContainerFailure
 from labcontainer.magics.progress import PullInterrupted
 
+from ..conftest import wait_until
 from .conftest import line
+from .test_pull_interrupt import RATE, counting_relay, kernel, progress_labels, run_until_interrupted  # noqa: F401 - fixtures
 
 SUMMARY_START = "Pulled "  # `%container pull`'s summary line: "Pulled IMAGE: image ID, SIZE, in N s"
 
@@ -103,3 +105,23 @@ def test_an_interrupted_pull_creates_no_container(shell, registries, pulled, pod
         line(shell, f"run -d --name {name} {image} sleep infinity")
     assert caught.value.line() == f"pull of {image} interrupted; nothing was kept"
     assert not podman_cli.exists(name)
+
+
+@pytest.mark.parametrize("detach", ["-d ", ""], ids=["detached", "attached"])
+def test_interrupting_the_pull_of_a_run_in_a_notebook_creates_no_container(kernel, counting_relay, pulled, podman_cli, unique_name, detach):
+    # The real thing: a notebook's kernel, its Interrupt while the layer downloads (2 MB/s).
+    km, client = kernel
+    image = pulled(f"{counting_relay.listen}/lab/pulltest:latest")
+    name = unique_name()
+    assert client.execute_interactive("%load_ext labcontainer", timeout=60)["content"]["status"] == "ok"
+
+    def downloading(messages: list[dict]) -> bool:
+        shown = [label for label in progress_labels(messages) if "Copying blob" in label or "Downloading" in label]
+        return bool(shown) and counting_relay.bytes_sent > RATE
+
+    messages = run_until_interrupted(km, client, f"%container run {detach}--name {name} {image} true", downloading)
+    errors = [m["content"] for m in messages if m["msg_type"] == "error"]
+    assert [e["traceback"] for e in errors] == [[f"pull of {image} interrupted; nothing was kept"]]
+    wait_until(lambda: counting_relay.open_connections == 0, message="Podman to give the pull up")
+    assert not podman_cli.exists(name)
+    assert podman_cli("image", "exists", image, check=False).returncode != 0

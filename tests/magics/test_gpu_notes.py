@@ -79,3 +79,17 @@ def test_a_gpu_this_machine_lacks_is_refused_naming_the_ones_it_has(engine, test
     assert "There is no GPU 3 on this machine: it has GPUs 0 and 1." in message, message
     assert "CDI" not in message and "nvidia-ctk" not in message
     assert not podman_cli.exists(name)
+
+
+def test_holders_are_named_as_the_user_knows_them():
+    # No Podman needed: the records a GPU view is built from.
+    from labcontainer.core.models import LABEL_NOTEBOOK, LABEL_PURPOSE, PURPOSE_KERNEL, ContainerInfo, GpuInfo, GpuProcess
+    from labcontainer.service_gpus import holders
+
+    kernel = ContainerInfo(id="k" * 64, name="lc-kernel-d0953ce8", image="x", state="running", status="Up",
+                           labels={LABEL_PURPOSE: PURPOSE_KERNEL, LABEL_NOTEBOOK: "/home/ada/train.ipynb"})
+    web = ContainerInfo(id="w" * 64, name="web", image="x", state="running", status="Up")
+    gpu = GpuInfo(index=0, uuid="GPU-0", name="A100", memory_used=None, memory_total=None, utilization=None,
+                  temperature=None, power_draw=None, power_limit=None, reserved_by=("lc-kernel-d0953ce8", "web"),
+                  processes=(GpuProcess(pid=7, used_memory=None, user="ada"), GpuProcess(pid=8, used_memory=None, user="bob")))
+    assert holders(gpu, [kernel, web], me="ada") == ["the kernel of train.ipynb", "container web", "your process 7", "process 8 of bob"]
