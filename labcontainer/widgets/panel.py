@@ -60,7 +60,7 @@ class ContainerPanel(widgets.VBox):
         self._row_cache: dict[str, RowHandle] = {}
         self._containers: list[ContainerInfo] = []  # as the last refresh read them
         #: Stop, Restart, Remove: in the background, the row saying "stopping…" meanwhile.
-        self._actions = RowActions(after=lambda: self._safely(self.refresh))
+        self._actions = RowActions(after=lambda: None if self._closed.is_set() else self._safely(self.refresh))
 
         self._banner = widgets.HTML(layout=widgets.Layout(display="none"))
         self._status = widgets.HTML()
