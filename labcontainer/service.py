@@ -43,6 +43,7 @@ from .engine import EventStream, ExecSession, PodmanEngine, TtySession  # noqa: 
 from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, build_gpu_view, default_reader
 from .remote import LinkedEngine
 from .service_checks import SpecChecks
+from .service_gpus import GpuCheck
 from .service_images import Images, Registries
 from .service_terminals import Terminals
 
@@ -86,6 +87,8 @@ class LabService:
         self.checks = SpecChecks(lambda: self._podman, forbidden_mounts)
         #: Terminals (async): exec -it, attach.
         self.terminals = Terminals(lambda: self._podman.terminals)
+        #: What --gpus meets here: GPUs that do not exist (refused), GPUs held (a note).
+        self.gpu_check = GpuCheck(self.gpu_view, self.running_containers, lambda: self.owner)
 
     # -- connection -------------------------------------------------------------------------
 
@@ -351,11 +354,14 @@ class LabService:
         return self.gpu_view().free_indices()
 
     def gpu_devices(self, gpus: str | None) -> tuple[str, ...]:
-        """A ``--gpus`` value → CDI device names; ``count=N`` picks N free GPUs now."""
+        """A ``--gpus`` value → CDI device names; ``count=N`` picks N free GPUs now; a GPU
+        this machine does not have is refused (``gpu_check.note`` says who holds the others)."""
         if gpus is None:
             return ()
         free = self.free_gpus() if gpus.strip().startswith("count=") else ()
-        return parse_gpus(gpus, free=free)
+        devices = parse_gpus(gpus, free=free)
+        self.gpu_check.exists(devices)
+        return devices
 
 
 def open_service(connection: Connection) -> LabService:

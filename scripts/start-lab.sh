@@ -31,9 +31,7 @@ if ! runuser -u "$USER_NAME" -- test -r "$REPO/labcontainer/__init__.py"; then
     chown -R "$USER_NAME:" "$SRC"
 fi
 runuser -u "$USER_NAME" -- mkdir -p "$WORK"
-for nb in notebooks/*.ipynb; do
-    [ -e "$WORK/$(basename "$nb")" ] || install -o "$USER_NAME" -m 644 "$nb" "$WORK/"
-done
+bash scripts/copy-notebooks.sh "$USER_NAME" "$WORK"  # the user's, in the user's group
 
 # The fake GPUs have no driver for NVML to read: with them, %gpus and the GPU views replay
 # a recording of two GPUs that says what they are (LABCONTAINER_NVML_RECORDING, the seam

@@ -19,8 +19,9 @@ from ..core.errors import InvalidSpec, LabContainerError
 from ..core.models import ContainerInfo
 from ..core.specs import parse_env, parse_filters
 from ..service import LabService
+from .images import PULL_POLICIES, pull_for_run
 from .commands import add_exec_options, non_negative_int, subcommand
-from .render import CONTAINER_COLUMNS, STATS_COLUMNS, ExitStatus, Records
+from .render import CONTAINER_COLUMNS, STATS_COLUMNS, ExitStatus, Inspection, Records
 from .terminal import interactive, reads_stdin
 
 
@@ -47,6 +48,8 @@ run.add_argument("-p", "--publish", action="append", default=[], metavar="[IP:]H
 run.add_argument("--gpus", metavar="all|0|0,1|count=N", help="GPUs to give the container (see %%gpus --free)")
 run.add_argument("--shm-size", metavar="SIZE", help="size of /dev/shm, e.g. 8g")
 run.add_argument("--network", help="container network (default: Podman's)")
+run.add_argument("--pull", choices=PULL_POLICIES, default="missing",
+                 help="pull the image first: missing (default: only when it is not here), always, never")
 add_exec_options(run)
 _add_terminal_options(run)
 run.add_argument("image", help="image to run")
@@ -71,10 +74,16 @@ def do_run(service: LabService, args: argparse.Namespace) -> Any:
         network=args.network,
         podman_cli=True,  # -e NAME and -p H:C as podman does: this kernel is the user's own
     )
+    # As `podman run` does: pull first (with `%container pull`'s progress), then create. A
+    # failed or interrupted pull raises here, before any container exists.
+    pull_for_run(service, spec.image, args.pull)
     terminal = args.interactive or args.tty
     if terminal:  # a TTY and open stdin, so that an attach can type into it; Podman does --rm
         spec = dataclasses.replace(spec, tty=True, stdin_open=True, remove=args.rm)
+    held = service.gpu_check.note(spec.gpus)  # asked before the run: then this container holds them too
     info = service.run(spec)
+    if held:
+        print(held, flush=True)
     if spec.gpus:
         _note_gpus_without_nvml(service, spec.gpus)
     if terminal and not args.detach:
@@ -280,7 +289,7 @@ def do_rm(service: LabService, args: argparse.Namespace) -> Any:
 
 inspect = subcommand("inspect", "Podman's full description of a container.")
 inspect.add_argument("name", help="container name or id")
-inspect.runs(lambda service, args: service.inspect(args.name))
+inspect.runs(lambda service, args: Inspection(service.inspect(args.name)))
 
 stats = subcommand("stats", "CPU, memory and processes of running containers.")
 stats.add_argument("name", nargs="?", help="one container (default: all running)")

@@ -64,3 +64,11 @@ class FreeGpus(str):
         obj = super().__new__(cls, ",".join(str(i) for i in indices) if indices else "none")
         obj.indices = indices
         return obj
+
+    # Shown as the value itself (1, or 0,2), not as a Python string literal ('1'): what the
+    # user reads is what --gpus takes. It stays a str: `--gpus {free}` and `== "1"` work.
+    def __repr__(self) -> str:
+        return str.__str__(self)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(str.__str__(self))

@@ -9,7 +9,7 @@ import getpass
 from typing import Any
 
 from ..core.errors import InvalidSpec, LabContainerError
-from ..core.models import RegistryCredentials
+from ..core.models import ImageInfo, RegistryCredentials
 from ..core.specs import parse_filters
 from ..core.timefmt import human_bytes
 from ..kernels import kernelspecs
@@ -28,16 +28,47 @@ pull.add_argument("image", help="e.g. nvcr.io/nvidia/pytorch:24.05-py3")
 def do_pull(service: LabService, args: argparse.Namespace) -> Any:
     credentials = _credentials(args.creds, args.image) if args.creds else None
     tls_verify = None if args.tls_verify is None else args.tls_verify == "true"
-    had_it = _exists_now(service, args.image)
+    info = pull_showing_progress(service, args.image, credentials=credentials, tls_verify=tls_verify)
+    return Records([info], IMAGE_COLUMNS)
+
+
+def pull_showing_progress(service: LabService, image: str, *, credentials: RegistryCredentials | None = None,
+                          tls_verify: bool | None = None, had_it: bool | None = None) -> ImageInfo:
+    """Pull IMAGE with the progress `%container pull` shows (a bar in a notebook, lines in a
+    terminal); an interrupt raises PullInterrupted, saying whether anything was kept."""
+    had_it = _exists_now(service, image) if had_it is None else had_it
     try:
-        with pull_progress(args.image) as report:
-            info = service.images.pull(args.image, on_progress=report, credentials=credentials, tls_verify=tls_verify)
+        with pull_progress(image) as report:
+            return service.images.pull(image, on_progress=report, credentials=credentials, tls_verify=tls_verify)
     except KeyboardInterrupt:
         # Closing our stream made Podman cancel its pull (measured on 4.3.1, both endpoints:
         # its registry connections close, no image appears), so there is nothing to undo.
         # Only an image that was complete before the interrupt arrived is left, and then we say so.
-        raise PullInterrupted(args.image, kept=not had_it and _exists_now(service, args.image)) from None
-    return Records([info], IMAGE_COLUMNS)
+        raise PullInterrupted(image, kept=not had_it and _exists_now(service, image)) from None
+
+
+#: ``%container run --pull=POLICY``, as podman run takes it.
+PULL_POLICIES = ("missing", "always", "never")
+
+
+def pull_for_run(service: LabService, image: str, policy: str) -> None:
+    """Before a run, pull IMAGE as ``podman run --pull=POLICY`` does: ``missing`` (the
+    default) pulls an image this machine lacks, ``always`` pulls even one it has (a newer
+    one may be there), ``never`` pulls nothing and refuses an image that is not here.
+    Raises before any container exists: a failed or interrupted pull creates none."""
+    here = _exists_now(service, image)
+    if policy == "never":
+        if not here:
+            raise InvalidSpec(
+                f"The image '{image}' is not on this machine, and --pull=never does not pull it.",
+                hint=f"Pull it with `%container pull {image}`, or run without --pull=never (it is then pulled first).",
+            )
+        return
+    # A localhost/ image can only have been built here: there is nowhere to pull it from,
+    # and the run's own "not on this machine" says what to do.
+    if policy == "missing" and (here or image.startswith("localhost/")):
+        return
+    pull_showing_progress(service, image, had_it=here)
 
 
 def _exists_now(service: LabService, image: str) -> bool:

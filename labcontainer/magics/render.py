@@ -202,3 +202,34 @@ class TerminalOffer:
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:
         printer.text(self.hint())
+
+
+def exact_time(value: object) -> str:
+    """Podman's RFC 3339 time as written, to the nanosecond, made readable:
+    ``2026-12-06 22:40:01.123456789 UTC``; '' for none (Go's zero time)."""
+    text = str(value or "")
+    if not text or text.startswith("0001-01-01"):
+        return ""
+    text = text.replace("T", " ", 1)
+    return text[:-1] + " UTC" if text.endswith("Z") else text
+
+
+class Inspection(dict):
+    """``%container inspect``: Podman's whole description, a dict as before, shown under one
+    line with the exact start (and end) time: `ps` says only "Up 3 minutes"."""
+
+    @property
+    def headline(self) -> str:
+        state = self.get("State") or {}
+        status = str(state.get("Status", "?"))
+        words = [f"{str(self.get('Name', '')).lstrip('/')}: {status}"]
+        if started := exact_time(state.get("StartedAt")):
+            words.append(f"started {started}")
+        if status in ("exited", "stopped") and (finished := exact_time(state.get("FinishedAt"))):
+            words.append(f"finished {finished}")
+        return ", ".join(words)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(self.headline)
+        printer.text("\n")
+        printer.pretty(dict(self))

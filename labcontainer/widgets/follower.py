@@ -8,7 +8,10 @@ threads per panel, both ended by :meth:`PanelFollower.stop` (the panel's ``close
   (a blocking read cannot also keep time);
 - the *refresher* waits for such a note, gathers a burst (a ``podman stop`` alone is three or
   four events) into one refresh, and otherwise refreshes only every :data:`HEARTBEAT_SECONDS`
-  (GPU use changes without any Podman event).
+  (GPU use changes without any Podman event). Between those it wakes when a row's words
+  would change with time alone ("Up less than a second" becomes "Up less than a minute"):
+  ``age_in()`` says when, and the callback gets :data:`AGED` (the rows are re-aged from
+  what the last refresh read, without asking Podman).
 
 While Podman is unreachable the reader retries with a backoff of at most :data:`MAX_BACKOFF`
 seconds, and each attempt is a refresh too, so the panel's banner comes and goes with Podman.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from ..core.errors import LabContainerError
@@ -27,6 +31,8 @@ from ..service import EventStream, LabService
 THREAD_PREFIX = "labcontainer-panel"
 #: Seconds between refreshes while nothing happens (a slow heartbeat, not a poll).
 HEARTBEAT_SECONDS = 60.0
+#: The shortest wait for a row's words to age (their changes are a second apart at best).
+MIN_AGE_SECONDS = 0.5
 #: Seconds to gather a burst of events into one refresh.
 COALESCE_SECONDS = 0.1
 #: Reconnection delays (seconds): the first retry is quick (a restart), then up to this.
@@ -41,15 +47,19 @@ EVENT_IMAGE = "image"  # an image changed (Podman's event)
 RECONNECTED = "reconnected"  # the stream (re)opened: changes meanwhile were not announced
 UNREACHABLE = "unreachable"  # Podman does not answer (the refresh shows the banner)
 HEARTBEAT = "heartbeat"  # nothing happened for a while
+AGED = "aged"  # time alone changed what a row says (no Podman call needed)
 
 
 class PanelFollower:
     """Calls ``on_change(reasons)`` from its refresher thread when the panel should refresh."""
 
-    def __init__(self, service: LabService, on_change: Callable[[set[str]], None], *, heartbeat: float = HEARTBEAT_SECONDS) -> None:
+    def __init__(self, service: LabService, on_change: Callable[[set[str]], None], *, heartbeat: float = HEARTBEAT_SECONDS,
+                 age_in: Callable[[], float | None] = lambda: None) -> None:
+        """``age_in()``: seconds until the panel's words change with time alone (None: never)."""
         self._service = service
         self._on_change = on_change
         self._heartbeat = heartbeat
+        self._age_in = age_in
         self._wake = threading.Condition()
         self._pending: set[str] = set()
         self._stopping = threading.Event()
@@ -127,17 +137,27 @@ class PanelFollower:
     # -- the refresher ---------------------------------------------------------------------
 
     def _refresh(self) -> None:
+        beat_at = time.monotonic() + self._heartbeat
         while not self._stopping.is_set():
             with self._wake:
                 if not self._pending:
-                    self._wake.wait(self._heartbeat)
+                    wait = beat_at - time.monotonic()
+                    try:
+                        age = self._age_in()
+                    except Exception:  # noqa: BLE001 - aging is a nicety, never a dead follower
+                        age = None
+                    self._wake.wait(max(0.0, wait if age is None else min(wait, max(age, MIN_AGE_SECONDS))))
                 if self._stopping.is_set():
                     return
                 burst = bool(self._pending)
             if burst:
                 self._stopping.wait(COALESCE_SECONDS)  # let the rest of the burst arrive
             with self._wake:
-                reasons, self._pending = self._pending or {HEARTBEAT}, set()
+                if self._pending or time.monotonic() >= beat_at:
+                    reasons, self._pending = self._pending or {HEARTBEAT}, set()
+                    beat_at = time.monotonic() + self._heartbeat
+                else:
+                    reasons = {AGED}
             if self._stopping.is_set():
                 return
             try:

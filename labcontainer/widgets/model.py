@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import PurePath
 
 from ..core.models import ContainerInfo, GpuView, is_active, kernel_of
-from ..core.timefmt import describe_duration
+from ..core.timefmt import describe_duration, describe_status
 from ..kernels import records
 
 
@@ -28,6 +28,8 @@ class Row:
     can_remove: bool
     #: For a container kernel's container: what it serves ("kernel of train.ipynb"), else "".
     kernel: str = ""
+    #: The exact start time, for the status's tooltip ("" when it never started).
+    started: str = ""
 
 
 def rows_from(containers: Iterable[ContainerInfo], now: datetime | None = None) -> list[Row]:
@@ -37,11 +39,13 @@ def rows_from(containers: Iterable[ContainerInfo], now: datetime | None = None) 
         running = c.running
         active = is_active(c.state)
         uptime = describe_duration((now - c.started_at).total_seconds()) if running and c.started_at else "-"
+        # Aged to ``now``: Podman's words were true when the list was read, maybe a while ago.
+        status = describe_status(c.state, c.started_at, None, c.exit_code, now) if running and c.started_at else c.status
         rows.append(
             Row(
                 name=c.name,
                 image=c.image,
-                status=c.status,
+                status=status,
                 uptime=uptime,
                 gpus=",".join(c.gpu_ids) or "-",
                 ports=", ".join(c.ports) or "-",
@@ -52,9 +56,29 @@ def rows_from(containers: Iterable[ContainerInfo], now: datetime | None = None) 
                 # Like `podman rm` without -f: a running container must be stopped first.
                 can_remove=not active,
                 kernel=_kernel_words(c),
+                started=exact_time(c.started_at) if c.started_at else "",
             )
         )
     return rows
+
+
+def exact_time(when: datetime) -> str:
+    """A start time to the second (to the microsecond when known), in UTC."""
+    text = when.astimezone(timezone.utc).isoformat(sep=" ", timespec="microseconds" if when.microsecond else "seconds")
+    return text.replace("+00:00", " UTC")
+
+
+def next_change_in(containers: Iterable[ContainerInfo], now: datetime | None = None) -> float | None:
+    """Seconds until a running container's "Up ..." words change with time alone (None: no
+    running container): a second after the start, then at each minute, hour or day."""
+    now = now or datetime.now(timezone.utc)
+    waits = []
+    for c in containers:
+        if c.running and c.started_at:
+            age = max(0.0, (now - c.started_at).total_seconds())
+            step = 1.0 if age < 1 else 60.0 if age < 3600 else 3600.0 if age < 86400 else 86400.0
+            waits.append(step - age % step if age >= 1 else 1.0 - age)
+    return min(waits) if waits else None
 
 
 def _kernel_words(c: ContainerInfo) -> str:

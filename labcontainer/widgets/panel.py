@@ -20,9 +20,12 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..core.errors import LabContainerError, ServiceUnavailable
-from ..core.models import GpuView
+from ..core.models import ContainerInfo, GpuView
 from ..service import ContainerAction, LabService
+from .actions import RowActions
+from .asking import AskBox
 from .follower import (
+    AGED,
     EVENT_CONTAINER,
     EVENT_IMAGE,
     HEARTBEAT,
@@ -33,7 +36,8 @@ from .follower import (
 from .handles import Question, RowHandle, plain_text
 from .layout import fit_layout, wrapping_row
 from .logview import LogView
-from .model import Row, gpu_bars, rows_from
+from .cells import gpu_rows, row_cells
+from .model import Row, next_change_in, rows_from
 from .runform import RunForm
 
 FILTERS = {"labcontainer only": "labcontainer", "all of mine": "mine"}
@@ -47,14 +51,16 @@ class ContainerPanel(widgets.VBox):
         refreshes while nothing happens."""
         self._service = service
         self._closed = threading.Event()
-        self._refresh_lock = threading.Lock()
+        self._refresh_lock = threading.RLock()
         self.rows: list[Row] = []
         self.refresh_count = 0
         #: Refreshes the follower made, by why ("event", "heartbeat", "reconnected", "unreachable").
         self.refresh_reasons: Counter[str] = Counter()
         self._pending_removal: str | None = None
-        self._question: Question | None = None
         self._row_cache: dict[str, RowHandle] = {}
+        self._containers: list[ContainerInfo] = []  # as the last refresh read them
+        #: Stop, Restart, Remove: in the background, the row saying "stopping…" meanwhile.
+        self._actions = RowActions(after=lambda: None if self._closed.is_set() else self._safely(self.refresh))
 
         self._banner = widgets.HTML(layout=widgets.Layout(display="none"))
         self._status = widgets.HTML()
@@ -63,7 +69,7 @@ class ContainerPanel(widgets.VBox):
         self._refresh_button = widgets.Button(description="Refresh", icon="refresh", layout=fit_layout())
         self._refresh_button.on_click(lambda _b: self._safely(self.refresh))
         self._rows_box = widgets.VBox()
-        self._confirm_box = widgets.HBox(layout=widgets.Layout(display="none", flex_flow="row wrap", align_items="center"))
+        self._confirm_box = AskBox(self._safely)
         self._gpu_box = widgets.VBox()
         self._form = RunForm()
         self._form.run_button.on_click(lambda _b: self._safely(self.run_from_form))
@@ -85,7 +91,8 @@ class ContainerPanel(widgets.VBox):
         )
         self._safely(self.refresh)
         self._safely(self.refresh_images)
-        self._follower = PanelFollower(service, self._on_change, heartbeat=heartbeat) if auto_refresh else None
+        self._follower = PanelFollower(service, self._on_change, heartbeat=heartbeat,
+                                       age_in=lambda: next_change_in(self._containers)) if auto_refresh else None
 
     # -- following Podman's events ------------------------------------------------------------
 
@@ -107,6 +114,9 @@ class ContainerPanel(widgets.VBox):
     def _on_change(self, reasons: set[str]) -> None:
         """The follower's callback: refresh what changed."""
         if self._closed.is_set():
+            return
+        if reasons == {AGED}:  # time alone changed a row's words: no need to ask Podman
+            self._safely(self._draw_rows)
             return
         if reasons & {EVENT_CONTAINER, EVENT_IMAGE}:
             kind = "event"
@@ -152,12 +162,18 @@ class ContainerPanel(widgets.VBox):
                 return
             self._hide_banner()
             self.refresh_count += 1
-            rows = rows_from(containers)
+            self._containers = containers
+            self._draw_rows()
+            self._render_gpus(self._service.gpu_view([c for c in containers if c.running]))
+
+    def _draw_rows(self) -> None:
+        """Rows from the last list, their words aged to now and a running action's shown."""
+        with self._refresh_lock:  # reentrant: refresh() holds it too
+            rows = [self._actions.shown(row) for row in rows_from(self._containers)]
             self._rows_box.children = [self._cached_row(row).widget for row in rows] or [
                 widgets.HTML("<i>No containers. Use the form below or <code>%container run -d IMAGE</code>.</i>")
             ]
             self.rows = rows  # after the widgets: whoever reads rows from another thread finds them drawn
-            self._render_gpus(self._service.gpu_view([c for c in containers if c.running]))
 
     def refresh_images(self) -> None:
         try:
@@ -199,14 +215,7 @@ class ContainerPanel(widgets.VBox):
         return handle
 
     def _row_widget(self, row: Row) -> RowHandle:
-        kernel = f"<br><small>{html.escape(row.kernel)}</small>" if row.kernel else ""
-        cells = [
-            widgets.HTML(f"<b>{html.escape(row.name)}</b>{kernel}", layout=widgets.Layout(width="170px")),
-            widgets.HTML(html.escape(row.image), layout=widgets.Layout(width="230px")),
-            widgets.HTML(html.escape(row.status), layout=widgets.Layout(width="190px")),
-            widgets.HTML(f"GPU {html.escape(row.gpus)}", layout=widgets.Layout(width="70px")),
-            widgets.HTML(html.escape(row.ports), layout=widgets.Layout(width="150px")),
-        ]
+        cells = row_cells(row)
         buttons = [
             self._button("Start", "play", row.can_start, lambda: self._act("start", row.name)),
             self._button("Stop", "stop", row.can_stop, lambda: self._act_on(row, "stop")),
@@ -231,10 +240,30 @@ class ContainerPanel(widgets.VBox):
         return self._row_cache[name]
 
     def _act(self, action: ContainerAction, name: str) -> None:
+        def work() -> None:
+            self._service.act(name, action)
+            self._set_status(f"{action}: {name} done")
+
+        if action != "start":  # a stop may wait out its timeout: off the kernel's thread
+            self._in_background(name, action, work)
+            return
         self._set_status(f"{action} {name}…")
-        self._service.act(name, action)
-        self._set_status(f"{action}: {name} done")
+        work()
         self.refresh()
+
+    def _in_background(self, name: str, action: str, work: Callable[[], None]) -> None:
+        """Run a slow action off the kernel's thread; its row says so at once (actions.py)."""
+        if self._actions.busy(name) is None:
+            self._set_status(f"{action} {name}…")  # before the thread starts: it may end at once
+        if self._actions.run(name, action, lambda: self._safely(work)) is None:
+            self._set_status(f"{name}: wait for what it is doing now to end")
+            return
+        self._draw_rows()
+
+    @property
+    def action_threads(self) -> list[threading.Thread]:
+        """Stop/Restart/Remove actions still running in the background."""
+        return self._actions.threads
 
     def _act_on(self, row: Row, action: ContainerAction) -> None:
         """Stop/Restart; a container kernel's container only after asking: its notebook loses
@@ -252,35 +281,24 @@ class ContainerPanel(widgets.VBox):
                   self._confirm_removal, cancelled="removal cancelled")
 
     def _ask(self, question: str, yes_label: str, action: Callable[[], None], *, cancelled: str) -> None:
-        yes = widgets.Button(description=yes_label, button_style="danger", layout=fit_layout())
-        no = widgets.Button(description="Cancel", layout=fit_layout())
-        yes.on_click(lambda _b: self._safely(self._answered(action)))
-        no.on_click(lambda _b: self._safely(self._answered(lambda: self._cancel(cancelled))))
-        self._confirm_box.children = [widgets.HTML(question), yes, no]
-        self._confirm_box.layout.display = "flex"
-        self._question = Question(plain_text([question]), yes, no, self._confirm_box)
+        self._confirm_box.ask(question, yes_label, action, lambda: self._cancel(cancelled))
 
     @property
     def question(self) -> Question | None:
         """What the panel asks now (before a removal, or a kernel container's stop), with its
         Yes and Cancel buttons; None when it asks nothing."""
-        return None if self._confirm_box.layout.display == "none" else self._question
-
-    def _answered(self, action: Callable[[], None]) -> Callable[[], None]:
-        def run() -> None:
-            self._confirm_box.layout.display = "none"
-            action()
-
-        return run
+        return self._confirm_box.question
 
     def _confirm_removal(self) -> None:
         name, self._pending_removal = self._pending_removal, None
         if name:
-            self._service.remove(name)
-            if self._log.name == name:  # its logs are gone with it: stop following, empty the box
-                self._log.clear()
-            self._set_status(f"removed {name}")
-            self.refresh()
+            def work() -> None:
+                self._service.remove(name)
+                if self._log.name == name:  # its logs are gone with it: stop following, empty the box
+                    self._log.clear()
+                self._set_status(f"removed {name}")
+
+            self._in_background(name, "remove", work)
 
     def _cancel(self, words: str) -> None:
         self._pending_removal = None
@@ -312,20 +330,8 @@ class ContainerPanel(widgets.VBox):
         return plain_text(cell.value for cell in cells if isinstance(cell, widgets.HTML))
 
     def _render_gpus(self, view: GpuView) -> None:
-        if not view.available or not view.gpus:
-            reason = view.reason or "NVML answers, but this machine has no GPUs."
-            self._gpu_box.children = [widgets.HTML(f"<i>{html.escape(reason)}</i>")]
-            self._form.set_gpus([])
-            return
-        bars = gpu_bars(view)
-        children = []
-        for bar in bars:
-            memory = widgets.FloatProgress(value=bar.memory_fraction, min=0, max=1, description="memory")
-            utilization = widgets.FloatProgress(value=bar.utilization_fraction, min=0, max=1, description="util")
-            children.append(widgets.HBox([widgets.HTML(f"<b>{html.escape(bar.label)}</b>", layout=widgets.Layout(width="220px")),
-                                          memory, utilization, widgets.HTML(f"used by: {html.escape(bar.users)}")]))
-        self._gpu_box.children = children
-        self._form.set_gpus([f"GPU {b.index}{' (free)' if b.free else ''}" for b in bars])
+        self._gpu_box.children, choices = gpu_rows(view)
+        self._form.set_gpus(choices)
 
     # -- run form ------------------------------------------------------------------------------
 
@@ -344,15 +350,16 @@ class ContainerPanel(widgets.VBox):
         self._form.ensure_image(self._service, spec.image)  # a missing image: pulled, with a bar in the form
         self._form.busy(True)
         self._set_status(f"starting a container from {spec.image}…")
+        held = self._service.gpu_check.note(spec.gpus)  # who holds its GPUs: said, not refused
         try:
             info = self._service.run(spec)
         finally:
             self._form.busy(False)
         self.refresh()
         if self._form.detach.value:
-            self._set_status(f"started {info.name}")
+            self._set_status(" ".join(filter(None, [f"started {info.name}.", held])))
             return
-        self._set_status(f"started {info.name}; its output is in the Logs box below")
+        self._set_status(" ".join(filter(None, [f"started {info.name}; its output is in the Logs box below.", held])))
         self.show_logs(info.name, tail=None)
         self._await_exit(info.name)
 
@@ -389,3 +396,4 @@ class ContainerPanel(widgets.VBox):
                 self._show_banner(str(exc))
         except Exception as exc:  # a bug must not raise into the user's notebook either
             self._set_status(f"Unexpected error: {type(exc).__name__}: {exc}")
+

@@ -30,8 +30,11 @@ def lines_of(text: str) -> list[str]:
 class RunForm(widgets.VBox):
     def __init__(self) -> None:
         # A combobox, not a dropdown: an image to pull is one this machine does not list yet.
+        # Empty until the user picks or types one (a prefilled image was run by mistake), and
+        # wide enough for a registry name with its tag; never wider than the notebook.
         self.image = widgets.Combobox(description="image", options=[], ensure_option=False,
-                                      placeholder="a local image, or one to pull")
+                                      placeholder="a local image, or one to pull, e.g. python:3.12",
+                                      layout=widgets.Layout(width="460px", max_width="100%"))
         self.name = widgets.Text(description="name", placeholder="optional")
         self.gpu_choices = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
         # Hidden until there are GPUs to offer: a bare "GPUs:" says nothing (the GPU strip
@@ -62,10 +65,9 @@ class RunForm(widgets.VBox):
         ])
 
     def set_images(self, names: Sequence[str]) -> None:
-        """Offer these images; the box keeps what the user chose or typed (it may be one to pull)."""
+        """Offer these images; the box keeps what the user chose or typed (it may be one to
+        pull), and stays empty until then."""
         self.image.options = list(names)
-        if names and not self.image.value:
-            self.image.value = names[0]
 
     def set_gpus(self, labels: Sequence[str]) -> None:
         """Offer these GPUs (e.g. "GPU 1 (free)"), keeping what the user ticked; none: hide the row."""

@@ -3,12 +3,22 @@ click is what the user clicks, and it reaches the service."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from labcontainer.core.models import LABEL_KERNEL_ID, LABEL_NOTEBOOK, PURPOSE_KERNEL, ContainerSpec
 from labcontainer.widgets import ContainerPanel
 
 from .conftest import IMAGE
+
+
+def settled(panel, timeout: float = 10.0) -> None:
+    """Stop, Restart and Remove run in the background (the kernel stays free): wait for them."""
+    deadline = time.monotonic() + timeout
+    while panel.action_threads:
+        assert time.monotonic() < deadline, "the panel's action did not end"
+        time.sleep(0.01)
 
 
 @pytest.fixture
@@ -26,6 +36,7 @@ def test_a_rows_buttons_act_on_its_container(panel, service, engine):
     assert set(row.buttons) == {"Start", "Stop", "Restart", "Remove", "Logs"}
     assert row.button("Start").disabled and not row.button("Stop").disabled
     row.button("Stop").click()
+    settled(panel)
     assert engine.state("web") == "exited" and panel.status == "stop: web done"
     assert not panel.row("web").button("Start").disabled, "the row is redrawn with the new state"
     with pytest.raises(KeyError, match="no 'Pause' button"):
@@ -45,6 +56,7 @@ def test_remove_asks_a_question_answered_through_its_handle(panel, service, engi
     assert panel.question is None and engine.state("web") == "exited" and panel.status == "removal cancelled"
     panel.row("web").button("Remove").click()
     panel.question.yes.click()
+    settled(panel)
     assert engine.state("web") is None and panel.question is None
     assert "web" not in [row.name for row in panel.rows]
 

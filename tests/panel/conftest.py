@@ -24,3 +24,11 @@ def panel(service):
     p = ContainerPanel(service, auto_refresh=False)
     yield p
     p.close()
+
+
+def settled(panel, timeout: float = 30.0) -> None:
+    """Wait for the panel's background actions (Stop, Restart, Remove) to end: a click
+    returns at once, the action goes on in its own thread."""
+    from ..conftest import wait_until
+
+    wait_until(lambda: not panel.action_threads, timeout=timeout, message="the panel's action to end")

@@ -8,6 +8,7 @@ import threading
 from labcontainer.core.models import ContainerSpec
 
 from ..conftest import wait_until
+from .conftest import settled
 
 COUNTER = "i=0; while true; do i=$((i+1)); echo line $i; sleep 0.05; done"
 
@@ -72,8 +73,10 @@ def test_removing_the_container_whose_logs_are_shown_empties_the_box(panel, serv
     assert name in panel.logs.title.value
 
     panel.row(name).button("Stop").click()
+    settled(panel)  # Stop and Remove run in the background (the kernel stays free)
     panel.row(name).button("Remove").click()
     panel.question.yes.click()
+    settled(panel)
     assert not podman_cli.exists(name)
 
     assert panel.selected is None
@@ -93,5 +96,6 @@ def test_removing_another_container_leaves_the_logs_shown(panel, service, test_i
     wait_until(lambda: panel.logs.shown_text == "still here", message="the log in the box")
     panel.row(other).button("Remove").click()
     panel.question.yes.click()
+    settled(panel)
     assert not podman_cli.exists(other)
     assert panel.selected == shown and panel.logs.shown_text == "still here"

@@ -11,6 +11,7 @@ import re
 from labcontainer.core.models import ContainerSpec
 
 from ..conftest import wait_until
+from .conftest import settled
 
 FIXED_WIDTH = re.compile(r"^\d+(\.\d+)?(px|em|rem)$")
 
@@ -42,14 +43,17 @@ def test_row_buttons_keep_their_labels_and_the_row_wraps(panel, engine, test_ima
 
     # The buttons so laid out still do their work.
     buttons["Restart"].click()
+    settled(panel)  # Restart runs in the background (the kernel stays free)
     assert podman_cli.state(name) == "running" and "restart" in panel.status
     panel.row(name).button("Stop").click()
     wait_until(lambda: podman_cli.state(name) == "exited")
+    settled(panel)
     panel.row(name).button("Remove").click()
     assert_wraps(panel.question.widget)
     for button in (panel.question.yes, panel.question.no):
         assert_label_fits(button)
     panel.question.yes.click()
+    settled(panel)
     assert not podman_cli.exists(name)
 
 

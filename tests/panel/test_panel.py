@@ -11,6 +11,7 @@ from labcontainer.widgets import ContainerPanel
 from labcontainer.widgets.model import LogBuffer
 
 from ..conftest import no_driver_reader, wait_until
+from .conftest import settled
 
 
 def row(panel, name):
@@ -25,12 +26,14 @@ def test_buttons_follow_the_real_state(panel, engine, test_image, unique_name, p
     assert buttons["Stop"].disabled is False and buttons["Start"].disabled is True and buttons["Remove"].disabled is True
 
     buttons["Stop"].click()
+    settled(panel)  # Stop runs in the background (the kernel stays free)
     assert podman_cli.state(name) == "exited"
     buttons = panel.row(name).buttons  # rows are rebuilt after the action
     assert buttons["Start"].disabled is False and buttons["Stop"].disabled is True
     buttons["Start"].click()
     assert podman_cli.state(name) == "running"
     panel.row(name).button("Restart").click()
+    settled(panel)
     assert podman_cli.state(name) == "running" and "restart" in panel.status
 
 
@@ -45,6 +48,7 @@ def test_remove_asks_first(panel, engine, test_image, unique_name, podman_cli):
     assert podman_cli.exists(name)
     panel.row(name).button("Remove").click()
     panel.question.yes.click()
+    settled(panel)
     assert not podman_cli.exists(name)
     assert name not in [r.name for r in panel.rows]
 
@@ -142,12 +146,14 @@ def test_panel_survives_a_podman_restart(private_service, test_image, unique_nam
         panel.refresh()
         assert "Podman is not reachable" in panel.banner and "podman system service" in panel.banner
         panel.row(name).button("Stop").click()  # clicking while down: no exception, a message
+        settled(panel)
         assert "podman system service" in panel.status, panel.status
 
         private_service.start()
         wait_until(lambda: panel.banner == "", timeout=20, message="the banner to go once Podman is back")
         wait_until(lambda: name in [r.name for r in panel.rows])
         panel.row(name).button("Stop").click()
+        settled(panel)
         assert podman_cli.state(name) == "exited"
     finally:
         panel.close()

@@ -52,6 +52,11 @@ export namespace KernelFormView {
   }
 }
 
+/** The kernel form's one sentence of help about the magics. */
+export const KERNEL_FORM_HELP =
+  'A container kernel runs only its image: %container and %gpus (%load_ext labcontainer) work in the ' +
+  'Python 3 kernel, not in a container kernel, where they end in ModuleNotFoundError.';
+
 /**
  * The "New container kernel" form (.lc-KernelForm). It never replaces a container kernel
  * silently: when the server says the name is taken (same image and GPUs give the same
@@ -67,6 +72,9 @@ export class KernelFormView {
     this._displayName = find<HTMLInputElement>(form, '.lc-DisplayName');
     this._pool = find<HTMLInputElement>(form, '.lc-PoolInput');
     this._message = find(form, '.lc-FormMessage');
+    // Said where the kernel is made: in a container kernel, %load_ext labcontainer ends in a
+    // ModuleNotFoundError that labcontainer cannot word (it is not in the image).
+    this._message.before(element('p', 'lc-FormHelp lc-Detail', KERNEL_FORM_HELP));
     form.addEventListener('submit', event => {
       event.preventDefault();
       void this.submit();
