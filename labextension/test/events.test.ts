@@ -32,6 +32,30 @@ class FakeEvents implements IEventsSource {
 
 const settle = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
+/** Wait until ``condition`` holds (a loaded machine may take long: never a fixed sleep). */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10000;
+  while (!condition()) {
+    if (Date.now() > deadline) {
+      throw new Error(`waited 10 s for ${what}`);
+    }
+    await settle(5);
+  }
+}
+
+/** Wait until no endpoint has been called for 60 ms: whatever was coming has come. */
+async function quiet(client: FakeClient): Promise<void> {
+  let seen = -1;
+  for (;;) {
+    const now = ENDPOINTS.reduce((sum, endpoint) => sum + client[endpoint].mock.calls.length, 0);
+    if (now === seen) {
+      return;
+    }
+    seen = now;
+    await settle(60);
+  }
+}
+
 type Endpoint = 'getStatus' | 'listContainers' | 'getGpus' | 'listImages' | 'listKernelspecs';
 const ENDPOINTS: Endpoint[] = ['getStatus', 'listContainers', 'getGpus', 'listImages', 'listKernelspecs'];
 
@@ -67,55 +91,63 @@ describe('ContainersModel with pushed notices', () => {
 
   afterEach(() => model.dispose());
 
-  it('refreshes at once when a container notice comes, one refresh for a burst', async () => {
+  /** Open the socket and wait until its opening reload of everything has come and gone. */
+  async function opened(): Promise<void> {
     events.open();
-    await settle(60);
+    await until(() => ENDPOINTS.every(endpoint => client[endpoint].mock.calls.length > 0), 'the opening reload');
+    await quiet(client);
+  }
+
+  /** After a notice: wait until its reload began, then until it is over. */
+  async function reloaded(): Promise<void> {
+    await until(() => ENDPOINTS.some(endpoint => client[endpoint].mock.calls.length > 0), 'a reload');
+    await quiet(client);
+  }
+
+  it('refreshes at once when a container notice comes, one refresh for a burst', async () => {
+    await opened();
     clearCalls(client);
     client.containers[0].state = 'exited';
     client.containers[0].status = 'Exited (137) 1 second ago';
     for (const status of ['died', 'cleanup', 'stop']) {
       events.send({ kind: 'containers', name: client.containers[0].name, status });
     }
-    await settle(60);
+    await reloaded();
     expect(client.listContainers).toHaveBeenCalledTimes(1);
     expect(model.container(client.containers[0].name)?.state).toBe('exited');
   });
 
   it('reloads the containers and the GPUs (who uses each) on a container notice, not the images', async () => {
-    events.open();
-    await settle(60);
+    await opened();
     clearCalls(client);
     events.send({ kind: 'containers', name: 'train', status: 'start' });
-    await settle(60);
+    await reloaded();
     expect(calls(client)).toEqual({ listContainers: 1, getGpus: 1 });
   });
 
   it('reloads only the images on an image notice: no GPU, container or kernelspec call', async () => {
-    events.open();
-    await settle(60);
+    await opened();
     clearCalls(client);
     events.send({ kind: 'images', name: 'localhost/new:1', action: 'tag' });
-    await settle(60);
+    await reloaded();
     expect(calls(client)).toEqual({ listImages: 1 });
   });
 
   it('reloads only the container rows on a kernel notice', async () => {
-    events.open();
-    await settle(60);
+    await opened();
     clearCalls(client);
     events.send({ kind: 'kernels', kernel_id: 'k1', name: 'lc-kernel-k1', action: 'shutdown' });
-    await settle(60);
+    await reloaded();
     expect(calls(client)).toEqual({ listContainers: 1 });
   });
 
   it('reloads what a burst of notices of several kinds concerns, once', async () => {
-    events.open();
-    await settle(60);
+    await opened();
     clearCalls(client);
     events.send({ kind: 'images', name: 'localhost/new:1', action: 'pull' });
     events.send({ kind: 'containers', name: 'lc-kernel-k1', status: 'create' });
     events.send({ kind: 'kernels', kernel_id: 'k1', name: 'lc-kernel-k1', action: 'start' });
-    await settle(60);
+    await reloaded();
     expect(calls(client)).toEqual({ listContainers: 1, getGpus: 1, listImages: 1 });
   });
 
@@ -130,15 +162,14 @@ describe('ContainersModel with pushed notices', () => {
   });
 
   it('applies an older full reload\'s other sections, never its stale images over a newer image reload', async () => {
-    events.open();
-    await settle(60);
+    await opened();
     let release: () => void = () => undefined;
     client.getStatus.mockImplementationOnce(() => new Promise(resolve => (release = () => resolve({ ...client.status }))));
     const full = model.refresh(); // begun before the image changed; its images are older
     const old = client.images;
     client.images = [...old, { ...old[0], id: 'f'.repeat(64), name: 'localhost/new:1', tags: ['localhost/new:1'] }];
     events.send({ kind: 'images', name: 'localhost/new:1', action: 'tag' });
-    await settle(60);
+    await reloaded();
     expect(model.images.map(image => image.name)).toContain('localhost/new:1');
     client.images = old; // what the full reload would read now is the older answer
     client.containers[0].status = 'Up 4 minutes';
@@ -149,28 +180,25 @@ describe('ContainersModel with pushed notices', () => {
   });
 
   it('refreshes the kernel form\'s image list when an image notice comes', async () => {
-    events.open();
-    await settle(60);
+    await opened();
     client.listImages.mockClear();
     client.images = [...client.images, { ...client.images[0], id: 'f'.repeat(64), name: 'localhost/new:1' }];
     events.send({ kind: 'images', name: 'localhost/new:1', action: 'tag' });
-    await settle(60);
+    await reloaded();
     expect(client.listImages).toHaveBeenCalledTimes(1);
     expect(model.images.map(image => image.name)).toContain('localhost/new:1');
   });
 
   it('refreshes the container rows when a kernel notice comes', async () => {
-    events.open();
-    await settle(60);
+    await opened();
     clearCalls(client);
     events.send({ kind: 'kernels', kernel_id: 'k1', name: 'lc-kernel-k1', action: 'start' });
-    await settle(60);
+    await reloaded();
     expect(client.listContainers).toHaveBeenCalledTimes(1);
   });
 
   it('ignores a notice of a kind it does not know, and messages without a kind', async () => {
-    events.open();
-    await settle(60);
+    await opened();
     client.getStatus.mockClear();
     events.send({ kind: 'volumes', name: 'data' } as unknown as EventsMessage);
     await settle(60);
