@@ -35,6 +35,20 @@ export function container(name: string, overrides: Partial<Container> = {}): Con
   };
 }
 
+/** A kernel's image pull half done, as GET pulls lists it. */
+export function pull(fields: Partial<Pull> = {}): Pull {
+  return {
+    image: '127.0.0.1:5100/lab/torch:2',
+    kernel_id: '1a2b3c4d-5e6f',
+    message: 'Downloading 5f6d9f26578c: 15.1 MB of 33.6 MB',
+    downloaded: 15_100_000,
+    total: 33_600_000,
+    fraction: 0.45,
+    elapsed: 7.5,
+    ...fields
+  };
+}
+
 export function gpu(index: number, overrides: Partial<Gpu> = {}): Gpu {
   return {
     index,

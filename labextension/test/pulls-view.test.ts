@@ -1,21 +1,8 @@
 import { Signal } from '@lumino/signaling';
 
-import type { Pull } from '../src/generated/rest';
 import { type IStartsListener, watchKernelStarts } from '../src/kernelStarts';
 import { attachPulls, pullLine, PullsView } from '../src/views/pulls';
-
-function pull(fields: Partial<Pull> = {}): Pull {
-  return {
-    image: '127.0.0.1:5100/lab/torch:2',
-    kernel_id: '1a2b3c4d-5e6f',
-    message: 'Downloading 5f6d9f26578c: 15.1 MB of 33.6 MB',
-    downloaded: 15_100_000,
-    total: 33_600_000,
-    fraction: 0.45,
-    elapsed: 7.5,
-    ...fields
-  };
-}
+import { pull } from './fakes';
 
 describe('pullLine', () => {
   it('names the image, the kernel and how far the pull is', () => {

@@ -5,7 +5,6 @@ scripts/test.sh runs this folder first and stops when it fails, before any real-
 
 from __future__ import annotations
 
-import json
 from types import SimpleNamespace
 
 import pytest
@@ -15,6 +14,7 @@ from labcontainer.gpus import RecordedReader
 from labcontainer.server.handlers import handler_routes
 from labcontainer.service import LabService
 
+from ..rest import rest_caller
 from .fake_engine import FakeEngine
 
 IMAGE = "localhost/lab/python:3"
@@ -56,18 +56,4 @@ def fake_api(jp_serverapp, jp_fetch, service):
     web_app.settings["labcontainer_app"] = SimpleNamespace(service=service, connections={"local": service}, pools=None)
     web_app.add_handlers(".*$", handler_routes(url_path_join(web_app.settings["base_url"], "labcontainer", "api") + "/"))
 
-    async def call(method: str, path: str, body=None, **params):
-        kwargs = {"method": method, "raise_error": False}
-        if body is not None:
-            kwargs["body"] = body if isinstance(body, (str, bytes)) else json.dumps(body)
-        elif method in ("POST", "PUT"):
-            kwargs["body"] = b""
-        if params:
-            kwargs["params"] = params
-        response = await jp_fetch("labcontainer", "api", *path.split("/"), **kwargs)
-        text = response.body.decode() if response.body else ""
-        if "json" not in response.headers.get("Content-Type", ""):
-            return response.code, text  # e.g. tornado's own 404 page for a path no route takes
-        return response.code, (json.loads(text) if text else None)
-
-    return call
+    return rest_caller(jp_fetch)
