@@ -117,13 +117,15 @@ class Services(Generic[S]):
             return list(pool.map(lambda name: self.state(name, check), names))
 
     def close(self) -> None:
-        """Close every service (their SSH links: no ssh process left)."""
+        """Close every other server's service (their SSH links: no ssh process left)."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
         atexit.unregister(self.close)
-        for service in self.by_name.values():
+        for name, service in self.by_name.items():
+            if name == LOCAL:  # the caller's own (the kernels' service): closed, if ever, by the caller
+                continue
             close = getattr(service, "close", None)
             if close is not None:
                 close()

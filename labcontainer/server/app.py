@@ -2,7 +2,8 @@
 server (adopted by the next one), and everything those need while the server runs.
 
 :class:`LabContainer` owns, as attributes, the settings (``c.LabContainer.*``), the services
-by connection (``connections``: one entry today, the local Podman), the event hub, the kernel
+by connection (``connections``: the local Podman and the user's `podman system connection`s,
+``default_connection`` the podman CLI's choice), the event hub, the kernel
 pools, the kept terminals and one *tender* thread; :meth:`LabContainer.stop_extension` ends
 every thread and task it began. Handlers reach it as ``self.labcontainer``
 (``settings["labcontainer_app"]``).
@@ -114,8 +115,10 @@ class LabContainer(ExtensionApp):
 
     @property
     def service(self) -> LabService:
-        """The default connection's service (shared with the kernel provisioner)."""
-        return self.connections[self.default_connection]
+        """This machine's service, shared with the kernel provisioner: container kernels, their
+        pools, the change notices and the tender stay here whatever the default connection is
+        (kernels on another server: not yet). REST requests pick theirs (handlers.py)."""
+        return self.connections[LOCAL]
 
     def local_connection(self) -> Connection:
         """The local Podman, from ``c.LabContainer`` (an ssh:// podman_url is another server)."""
