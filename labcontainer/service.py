@@ -124,6 +124,11 @@ class LabService:
         return self._podman.url
 
     @property
+    def remote(self) -> bool:
+        """Another server's service (over SSH), not this machine's."""
+        return self._ssh is not None
+
+    @property
     def owner(self) -> str:
         """The user name labcontainer writes in its owner label."""
         return self._podman.owner

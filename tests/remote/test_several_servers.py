@@ -167,3 +167,10 @@ def test_the_default_is_the_podman_clis(connections):
     assert Services(lambda c: c.name, local, environ={**env, "CONTAINER_HOST": "unix:///x.sock"}).default == LOCAL
     assert Services(lambda c: c.name, local, explicit="down", environ=env).default == "down"
     assert Services(lambda c: c.name, local, environ=env, known=PodmanConnections()).default == LOCAL
+
+
+def test_a_terminal_on_gpu2_is_not_offered_through_this_servers_websocket(magics, gpu2_cli, gpu2_name, test_image_on_gpu2):
+    name = gpu2_name("tty")
+    gpu2_cli("run", "-d", "--name", name, test_image_on_gpu2, "sleep", "300")
+    with pytest.raises(ContainerFailure, match=r"another server"):
+        container(magics, f"-c gpu2 exec -it {name} bash")
