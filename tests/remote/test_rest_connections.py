@@ -4,7 +4,9 @@ and each listing naming the server that answered (a real in-process Jupyter serv
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,10 @@ def gpu2_added(tmp_path: Path, monkeypatch, gpu2: Connection) -> None:
     monkeypatch.setenv("CONTAINERS_CONF", str(conf))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     subprocess.run(["podman", "system", "connection", "add", "gpu2", gpu2.url or ""], check=True, capture_output=True, timeout=30)
+    with socket.socket() as s:  # a port nobody answers on
+        s.bind(("127.0.0.1", 0))
+        down = f"ssh://gpu2@127.0.0.1:{s.getsockname()[1]}{gpu2.remote_socket}"
+    subprocess.run(["podman", "system", "connection", "add", "down", down], check=True, capture_output=True, timeout=30)
 
 
 @pytest.fixture
@@ -59,12 +65,20 @@ async def test_an_unknown_connection_is_a_404_naming_the_known_ones(api):
     assert "nosuch" in answer["error"]["message"] and "local" in answer["error"]["message"] and "gpu2" in answer["error"]["message"]
 
 
+async def test_an_unreachable_server_answers_503_naming_it_within_10_s(api):
+    started = time.monotonic()
+    status, answer = await api("containers", connection="down")
+    assert status == 503 and "down" in answer["error"]["message"]
+    assert time.monotonic() - started < 10
+
+
 async def test_get_connections_lists_each_with_its_state(api):
     status, answer = await api("connections")
     assert status == 200
     rows = {c["name"]: c for c in answer["connections"]}
-    assert list(rows) == ["local", "gpu2"]
+    assert list(rows)[0] == "local" and set(rows) == {"local", "gpu2", "down"}
     assert rows["gpu2"]["state"] == "reachable" and rows["gpu2"]["uri"].startswith("ssh://gpu2@")
+    assert rows["down"]["state"].startswith("unreachable since ") and "cannot be reached" in rows["down"]["state"]
     assert answer["default"] == "local" and rows["local"]["default"] and not rows["gpu2"]["default"]
 
 
