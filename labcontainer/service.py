@@ -40,9 +40,11 @@ from .core.specs import (
     check_container_name, check_host_folders, check_image_reference, parse_env, parse_gpus, parse_port, parse_size, parse_volume,
 )
 from .engine import EventStream, ExecSession, PodmanEngine, TtySession  # noqa: F401 - EventStream, TtySession: for the front-ends
-from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, build_gpu_view, default_reader
+from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, default_reader
+from .gpus.remote import RemoteSmiReader, gpu_view_of
 from .remote import LinkedEngine
 from .service_checks import SpecChecks
+from .service_connections import ConnectionState, Services, unknown_connection  # noqa: F401 - for the front-ends
 from .service_gpus import GpuCheck
 from .service_images import Images, Registries
 from .service_terminals import Terminals
@@ -120,6 +122,11 @@ class LabService:
     @property
     def url(self) -> str:
         return self._podman.url
+
+    @property
+    def remote(self) -> bool:
+        """Another server's service (over SSH), not this machine's."""
+        return self._ssh is not None
 
     @property
     def owner(self) -> str:
@@ -332,8 +339,8 @@ class LabService:
 
     @property
     def nvml(self) -> NvmlReader:
-        if self._nvml is None:
-            self._nvml = default_reader()
+        if self._nvml is None:  # another server's: its nvidia-smi and /proc, over its link
+            self._nvml = RemoteSmiReader(self._podman.link.run, self._ssh.name) if self._ssh else default_reader()
         return self._nvml
 
     def gpu_view(self, running: list[ContainerInfo] | None = None) -> GpuView:
@@ -347,7 +354,7 @@ class LabService:
             readings = self.nvml.read()
         except NvmlUnavailable as exc:
             return GpuView(reason=exc.reason)
-        return build_gpu_view(readings, self.running_containers() if running is None else running)
+        return gpu_view_of(self.nvml, readings, self.running_containers() if running is None else running)
 
     def free_gpus(self) -> list[int]:
         """Indices of GPUs no process uses and no running labcontainer container asked for."""

@@ -113,6 +113,8 @@ UsePAM no
 AllowStreamLocalForwarding yes
 StreamLocalBindUnlink yes
 AuthorizedKeysFile .ssh/authorized_keys
+# gpu2's ~/.ssh/environment puts ~gpu2/bin (the stand-in nvidia-smi) first on its PATH.
+PermitUserEnvironment PATH
 EOF
 
 sshd_pid() { # ours: the pid in our pid file, alive and started with our config
@@ -161,6 +163,20 @@ trust_for() { # $1 = a test user: own key (made if missing), authorized for gpu2
 }
 trust_for root
 trust_for "$LABCONTAINER_ROOTLESS_USER"
+
+# --- gpu2's GPUs: a stand-in nvidia-smi answering from recorded CSV, on gpu2's PATH only
+# (~gpu2/bin, through ~/.ssh/environment: ssh commands through our sshd see it; this machine
+# itself has no nvidia-smi, as tests/test_gpu_smi.py checks).
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+REMOTE_SMI=$REMOTE_HOME/lib/labcontainer-smi
+runuser -u "$REMOTE_USER" -- mkdir -p "$REMOTE_HOME/bin" "$REMOTE_SMI/apps.d"
+install -o "$REMOTE_USER" -m 755 "$REPO/scripts/remote-nvidia-smi" "$REMOTE_HOME/bin/nvidia-smi"
+for part in gpus.csv apps.csv list.txt table.txt; do
+    install -o "$REMOTE_USER" -m 644 "$REPO/tests/data/handmade-2gpu-smi-$part" "$REMOTE_SMI/$part"
+done
+echo "PATH=$REMOTE_HOME/bin:/usr/local/bin:/usr/bin:/bin" >"$REMOTE_HOME/.ssh/environment"
+chown "$REMOTE_USER:" "$REMOTE_HOME/.ssh/environment"
+chmod 600 "$REMOTE_HOME/.ssh/environment"
 
 cat >"$REMOTE_ENV" <<EOF
 export LABCONTAINER_REMOTE_SSH_PORT=$PORT

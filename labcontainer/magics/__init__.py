@@ -19,11 +19,14 @@ from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 
 from ..core.errors import LabContainerError
 from ..core.specs import parse_env
-from ..service import LabService, default_service
+from ..service import LabService, Services, default_service, open_service
 from . import containers, images, registry_commands, terminal  # noqa: F401  (they register their subcommands)
 from .containers import ExitStatus, stream_session
 from .gpus import FreeGpus, GpuReport, gpu_report
-from .commands import SUBCOMMANDS, HelpShown, MagicParser, add_exec_options, help_text, split_line, unknown_subcommand
+from .commands import (
+    SUBCOMMANDS, HelpShown, MagicParser, add_exec_options, global_connection, help_text, split_line, unknown_subcommand,
+)
+from .servers import connection_table, gpus_everywhere, on_server
 
 __all__ = ["ContainerFailure", "ContainerMagics", "ExitStatus", "FreeGpus", "GpuReport", "load_ipython_extension"]
 
@@ -57,10 +60,27 @@ class ContainerMagics(Magics):
     def __init__(self, shell=None, service: LabService | None = None) -> None:
         super().__init__(shell)
         self._service = service
+        self._servers: Services[LabService] | None = None
 
     @property
     def service(self) -> LabService:
+        """This kernel's service (no ``-c``)."""
         return self._service or default_service()
+
+    def servers(self) -> Services[LabService]:
+        """Every server: this one and the user's `podman system connection`s (read once; none connects until used)."""
+        if self._servers is None:
+            self._servers = Services(open_service, self.service)
+        return self._servers
+
+    def service_for(self, name: str | None) -> LabService:
+        """``-c NAME``'s service (None: this kernel's); "which server" is this choice, made once per line."""
+        if name is None:
+            return self.service
+        servers = self.servers()
+        if name not in servers.by_name:
+            servers.refresh()  # added since the first -c
+        return servers.get(name)
 
     @line_cell_magic
     def container(self, line: str, cell: str | None = None):
@@ -68,33 +88,51 @@ class ContainerMagics(Magics):
         return _user_facing(lambda: self._container(line, cell))
 
     def _container(self, line: str, cell: str | None) -> Any:
-        words = split_line(line)
-        if cell is not None:
-            return self._exec_cell(words, cell)
+        name, words = global_connection(split_line(line))
+        if words[:2] == ["system", "connection"]:
+            if words[2:] not in (["ls"], ["list"]):
+                raise UsageError("%container system connection ls lists the servers; add one as for podman: "
+                                 "`podman system connection add NAME ssh://USER@HOST/run/user/UID/podman/podman.sock`.")
+            return connection_table(self.servers())
         if not words or words[0] in ("help", "-h", "--help"):
             print(help_text())
             return None
+        service = self.service_for(name)
+        return on_server(name, lambda: self._run(service, words, cell))
+
+    def _run(self, service: LabService, words: list[str], cell: str | None) -> Any:
+        if cell is not None:
+            return self._exec_cell(service, words, cell)
         parser = SUBCOMMANDS.get(words[0])
         if parser is None or parser.runner is None:
             raise unknown_subcommand(words[0])
-        return parser.runner(self.service, parser.parse_args(words[1:]))
+        return parser.runner(service, parser.parse_args(words[1:]))
 
-    def _exec_cell(self, words: list[str], cell: str) -> ExitStatus:
+    def _exec_cell(self, service: LabService, words: list[str], cell: str) -> ExitStatus:
         if not words or words[0] != "exec":
             raise UsageError("The cell magic runs a script in a container: %%container exec [--bash|--python] NAME")
         args = _exec_cell_parser().parse_args(words[1:])
         command = ["python3", "-"] if args.interpreter == "python" else ["bash", "-s"]
-        session = self.service.exec_stream(args.name, command, workdir=args.workdir, env=parse_env(args.env), stdin=cell.encode())
+        session = service.exec_stream(args.name, command, workdir=args.workdir, env=parse_env(args.env), stdin=cell.encode())
         return stream_session(session, args.name)
 
     @line_magic
     def gpus(self, line: str):
-        """Who uses which GPU; `%gpus --free` gives the free ones in --gpus form."""
+        """Who uses which GPU; `%gpus --free` gives the free ones in --gpus form; `-c NAME`:
+        another server's; `--all`: every server's."""
         words = split_line(line)
-        unknown = [w for w in words if w != "--free"]
-        if unknown:
-            raise UsageError(f"%gpus: unknown option {' '.join(unknown)}; use %gpus or %gpus --free")
-        return _user_facing(lambda: gpu_report(self.service, free_only="--free" in words))
+        name = None
+        for flag in ("-c", "--connection"):  # anywhere: %gpus --free -c gpu2
+            if flag in words:
+                at = words.index(flag)
+                name, words = global_connection(words[at:at + 2])[0], words[:at] + words[at + 2:]
+        everywhere = "--all" in words
+        unknown = [w for w in words if w not in ("--free", "--all")]
+        if unknown or (everywhere and name):
+            raise UsageError(f"%gpus: unknown option {' '.join(unknown) or '-c with --all'}; use %gpus [-c NAME | --all] [--free]")
+        if everywhere:
+            return _user_facing(lambda: gpus_everywhere(self.servers(), free_only="--free" in words))
+        return _user_facing(lambda: on_server(name, lambda: gpu_report(self.service_for(name), free_only="--free" in words)))
 
 
 def _user_facing(action: Callable[[], Any]) -> Any:

@@ -74,6 +74,21 @@ def split_line(line: str) -> list[str]:
         raise UsageError(f"%container: cannot parse the line ({exc}). Check your quotes.") from None
 
 
+def global_connection(words: list[str]) -> tuple[str | None, list[str]]:
+    """The podman CLI's global flag, before the subcommand: ``-c NAME``, ``--connection NAME``
+    or ``--connection=NAME``; returns (the name or None, the words after it)."""
+    if words and words[0].startswith("--connection="):
+        name = words[0].split("=", 1)[1]
+        if not name:
+            raise UsageError("%container: --connection needs a connection name, e.g. %container -c gpu2 ps")
+        return name, words[1:]
+    if words and words[0] in ("-c", "--connection"):
+        if len(words) < 2 or words[1].startswith("-"):
+            raise UsageError(f"%container: {words[0]} needs a connection name, e.g. %container -c gpu2 ps")
+        return words[1], words[2:]
+    return None, words
+
+
 def unknown_subcommand(name: str) -> UsageError:
     """The podman CLI's "did you mean" for a mistyped subcommand."""
     close = difflib.get_close_matches(name, SUBCOMMANDS, n=1)
@@ -83,7 +98,8 @@ def unknown_subcommand(name: str) -> UsageError:
 
 def help_text() -> str:
     """The overview ``%container help`` prints, generated from the registered parsers."""
-    lines = ["%container SUBCOMMAND [OPTIONS] — the podman CLI in a notebook.", ""]
+    lines = ["%container SUBCOMMAND [OPTIONS] — the podman CLI in a notebook.",
+             "%container -c NAME SUBCOMMAND ... (or --connection NAME): on another server, one of your `podman system connection`s.", ""]
     for name, parser in SUBCOMMANDS.items():
         usage = parser.format_usage().strip().removeprefix("usage: ")
         lines.append(f"  {usage}")
@@ -91,7 +107,8 @@ def help_text() -> str:
     lines += [
         "",
         "Cell magic: %%container exec [--bash|--python] NAME   runs the cell in the container.",
-        "%gpus shows who uses which GPU; %gpus --free prints the free ones for --gpus.",
+        "%container system connection ls lists the servers and whether each answers.",
+        "%gpus [-c NAME | --all] shows who uses which GPU; %gpus --free prints the free ones for --gpus.",
         "Python variables expand: %container logs {name}.  `%container SUBCOMMAND --help` for details.",
     ]
     return "\n".join(lines)

@@ -44,12 +44,16 @@ class GpuReport:
 
     def __init__(self, gpus: Table, processes: Table, view: GpuView) -> None:
         self.gpus, self.processes, self.view = gpus, processes, view
+        #: The server that answered (``%gpus -c NAME``), a line above the tables.
+        self.server = ""
 
     def __repr__(self) -> str:
-        return f"{self.gpus.text()}\n\n{self.processes.text()}"
+        above = f"on {self.server}:\n" if self.server else ""
+        return f"{above}{self.gpus.text()}\n\n{self.processes.text()}"
 
     def _repr_html_(self) -> str:
-        return f"{self.gpus.html()}<h4>Processes</h4>{self.processes.html()}"
+        above = f"<p>on <b>{self.server}</b>:</p>" if self.server else ""
+        return f"{above}{self.gpus.html()}<h4>Processes</h4>{self.processes.html()}"
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:
         printer.text(repr(self))

@@ -25,12 +25,15 @@ class Table:
         self.rows = [["" if cell is None else str(cell) for cell in row] for row in rows]
         self.empty = empty
         self.note = note
+        #: The server that answered, shown as a line above the table (set for ``-c NAME``).
+        self.server = ""
 
     def text(self) -> str:
+        above = [f"on {self.server}:"] if self.server else []
         if not self.rows:
-            return "\n".join(line for line in (self.empty, self.note) if line)
+            return "\n".join(line for line in (*above, self.empty, self.note) if line)
         widths = [max(len(h), *(len(r[i]) for r in self.rows)) for i, h in enumerate(self.headers)]
-        lines = ["  ".join(h.upper().ljust(widths[i]) for i, h in enumerate(self.headers)).rstrip()]
+        lines = [*above, "  ".join(h.upper().ljust(widths[i]) for i, h in enumerate(self.headers)).rstrip()]
         lines += ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in self.rows]
         if self.note:
             lines.append(self.note)
@@ -45,6 +48,8 @@ class Table:
                 "<tr>" + "".join(f"<td style='text-align:left'>{html.escape(c)}</td>" for c in row) + "</tr>" for row in self.rows
             )
             body = f"<table class='labcontainer-table'><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+        if self.server:
+            body = f"<p>on <b>{html.escape(self.server)}</b>:</p>{body}"
         if self.note:
             body += f"<p>{html.escape(self.note)}</p>"
         return body
@@ -69,9 +74,13 @@ class Records(list):
         self._columns = list(columns)
         self._empty = empty
         self._note = note
+        #: The server that answered, shown as a line above the table (set for ``-c NAME``).
+        self.server = ""
 
     def table(self) -> Table:
-        return Table([name for name, _ in self._columns], ([get(item) for _, get in self._columns] for item in self), empty=self._empty, note=self._note)
+        table = Table([name for name, _ in self._columns], ([get(item) for _, get in self._columns] for item in self), empty=self._empty, note=self._note)
+        table.server = self.server
+        return table
 
     def __repr__(self) -> str:
         return self.table().text()

@@ -2,7 +2,8 @@
 server (adopted by the next one), and everything those need while the server runs.
 
 :class:`LabContainer` owns, as attributes, the settings (``c.LabContainer.*``), the services
-by connection (``connections``: one entry today, the local Podman), the event hub, the kernel
+by connection (``connections``: the local Podman and the user's `podman system connection`s,
+``default_connection`` the podman CLI's choice), the event hub, the kernel
 pools, the kept terminals and one *tender* thread; :meth:`LabContainer.stop_extension` ends
 every thread and task it began. Handlers reach it as ``self.labcontainer``
 (``settings["labcontainer_app"]``).
@@ -32,11 +33,12 @@ from traitlets import Bool, Float, List, Unicode
 from traitlets.config import Config
 
 from ..core.connection import LOCAL, Connection
+from ..core.connections import PodmanConnections
 from ..core.errors import LabContainerError
 from ..kernels import records, recovery
 from ..kernels.identity import this_server
 from ..kernels.pools import KernelPools
-from ..service import LabService, set_default_service
+from ..service import LabService, Services, set_default_service
 from . import sessions
 from .adoption import adopt_orphans
 from .events import EventHub, listen_to_kernel_actions
@@ -60,6 +62,11 @@ class LabContainer(ExtensionApp):
     load_other_extensions = False
 
     podman_url = Unicode(None, allow_none=True, config=True, help="Podman service URL; default: discovered.")
+    connection = Unicode(
+        None, allow_none=True, config=True,
+        help="The default server: one of your `podman system connection` names (else, as the podman CLI: "
+        "CONTAINER_HOST, CONTAINER_CONNECTION, your default connection, this machine's Podman).",
+    )
     start_service = Bool(False, config=True, help="Start `podman system service` if none answers.")
     nvml_recording = Unicode(
         None, allow_none=True, config=True,
@@ -94,9 +101,11 @@ class LabContainer(ExtensionApp):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        #: One service per Podman connection, by connection name (one entry today).
+        #: One service per Podman connection, by connection name: the local one and each of
+        #: the user's `podman system connection`s (service_connections.py; none connects yet).
         self.connections: dict[str, LabService] = {}
         self.default_connection = LOCAL
+        self.servers: Services[LabService] | None = None
         self.events: EventHub | None = None
         self.pools: KernelPools | None = None
         self.terminals: TerminalSessions | None = None
@@ -106,14 +115,34 @@ class LabContainer(ExtensionApp):
 
     @property
     def service(self) -> LabService:
-        """The default connection's service (shared with the kernel provisioner)."""
-        return self.connections[self.default_connection]
+        """This machine's service, shared with the kernel provisioner: container kernels, their
+        pools, the change notices and the tender stay here whatever the default connection is
+        (kernels on another server: not yet). REST requests pick theirs (handlers.py)."""
+        return self.connections[LOCAL]
 
-    def connection(self) -> Connection:
-        """The local Podman, from ``c.LabContainer``."""
-        return Connection(name=LOCAL, url=self.podman_url, start_service=self.start_service)
+    def local_connection(self) -> Connection:
+        """The local Podman, from ``c.LabContainer`` (an ssh:// podman_url is another server)."""
+        url = self.podman_url if self.podman_url and not self.podman_url.startswith("ssh://") else None
+        return Connection(name=LOCAL, url=url, start_service=self.start_service)
+
+    def open_connections(self) -> None:
+        """``connections`` and ``default_connection``, as the podman CLI chooses (explicit
+        podman_url or connection, CONTAINER_HOST, CONTAINER_CONNECTION, the default one, local)."""
+        local = self.local_connection()
+        local_service = self.build_service(local)
+        explicit = self.podman_url or self.connection
+        try:
+            self.servers = Services(self.build_service, local_service, local_url=local.url, explicit=explicit)
+        except LabContainerError as exc:
+            self.log.warning("labcontainer: only this machine's Podman is used: %s", exc)
+            self.servers = Services(self.build_service, local_service, local_url=local.url, explicit=explicit if explicit and "://" in explicit else None,
+                                    known=PodmanConnections())
+        self.connections = self.servers.by_name
+        self.default_connection = self.servers.default
 
     def build_service(self, connection: Connection) -> LabService:
+        if connection.is_ssh:  # another server: over one SSH link, made on its first verb
+            return LabService(ssh=connection, forbidden_mounts=self.forbidden_mounts)
         return LabService(url=connection.url, start_service=connection.start_service, nvml_recording=self.nvml_recording,
                           forbidden_mounts=self.forbidden_mounts)
 
@@ -145,8 +174,7 @@ class LabContainer(ExtensionApp):
     def initialize_settings(self) -> None:
         serverapp = self.serverapp
         log = serverapp.log
-        connection = self.connection()
-        self.connections = {connection.name: self.build_service(connection)}
+        self.open_connections()
         service = self.service
         # The kernel provisioner's cold starts find the service through default_service():
         # installing this one there makes container kernels and the REST API talk to the same Podman.
@@ -232,6 +260,8 @@ class LabContainer(ExtensionApp):
                 await asyncio.to_thread(thread.join, JOIN_TIMEOUT)
         if self._tender is not None:
             await asyncio.to_thread(self._tender.join, JOIN_TIMEOUT)
+        if self.servers is not None:  # every SSH link: no ssh process left
+            await asyncio.to_thread(self.servers.close)
 
 
 def _recover(serverapp: Any, service: LabService, *, adopt: bool) -> None:

@@ -26,7 +26,7 @@ from ..core.errors import InvalidSpec, LabContainerError
 from ..core.specs import check_image_reference
 from ..kernels import kernelspecs
 from ..kernels.config import KernelContainerConfig
-from ..service import CONTAINER_ACTIONS, LabService
+from ..service import CONTAINER_ACTIONS, LabService, unknown_connection
 from . import kernel_containers
 from .events import EventsHandler
 from .logstream import LogFollower
@@ -44,10 +44,20 @@ class BaseHandler(APIHandler):
         return self.settings["labcontainer_app"]
 
     @property
+    def connection_name(self) -> str:
+        """The server this request is for: ``?connection=NAME``, else the default connection."""
+        return self.get_argument("connection", None) or self.labcontainer.default_connection
+
+    @property
     def service(self) -> LabService:
-        """The default connection's service (shared with the kernel provisioner); its verbs
-        block: call them with ``asyncio.to_thread``."""
-        return self.labcontainer.service
+        """The service of the request's connection (the ONE place a handler picks its server;
+        an unknown name is a 404 naming the known ones); its verbs block: call them with
+        ``asyncio.to_thread``."""
+        connections = self.labcontainer.connections
+        name = self.connection_name
+        if name not in connections:
+            raise unknown_connection(name, list(connections))
+        return connections[name]
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
@@ -81,7 +91,8 @@ class ContainersHandler(BaseHandler):
             raise InvalidSpec(f"Unknown scope '{scope}'.", hint="Use scope=mine or scope=labcontainer.")
         include_all = self.get_argument("all", "1") not in ("0", "false")
         containers = await asyncio.to_thread(self.service.containers, all=include_all, scope=scope)
-        self.finish({"containers": await kernel_containers.describe(containers, self.kernel_manager, self.session_manager)})
+        described = await kernel_containers.describe(containers, self.kernel_manager, self.session_manager)
+        self.finish({"containers": described, "connection": self.connection_name})
 
     @tornado.web.authenticated
     @authorized
@@ -112,7 +123,9 @@ class ContainerActionHandler(BaseHandler):
     async def post(self, name: str, action: str) -> None:
         if action not in CONTAINER_ACTIONS:
             raise tornado.web.HTTPError(404, f"Unknown action '{action}'")
-        kernel_id = kernel_containers.served_kernel(name, self.kernel_manager)
+        # Container kernels run on the default server only.
+        served = self.service is self.labcontainer.service
+        kernel_id = kernel_containers.served_kernel(name, self.kernel_manager) if served else None
         if kernel_id and action in ("stop", "restart"):
             # Through the kernel, not behind its back: a fresh container, same kernel id.
             await self.kernel_manager.restart_kernel(kernel_id)
@@ -129,7 +142,9 @@ class ContainerHandler(BaseHandler):
     @authorized
     async def delete(self, name: str) -> None:
         force = self.get_argument("force", "0") in ("1", "true")
-        kernel_id = kernel_containers.served_kernel(name, self.kernel_manager)
+        # Container kernels run on the default server only.
+        served = self.service is self.labcontainer.service
+        kernel_id = kernel_containers.served_kernel(name, self.kernel_manager) if served else None
         if kernel_id:
             await self.kernel_manager.shutdown_kernel(kernel_id)  # which removes its container
         else:
@@ -200,7 +215,7 @@ class GpusHandler(BaseHandler):
     @authorized
     async def get(self) -> None:
         view = await asyncio.to_thread(self.service.gpu_view)
-        self.finish(view.to_json())
+        self.finish(dict(view.to_json(), connection=self.connection_name))
 
 
 class ImagesHandler(BaseHandler):
@@ -210,7 +225,7 @@ class ImagesHandler(BaseHandler):
     @authorized
     async def get(self) -> None:
         images = await asyncio.to_thread(self.service.images.list)
-        self.finish({"images": [dict(i.to_json(), name=i.name, short_id=i.short_id) for i in images]})
+        self.finish({"images": [dict(i.to_json(), name=i.name, short_id=i.short_id) for i in images], "connection": self.connection_name})
 
     @tornado.web.authenticated
     @authorized
@@ -248,7 +263,8 @@ class PullsHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        self.finish({"pulls": [pull.to_json() for pull in self.service.pulls.current()]})  # in memory: no Podman call
+        pulls = [pull.to_json() for pull in self.service.pulls.current()]  # in memory: no Podman call
+        self.finish({"pulls": pulls, "connection": self.connection_name})
 
 
 class KernelspecsHandler(BaseHandler):
@@ -301,13 +317,28 @@ class StatusHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
+        service = self.service
         try:
-            info = await asyncio.to_thread(self.service.info)
+            info = await asyncio.to_thread(service.info)
         except LabContainerError as exc:
             answer = {"connected": False, "message": str(exc), "url": getattr(exc, "url", None), "rootless": None, "version": None}
         else:
             answer = {"connected": True, "message": None, "url": info.url, "rootless": info.rootless, "version": info.version}
-        self.finish(answer)
+        self.finish(dict(answer, connection=self.connection_name))
+
+
+class ConnectionsHandler(BaseHandler):
+    """The servers: each connection's name, URI, whether it is the default, and its state
+    (all asked at once; an unreachable one answers within its deadline)."""
+
+    auth_resource = "containers"
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        app = self.labcontainer
+        states = await asyncio.to_thread(app.servers.states, LabService.info)
+        self.finish({"connections": [state.to_json() for state in states], "default": app.default_connection})
 
 
 def _refresh_pools(app: Any) -> None:
@@ -333,4 +364,5 @@ def handler_routes(base: str) -> list[tuple[str, type]]:
         (f"{base}kernelspecs", KernelspecsHandler),
         (f"{base}kernelspecs/{name}", KernelspecHandler),
         (f"{base}status", StatusHandler),
+        (f"{base}connections", ConnectionsHandler),
     ]

@@ -53,7 +53,7 @@ def fake_api(jp_serverapp, jp_fetch, service):
     web_app = jp_serverapp.web_app
     # What handlers read of the server app (server/app.py): its default service; no pools,
     # event hub or kept terminals are needed by the verbs tested here.
-    web_app.settings["labcontainer_app"] = SimpleNamespace(service=service, connections={"local": service}, pools=None)
+    web_app.settings["labcontainer_app"] = SimpleNamespace(service=service, connections={"local": service}, default_connection="local", pools=None)
     web_app.add_handlers(".*$", handler_routes(url_path_join(web_app.settings["base_url"], "labcontainer", "api") + "/"))
 
     return rest_caller(jp_fetch)

@@ -150,7 +150,7 @@ def test_forbidden_mounts_is_a_setting(podman_url, tmp_path, test_image):
     mine = tmp_path / "mine"
     mine.mkdir()
     app = LabContainer(config=Config({"LabContainer": {"podman_url": podman_url, "forbidden_mounts": [str(secret)]}}))
-    service = app.build_service(app.connection())
+    service = app.build_service(app.local_connection())
     with pytest.raises(InvalidSpec, match=r"c\.LabContainer\.forbidden_mounts"):
         service.build_spec(test_image, volumes=[f"{secret / 'deeper'}:/s"])
     assert service.build_spec(test_image, volumes=[f"{mine}:/m"]).volumes[0].host == str(mine)

@@ -14,6 +14,11 @@ export const nullable =
   (check: Check): Check =>
   value =>
     value === null || check(value);
+/** A property the server may leave out (e.g. `connection`: which server answered). */
+export const optional =
+  (check: Check): Check =>
+  value =>
+    value === undefined || check(value);
 export const isArray: Check = value => Array.isArray(value);
 /** An array of records that each have a string `name` (what the panel keys rows by). */
 export const isNamedRecords: Check = value =>

@@ -7,10 +7,10 @@ import type {
   ContainersAnswer,
   Scope
 } from '../generated/rest';
-import { isNamedRecord, isNamedRecords, shaped } from './checks';
+import { isNamedRecord, isNamedRecords, isString, optional, shaped } from './checks';
 import { requestAPI } from './request';
 
-const isContainersAnswer = shaped<ContainersAnswer>({ containers: isNamedRecords });
+const isContainersAnswer = shaped<ContainersAnswer>({ containers: isNamedRecords, connection: optional(isString) });
 const isContainerAnswer = shaped<ContainerAnswer>({ container: isNamedRecord });
 const CONTAINER_SHAPE = '{"container": {...}}';
 

@@ -1,11 +1,14 @@
 /** Images and the pulls the server makes: list, pull (in the background), remove. */
 import type { Image, ImagesAnswer, Pull, PullAnswer, PullsAnswer } from '../generated/rest';
-import { isNamedRecords, isObject, isString, shaped } from './checks';
+import { isNamedRecords, isObject, isString, optional, shaped } from './checks';
 import { requestAPI } from './request';
 
-const isImagesAnswer = shaped<ImagesAnswer>({ images: isNamedRecords });
+const isImagesAnswer = shaped<ImagesAnswer>({ images: isNamedRecords, connection: optional(isString) });
 const isPull = (value: unknown) => isObject(value) && isString(value.image);
-const isPullsAnswer = shaped<PullsAnswer>({ pulls: value => Array.isArray(value) && value.every(isPull) });
+const isPullsAnswer = shaped<PullsAnswer>({
+  pulls: value => Array.isArray(value) && value.every(isPull),
+  connection: optional(isString)
+});
 const isPullAnswer = shaped<PullAnswer>({ pull: isPull });
 
 export async function listImages(): Promise<Image[]> {

@@ -1,20 +1,22 @@
 /** The machine: can labcontainer reach Podman (GET status), and its GPUs (GET gpus). */
 import type { GpuView, Status } from '../generated/rest';
-import { isArray, isBoolean, isString, nullable, shaped } from './checks';
+import { isArray, isBoolean, isString, nullable, optional, shaped } from './checks';
 import { requestAPI } from './request';
 
 const isGpuView = shaped<GpuView>({
   available: isBoolean,
   reason: nullable(isString),
   driver_version: nullable(isString),
-  gpus: isArray
+  gpus: isArray,
+  connection: optional(isString)
 });
 const isStatus = shaped<Status>({
   connected: isBoolean,
   message: nullable(isString),
   url: nullable(isString),
   rootless: nullable(isBoolean),
-  version: nullable(isString)
+  version: nullable(isString),
+  connection: optional(isString)
 });
 
 export function getStatus(): Promise<Status> {

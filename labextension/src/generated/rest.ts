@@ -231,6 +231,10 @@ export interface GpuView {
   reason: string | null;
   driver_version: string | null;
   gpus: Gpu[];
+  /**
+   * The server that answered: a connection name (`local`: this machine's Podman). Every endpoint takes ?connection=NAME (absent: the default connection).
+   */
+  connection?: string;
 }
 /**
  * One local image.
@@ -288,6 +292,28 @@ export interface Status {
   url: string | null;
   rootless: boolean | null;
   version: string | null;
+  /**
+   * The server that answered: a connection name (`local`: this machine's Podman). Every endpoint takes ?connection=NAME (absent: the default connection).
+   */
+  connection?: string;
+}
+/**
+ * One server: `local` (this machine's Podman) or one of the user's `podman system connection`s.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "Connection".
+ */
+export interface Connection {
+  name: string;
+  uri: string;
+  /**
+   * The one a request without ?connection= talks to.
+   */
+  default: boolean;
+  /**
+   * "reachable", or "unreachable since HH:MM: why".
+   */
+  state: string;
 }
 /**
  * The body of every 4xx/5xx answer.
@@ -312,6 +338,10 @@ export interface ErrorBody {
  */
 export interface ContainersAnswer {
   containers: Container[];
+  /**
+   * The server that answered: a connection name (`local`: this machine's Podman). Every endpoint takes ?connection=NAME (absent: the default connection).
+   */
+  connection?: string;
 }
 /**
  * The answer of POST containers and of the start/stop/restart actions.
@@ -323,6 +353,16 @@ export interface ContainerAnswer {
   container: Container;
 }
 /**
+ * The answer of GET connections: every server, each asked now.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "ConnectionsAnswer".
+ */
+export interface ConnectionsAnswer {
+  connections: Connection[];
+  default: string;
+}
+/**
  * The answer of GET images.
  *
  * This interface was referenced by `LabcontainerRest`'s JSON-Schema
@@ -330,6 +370,10 @@ export interface ContainerAnswer {
  */
 export interface ImagesAnswer {
   images: Image[];
+  /**
+   * The server that answered: a connection name (`local`: this machine's Podman). Every endpoint takes ?connection=NAME (absent: the default connection).
+   */
+  connection?: string;
 }
 /**
  * A pull this server is making now (a container kernel whose image is missing pulls it before it starts; the side panel's pull form starts one with POST images), or one started by POST images that failed in the last 60 seconds (with `error`).
@@ -385,6 +429,10 @@ export interface Pull {
  */
 export interface PullsAnswer {
   pulls: Pull[];
+  /**
+   * The server that answered: a connection name (`local`: this machine's Podman). Every endpoint takes ?connection=NAME (absent: the default connection).
+   */
+  connection?: string;
 }
 /**
  * The answer of POST images (202): the pull just started (or the one already running for that image), as GET pulls lists it.
