@@ -50,10 +50,22 @@ class LabContainerError(Exception):
         return type(self).__name__
 
 
-def podman_said(text: str) -> str:
+def podman_said(text: str, limit: int = 300) -> str:
     """Podman's words as the line that follows ours: labelled, its first line only (the
-    rest is Go's context, kept in ``detail``), never run into our sentence."""
-    return "Podman said: " + text.strip().splitlines()[0].strip()[:300]
+    rest is Go's context, kept in ``detail``), never run into our sentence. A long line is
+    cut between words, with an ellipsis, and keeps its last clause (Go's errors end with
+    the cause: "...: manifest unknown")."""
+    line = text.strip().splitlines()[0].strip()
+    if len(line) <= limit:
+        return "Podman said: " + line
+    last = line.rpartition(": ")[2]
+    if len(last) > limit // 2:
+        last = ""
+    room = limit - len(last) - 3
+    head = line[:room + 1]
+    head = head[: head.rfind(" ")] if " " in head else line[:room]
+    head = head.rstrip(" :,;([")
+    return "Podman said: " + (f"{head} … {last}" if last else f"{head} …")
 
 
 class InvalidSpec(LabContainerError, ValueError):

@@ -31,7 +31,8 @@ from ..core.registries import ImagePrune
 from . import authfile
 from .convert import container_info_from_list, disk_use_rows, image_info, split_reference
 from .pullstream import PullTracker
-from .translate import pull_failure, translated
+from .pullerrors import pull_failure, registry_of
+from .translate import translated
 
 ProgressCallback = Callable[[PullProgress], None]
 
@@ -285,7 +286,7 @@ def explanation_of_response(response: Any) -> str:
 def _pull_failed(image: str, text: str, credentials: RegistryCredentials | None, *, stored_login: bool = False) -> PullFailed:
     """Why a pull failed, in our words; Podman's text follows on its own line."""
     lower = text.lower()
-    registry = image.partition("/")[0] if fully_qualified(image) else "docker.io"
+    registry = registry_of(image)
     if stored_login and fully_qualified(image) and ("unauthorized" in lower or "authentication required" in lower):
         return PullFailed(
             image, text,
