@@ -41,6 +41,7 @@ from .core.specs import (
 )
 from .engine import EventStream, ExecSession, PodmanEngine, TtySession  # noqa: F401 - EventStream: for the server
 from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, build_gpu_view, default_reader
+from .kernels.records import notebook_of  # records.py only: never a kernels/ module that uses the service
 from .service_checks import SpecChecks
 from .service_images import Images, Registries
 
@@ -341,18 +342,22 @@ class LabService:
             self._nvml = default_reader()
         return self._nvml
 
-    def gpu_view(self, running: list[ContainerInfo] | None = None) -> GpuView:
+    def gpu_view(self, running: list[ContainerInfo] | None = None, sessions: Mapping[str, str] | None = None) -> GpuView:
         """GPUs, their processes attributed to containers and users, and which are free.
 
         No driver → an empty view whose ``reason`` says why (never an exception). Podman
         being down does not hide the GPUs: processes just lose their container names.
-        Pass the running containers when you already have them (one list call less).
+        Pass the running containers when you already have them (one list call less);
+        ``sessions`` (kernel id -> notebook path, a server's) names kernels' containers
+        for their notebooks, a renamed one included (else the container's label says).
         """
         try:
             readings = self.nvml.read()
         except NvmlUnavailable as exc:
             return GpuView(reason=exc.reason)
-        return build_gpu_view(readings, self.running_containers() if running is None else running)
+        running = self.running_containers() if running is None else running
+        notebooks = {c.id: notebook for c in running if (notebook := notebook_of(c, sessions))}
+        return build_gpu_view(readings, running, notebooks=notebooks)
 
     def free_gpus(self) -> list[int]:
         """Indices of GPUs no process uses and no running labcontainer container asked for."""

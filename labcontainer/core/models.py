@@ -304,6 +304,8 @@ class GpuProcess(_JsonRecord):
     user: str | None = None
     container_id: str | None = None
     container_name: str | None = None
+    #: How its container is shown: "kernel of train.ipynb" for a kernel's, else its name.
+    holder: str | None = None
 
 
 @dataclass(frozen=True)
@@ -332,7 +334,7 @@ class GpuInfo(_JsonRecord):
     @property
     def users(self) -> tuple[str, ...]:
         """Containers using or holding it, then host processes, for "used by" columns."""
-        names = sorted({p.container_name for p in self.processes if p.container_name} | set(self.reserved_by))
+        names = sorted({p.holder or p.container_name for p in self.processes if p.container_name} | set(self.reserved_by))
         host = sum(1 for p in self.processes if not p.container_name)
         return tuple(names) + ((f"{host} host process(es)",) if host else ())
 

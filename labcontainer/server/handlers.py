@@ -195,7 +195,12 @@ class GpusHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        view = await asyncio.to_thread(self.service.gpu_view)
+        # Kernels' containers are shown as the kernel of their notebook: Jupyter's sessions
+        # know a renamed notebook, which the container's label cannot.
+        notebooks = {
+            s["kernel"]["id"]: s["path"] for s in await self.session_manager.list_sessions() if (s.get("kernel") or {}).get("id") and s.get("path")
+        }
+        view = await asyncio.to_thread(self.service.gpu_view, None, notebooks)
         self.finish(view.to_json())
 
 

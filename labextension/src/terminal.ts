@@ -262,3 +262,14 @@ export class ContainerTerminalConnection implements Terminal.ITerminalConnection
   private readonly _disposed = new Signal<this, void>(this);
   private readonly _sessionChanged = new Signal<this, string | null>(this);
 }
+
+/**
+ * A terminal tab's label and caption: a kernel's container is named as the kernel of its
+ * notebook (`shown`, "kernel of train.ipynb"), its lc-kernel-<id> name only in the caption.
+ */
+export function tabTitle(name: string, shown: string = name): { label: string; caption: string } {
+  if (shown === name) {
+    return { label: `Terminal ${name}`, caption: `A terminal in the container ${name}` };
+  }
+  return { label: `Terminal: ${shown}`, caption: `A terminal in ${name}, the container of the ${shown}` };
+}

@@ -168,6 +168,10 @@ export interface GpuProcess {
   user: string | null;
   container_id: string | null;
   container_name: string | null;
+  /**
+   * How its container is shown: "kernel of train.ipynb" for a kernel's container (its notebook known), else the container's name; null for a host process.
+   */
+  holder: string | null;
 }
 /**
  * One GPU with its use.
@@ -213,7 +217,7 @@ export interface Gpu {
   free: boolean;
   processes: GpuProcess[];
   /**
-   * Names of running containers that asked for this GPU (labcontainer's labels).
+   * Running containers that asked for this GPU (labcontainer's labels), as they are shown: a kernel's container as "kernel of train.ipynb" (its notebook known), one waiting in a pool as "kernel kept ready (SPEC)", any other by its name.
    */
   containers: string[];
 }
