@@ -254,11 +254,15 @@ class RegistryCredentials:
 
 @dataclass(frozen=True)
 class RemovedImage(_JsonRecord):
-    """What ``rmi`` did to one image: names taken off it, and image ids deleted."""
+    """What ``rmi`` did to one image: names taken off it, and image ids deleted. When only
+    the name went (Podman untags without a word), why the image stays: ``other_names`` it
+    still has, ``used_by`` the containers (any state) that use it."""
 
     image: str
     untagged: tuple[str, ...] = ()
     deleted: tuple[str, ...] = ()
+    other_names: tuple[str, ...] = ()
+    used_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

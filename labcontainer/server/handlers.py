@@ -232,11 +232,12 @@ class ImageHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
     async def delete(self, name: str) -> None:
-        """``podman rmi NAME`` (the name URL-encoded): 204; 409 naming the containers that use it."""
+        """``podman rmi NAME`` (the name URL-encoded): 200 with what it did (ImageRemoved: when
+        only the name went, the image's other names and the containers that keep it); 409
+        naming the containers that use it when it was the image's last name."""
         force = self.get_argument("force", "0") in ("1", "true")
-        await asyncio.to_thread(self.service.images.remove, name, force=force)
-        self.set_status(204)
-        self.finish()
+        removed = await asyncio.to_thread(self.service.images.remove, name, force=force)
+        self.finish({"removed": removed.to_json()})
 
 
 class PullsHandler(BaseHandler):

@@ -5,6 +5,7 @@
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
+import { shownName } from './containerKernel';
 import type { Kernelspec } from './generated/rest';
 import { ContainersModel } from './model';
 import { ContainersView, kernelQuestion, RowAction } from './views/containers';
@@ -80,7 +81,11 @@ export class ContainersPanel extends Widget {
     });
     this._images = new ImagesView(find(this.node, '.lc-Images'), {
       onPull: image => model.pullImage(image),
-      onRemove: name => model.removeImage(name)
+      onRemove: name => model.removeImage(name),
+      containerShown: name => {
+        const container = model.containers.find(candidate => candidate.name === name);
+        return container ? shownName(container) : name;
+      }
     });
     this._gpus = new GpusView(find(this.node, '.lc-Gpus'), find(this.node, '.lc-GpuHint'));
     this._kernelspecs = new KernelspecsView(find(this.node, '.lc-Kernelspecs'), {

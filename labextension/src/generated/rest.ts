@@ -260,6 +260,40 @@ export interface Image {
   created: string | null;
 }
 /**
+ * What DELETE images/{name} did (podman rmi NAME): the names taken off, the image ids deleted. When only the name went, why the image stays: its other names, and the containers (any state) that use it.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "ImageRemoved".
+ */
+export interface ImageRemoved {
+  /**
+   * The name (or id) asked for.
+   */
+  image: string;
+  untagged: string[];
+  /**
+   * Image ids deleted; empty when the image stays.
+   */
+  deleted: string[];
+  /**
+   * When the image stays: the names it still has.
+   */
+  other_names: string[];
+  /**
+   * When the image stays: the containers that use it (their names).
+   */
+  used_by: string[];
+}
+/**
+ * The answer of DELETE images/{name} (200).
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "ImageRemovedAnswer".
+ */
+export interface ImageRemovedAnswer {
+  removed: ImageRemoved;
+}
+/**
  * A container kernelspec installed by labcontainer.
  *
  * This interface was referenced by `LabcontainerRest`'s JSON-Schema
