@@ -27,6 +27,8 @@ export namespace ContainerTerminalConnection {
     serverSettings?: ServerConnection.ISettings;
     /** Reconnect to this kept terminal (a restored tab) instead of starting a new one. */
     session?: string;
+    /** How the container is named to the user (a kernel's: "kernel of train.ipynb"); default its name. */
+    shown?: string;
   }
 }
 
@@ -53,6 +55,7 @@ export class ContainerTerminalConnection implements Terminal.ITerminalConnection
     this.query = options.query ?? {};
     this.serverSettings = options.serverSettings ?? ServerConnection.makeSettings();
     this._session = options.session ?? null;
+    this.shown = options.shown ?? options.container;
     this._open(this._session);
   }
 
@@ -61,9 +64,12 @@ export class ContainerTerminalConnection implements Terminal.ITerminalConnection
   readonly query: ITerminalQuery;
   readonly serverSettings: ServerConnection.ISettings;
 
-  /** The Terminal widget titles its tab "Terminal <name>". */
+  /** How the container is named to the user: a kernel's container as "kernel of train.ipynb". */
+  readonly shown: string;
+
+  /** The Terminal widget titles its tab "Terminal <name>" once connected: the container as the user knows it. */
   get name(): string {
-    return this.container;
+    return this.shown;
   }
 
   get model(): Terminal.IModel {
@@ -289,5 +295,5 @@ export function tabTitle(name: string, shown: string = name): { label: string; c
   if (shown === name) {
     return { label: `Terminal ${name}`, caption: `A terminal in the container ${name}` };
   }
-  return { label: `Terminal: ${shown}`, caption: `A terminal in ${name}, the container of the ${shown}` };
+  return { label: `Terminal ${shown}`, caption: `A terminal in ${name}, the container of the ${shown}` };
 }

@@ -68,7 +68,7 @@ export function createTerminalTab(
   key: string = newKey(),
   shown: string = name
 ): MainAreaWidget<Terminal> {
-  const connection = new ContainerTerminalConnection({ container: name, query, session });
+  const connection = new ContainerTerminalConnection({ container: name, query, session, shown });
   const content = new Terminal(connection, options);
   const widget = new MainAreaWidget({ content });
   // Known from the start, so the layout saved when the tab opens already holds it.
@@ -118,7 +118,7 @@ export function restoreArgs(widget: MainAreaWidget<Terminal>): {
     name: connection.container,
     session: connection.session,
     key: tabKey(widget),
-    shown: widget.node.dataset.shown ?? connection.container,
+    shown: connection.shown,
     query: { ...connection.query }
   };
 }

@@ -21,7 +21,7 @@ describe('kernel containers are named for their notebook', () => {
 
   it('titles a kernel container terminal tab for its notebook, the container name in the caption', () => {
     const title = tabTitle(kernelContainer.name, shownName(kernelContainer));
-    expect(title.label).toBe('Terminal: kernel of train.ipynb');
+    expect(title.label).toBe('Terminal kernel of train.ipynb');
     expect(title.label).not.toContain('lc-kernel-');
     expect(title.caption).toContain(kernelContainer.name);
     expect(tabTitle('train')).toEqual({ label: 'Terminal train', caption: 'A terminal in the container train' });

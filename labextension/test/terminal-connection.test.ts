@@ -92,6 +92,19 @@ describe('ContainerTerminalConnection', () => {
     expect(statuses).toEqual(['connected']);
   });
 
+  it('names a kernel container as the kernel of its notebook, for the widget\'s tab title', () => {
+    FakeSocket.made = [];
+    const connection = new ContainerTerminalConnection({
+      container: 'lc-kernel-d0953ce8',
+      shown: 'kernel of train.ipynb',
+      serverSettings: settings()
+    });
+    expect(connection.name).toBe('kernel of train.ipynb'); // JupyterLab's Terminal titles its tab "Terminal <name>"
+    expect(connection.container).toBe('lc-kernel-d0953ce8');
+    expect(FakeSocket.made[0].url).toContain('/containers/lc-kernel-d0953ce8/terminal');
+    connection.dispose();
+  });
+
   it('passes stdout on in order', () => {
     const { socket, stdout } = open();
     socket.receive('setup', {});
