@@ -15,6 +15,7 @@ import requests
 from podman import errors as podman_errors
 
 from ..core.errors import (
+    PANEL_CONTAINERS,
     ContainerNotFound,
     ContainerStateError,
     GpuDeviceUnknown,
@@ -98,22 +99,31 @@ def _state_error(text: str, container: str | None) -> ContainerStateError:
     """A container in the wrong state for what was asked: say which state and what to do."""
     lower, name = text.lower(), container or "NAME"
     if "as it is running" in lower or "cannot be removed without force" in lower:
-        return ContainerStateError(
+        error = ContainerStateError(
             f"{_the(container).capitalize()} is running, so it was not removed.",
             hint=f"Stop it first with `%container stop {name}`, or remove it anyway with `%container rm -f {name}`.",
             detail=text,
             quote=True,
         )
+        return _in_the_panel(error, "Stop it first with its Stop button, then Remove it.")
     if "is not running" in lower or ("only" in lower and "running containers" in lower):
-        return ContainerStateError(
+        error = ContainerStateError(
             f"{_the(container).capitalize()} is not running.",
             hint=f"Start it first with `%container start {name}`.",
             detail=text,
             quote=True,
         )
-    return ContainerStateError(
+        return _in_the_panel(error, "Start it first with its Start button.")
+    error = ContainerStateError(
         f"{_the(container).capitalize()} is not in a state that allows this.", hint="See `%container ps -a`.", detail=text, quote=True
     )
+    return _in_the_panel(error, f"{PANEL_CONTAINERS[0].upper()}{PANEL_CONTAINERS[1:]} shows its state.")
+
+
+def _in_the_panel(error: ContainerStateError, hint: str) -> ContainerStateError:
+    """The hint in the side panel's own ways (its rows' buttons), for REST answers."""
+    error.hints["panel"] = hint
+    return error
 
 
 def exec_failure(text: str, *, container: str, exit_code: int) -> InvalidSpec:

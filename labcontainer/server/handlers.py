@@ -48,7 +48,7 @@ class BaseHandler(APIHandler):
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(exc, LabContainerError):
-            kind, message = exc.kind, str(exc)
+            kind, message = exc.kind, exc.said_in("panel")  # the side panel's words: its buttons, not `%container ...`
         elif isinstance(exc, tornado.web.HTTPError):
             kind, message = "HTTPError", exc.log_message or self._reason
         else:
@@ -172,7 +172,7 @@ class LogsHandler(BaseHandler):
         except StreamClosedError:
             return  # the client went away; `finally` stops the follower
         except LabContainerError as exc:
-            last = {"error": {"kind": exc.kind, "message": str(exc)}}
+            last = {"error": {"kind": exc.kind, "message": exc.said_in("panel")}}
         except Exception:
             self.log.exception("labcontainer: following the log of %s failed", name)
             last = {"error": {"kind": "InternalError", "message": INTERNAL_ERROR}}

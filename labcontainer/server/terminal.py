@@ -49,7 +49,6 @@ from ..service import LabService, TtySession
 from .terminal_sessions import (
     KeptTerminal,
     TerminalSessions,
-    failure_text,
     terminal_text,
 )
 
@@ -94,7 +93,8 @@ class TerminalHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
             if isinstance(exc, ContainerNotFound) and await self._kernel_shut_down(name):
                 await self._say_kernel_shut_down(None)
                 return
-            for message in (["setup", {}], ["stdout", failure_text(exc)], ["disconnect", 1]):
+            said = exc.said_in("terminal") + (f"\n{exc.detail.strip()}" if exc.detail.strip() else "")  # a tab's own ways
+            for message in (["setup", {}], ["stdout", terminal_text(said)], ["disconnect", 1]):
                 await self.send(message)
             self.close()
             return

@@ -29,6 +29,9 @@ async def test_removing_a_name_of_an_image_containers_use_says_why_it_stays(  # 
     # Its last name, while a container uses it: refused, naming the container (as before).
     status, body = await delete_image(first)
     assert status == 409 and body["error"]["kind"] == "ImageInUse" and container in body["error"]["message"], body
+    # In the side panel's own words (#24 item 5): its Remove button, not `%container rm`.
+    assert "its Remove button in the side panel's Containers section" in body["error"]["message"], body
+    assert "%container" not in body["error"]["message"], body
 
 
 async def test_removing_an_unused_images_last_name_deletes_it_and_says_so(delete_image, throwaway_image, podman_cli):  # noqa: F811

@@ -45,3 +45,6 @@ async def test_a_container_that_never_was_a_kernel_is_still_named_missing(open_t
     term = await open_terminal("lct-no-such-container-anywhere")
     messages = await term.until_closed()
     assert messages[-1] == ["disconnect", 1] and SAID not in term.output
+    # In a terminal tab's own ways (#24 item 5): the side panel, not `%container ps -a`.
+    assert "No container named or with id 'lct-no-such-container-anywhere'." in term.output
+    assert "Containers section lists the containers" in term.output and "%container" not in term.output, term.output

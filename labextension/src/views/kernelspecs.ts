@@ -114,7 +114,7 @@ export class KernelFormView {
   async submit(): Promise<void> {
     const body = this.body();
     if (!body) {
-      this._say('Choose an image first (pull one with %container pull IMAGE).', 'lc-down');
+      this._say('Choose an image first (pull one with the Pull form under Images).', 'lc-down');
       return;
     }
     this._say('Creating…', '');
