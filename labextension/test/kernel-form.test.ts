@@ -57,7 +57,7 @@ describe('KernelFormView', () => {
     view.updateImages([]);
     await view.submit();
     expect(client.createKernelspec).not.toHaveBeenCalled();
-    expect(message().textContent).toBe('Choose an image first (pull one with the Pull form under Images).');
+    expect(message().textContent).toBe('Choose an image, or type a registry image (pull one now with the Pull form under Images).');
     expect(message().textContent).not.toContain('%container');
   });
 
