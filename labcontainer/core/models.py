@@ -328,6 +328,8 @@ class GpuInfo(_JsonRecord):
     #: Running containers that asked for this GPU (by index, UUID or "all"), from
     #: labcontainer's labels: Podman's inspect does not show CDI devices.
     reserved_by: tuple[str, ...] = ()
+    #: ``reserved_by`` as the user knows them: a kernel's container as "kernel of train.ipynb".
+    holders: tuple[str, ...] = ()
 
     @property
     def free(self) -> bool:
@@ -338,7 +340,7 @@ class GpuInfo(_JsonRecord):
     @property
     def users(self) -> tuple[str, ...]:
         """Containers using or holding it, then host processes, for "used by" columns."""
-        names = sorted({p.holder or p.container_name for p in self.processes if p.container_name} | set(self.reserved_by))
+        names = sorted({p.holder or p.container_name for p in self.processes if p.container_name} | set(self.holders or self.reserved_by))
         host = sum(1 for p in self.processes if not p.container_name)
         return tuple(names) + ((f"{host} host process(es)",) if host else ())
 

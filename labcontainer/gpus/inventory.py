@@ -94,7 +94,9 @@ def build_gpu_view(
     train.ipynb", not ``lc-kernel-<uuid>``."""
     containers = list(containers)
     by_id = {c.id: c for c in containers}
-    reserved = containers_by_gpu(containers, notebooks)
+    reserved = containers_by_gpu(containers)
+    # reserved_by keeps the names (what others look containers up by); holders says them as shown.
+    shown = {holder_name(c): holder_name(c, notebooks) for c in containers}
     if container_of_pid is None:
         container_of_pid = container_resolver(containers)
     gpus = []
@@ -113,11 +115,11 @@ def build_gpu_view(
                     holder=holder_name(container, notebooks) if container else None,
                 )
             )
+        reserved_by = tuple(sorted({*reserved.get(str(reading.index), ()), *reserved.get(reading.uuid, ()), *reserved.get("all", ())}))
         gpus.append(
             GpuInfo(
-                reserved_by=tuple(
-                    sorted({*reserved.get(str(reading.index), ()), *reserved.get(reading.uuid, ()), *reserved.get("all", ())})
-                ),
+                reserved_by=reserved_by,
+                holders=tuple(shown.get(name, name) for name in reserved_by),
                 index=reading.index,
                 uuid=reading.uuid,
                 name=reading.name,
@@ -134,13 +136,13 @@ def build_gpu_view(
     return GpuView(gpus=tuple(gpus), driver_version=readings.driver_version)
 
 
-def containers_by_gpu(containers: Iterable[ContainerInfo], notebooks: Mapping[str, str] | None = None) -> dict[str, list[str]]:
-    """GPU id ("0", "all", a UUID) → running containers that asked for it (label-based), as holder_name shows them."""
+def containers_by_gpu(containers: Iterable[ContainerInfo]) -> dict[str, list[str]]:
+    """GPU id ("0", "all", a UUID) → names of running containers that asked for it (label-based)."""
     result: dict[str, list[str]] = {}
     for container in containers:
         if container.running:
             for gpu in container.gpu_ids:
-                result.setdefault(gpu, []).append(holder_name(container, notebooks))
+                result.setdefault(gpu, []).append(holder_name(container))
     return result
 
 

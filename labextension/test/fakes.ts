@@ -51,6 +51,7 @@ export function gpu(index: number, overrides: Partial<Gpu> = {}): Gpu {
     free: false,
     processes: [],
     containers: ['train'],
+    holders: ['train'],
     ...overrides
   };
 }

@@ -42,7 +42,7 @@ describe('kernel containers are named for their notebook', () => {
       available: true,
       reason: null,
       driver_version: '550',
-      gpus: [gpu(0, { containers: ['kernel of train.ipynb'], processes: [process] })]
+      gpus: [gpu(0, { containers: [kernelContainer.name], holders: ['kernel of train.ipynb'], processes: [process] })]
     });
     const usedBy = Array.from(host.querySelectorAll('.lc-Detail')).map(node => node.textContent ?? '');
     expect(usedBy).toContain('used by: kernel of train.ipynb');

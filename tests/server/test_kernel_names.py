@@ -44,7 +44,8 @@ async def test_a_notebooks_kernel_is_named_for_its_notebook_everywhere(jp_server
     try:
         status, body = await api("GET", "gpus")
         assert status == 200, body
-        assert body["gpus"][0]["containers"] == ["kernel of train.ipynb"], body
+        assert body["gpus"][0]["holders"] == ["kernel of train.ipynb"], body
+        assert body["gpus"][0]["containers"] == [container], body  # the names stay (what code looks containers up by)
         assert body["gpus"][0]["free"] is False
 
         service = jp_serverapp.web_app.settings["labcontainer"]
@@ -66,7 +67,7 @@ async def test_a_notebooks_kernel_is_named_for_its_notebook_everywhere(jp_server
         # Renamed in JupyterLab: the server's sessions know, the container's label cannot.
         await sessions.update_session(session["id"], path="renamed.ipynb")
         status, body = await api("GET", "gpus")
-        assert body["gpus"][0]["containers"] == ["kernel of renamed.ipynb"], body
+        assert body["gpus"][0]["holders"] == ["kernel of renamed.ipynb"], body
     finally:
         await sessions.delete_session(session["id"])
 
@@ -83,6 +84,8 @@ def test_a_process_in_a_kernels_container_is_held_by_the_kernel_of_its_notebook(
     )
     (process,) = view.gpus[0].processes
     assert process.container_name == kernel.name and process.holder == "kernel of train.ipynb"
-    assert view.gpus[0].reserved_by == ("kernel of train.ipynb",)
+    assert view.gpus[0].reserved_by == (kernel.name,) and view.gpus[0].holders == ("kernel of train.ipynb",)
     assert view.gpus[0].users == ("kernel of train.ipynb",)  # one holder, not the kernel and its container
     assert view.to_json()["gpus"][0]["processes"][0]["holder"] == "kernel of train.ipynb"
+    assert view.to_json()["gpus"][0]["holders"] == ["kernel of train.ipynb"]
+    assert view.to_json()["gpus"][0]["containers"] == [kernel.name]

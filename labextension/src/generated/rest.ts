@@ -217,9 +217,13 @@ export interface Gpu {
   free: boolean;
   processes: GpuProcess[];
   /**
-   * Running containers that asked for this GPU (labcontainer's labels), as they are shown: a kernel's container as "kernel of train.ipynb" (its notebook known), one waiting in a pool as "kernel kept ready (SPEC)", any other by its name.
+   * Names of running containers that asked for this GPU (labcontainer's labels).
    */
   containers: string[];
+  /**
+   * `containers` as they are shown: a kernel's container as "kernel of train.ipynb" (its notebook known), one waiting in a pool as "kernel kept ready (SPEC)", any other by its name.
+   */
+  holders: string[];
 }
 /**
  * The answer of GET gpus.

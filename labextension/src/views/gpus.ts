@@ -53,7 +53,7 @@ function gpuBox(gpu: Gpu): HTMLElement {
  * container as "kernel of train.ipynb"), plus a count of host processes.
  */
 export function users(gpu: Gpu): string {
-  const names = [...gpu.containers];
+  const names = [...gpu.holders];
   for (const process of gpu.processes) {
     const shown = process.holder ?? process.container_name;
     if (shown && !names.includes(shown)) {
