@@ -12,8 +12,8 @@ provisioner talk to the same Podman service. Its verbs block: on an event loop, 
 with ``asyncio.to_thread(service.verb, ...)``. Terminals are the exception, async
 themselves (``service.terminals``, service_terminals.py).
 
-Composed, not mixed in: image verbs are ``service.images`` and registry verbs
-``service.registries`` (service_images.py), each built here on what it needs.
+Composed, not mixed in: ``service.images``, ``.registries``, ``.checks``, ``.terminals``,
+``.gpu_check`` (the service_*.py modules), each built here on what it needs.
 """
 
 from __future__ import annotations
@@ -25,15 +25,7 @@ from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 from .core.connection import Connection
 from .core.errors import ContainerNotFound, InvalidSpec, ServiceUnavailable
 from .core.models import (
-    LABEL_OWNER,
-    PURPOSE_CONTAINER,
-    ContainerInfo,
-    ContainerSpec,
-    ContainerStats,
-    EngineInfo,
-    ExecResult,
-    GpuView,
-    kernel_of,
+    LABEL_OWNER, PURPOSE_CONTAINER, ContainerInfo, ContainerSpec, ContainerStats, EngineInfo, ExecResult, GpuView, kernel_of,
 )
 from .core.pulls import PullsInFlight
 from .core.specs import (
@@ -43,6 +35,7 @@ from .engine import EventStream, ExecSession, PodmanEngine, TtySession  # noqa: 
 from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, default_reader
 from .gpus.remote import RemoteSmiReader, gpu_view_of
 from .remote import LinkedEngine
+from .kernels.records import notebook_of  # records.py only: never a kernels/ module that uses the service
 from .service_checks import SpecChecks
 from .service_connections import ConnectionState, Services, unknown_connection  # noqa: F401 - for the front-ends
 from .service_gpus import GpuCheck
@@ -343,18 +336,22 @@ class LabService:
             self._nvml = RemoteSmiReader(self._podman.link.run, self._ssh.name) if self._ssh else default_reader()
         return self._nvml
 
-    def gpu_view(self, running: list[ContainerInfo] | None = None) -> GpuView:
+    def gpu_view(self, running: list[ContainerInfo] | None = None, sessions: Mapping[str, str] | None = None) -> GpuView:
         """GPUs, their processes attributed to containers and users, and which are free.
 
         No driver → an empty view whose ``reason`` says why (never an exception). Podman
         being down does not hide the GPUs: processes just lose their container names.
-        Pass the running containers when you already have them (one list call less).
+        Pass the running containers when you already have them (one list call less);
+        ``sessions`` (kernel id -> notebook path, a server's) names kernels' containers
+        for their notebooks, a renamed one included (else the container's label says).
         """
         try:
             readings = self.nvml.read()
         except NvmlUnavailable as exc:
             return GpuView(reason=exc.reason)
-        return gpu_view_of(self.nvml, readings, self.running_containers() if running is None else running)
+        running = self.running_containers() if running is None else running
+        notebooks = {c.id: notebook for c in running if (notebook := notebook_of(c, sessions))}
+        return gpu_view_of(self.nvml, readings, running, notebooks=notebooks)
 
     def free_gpus(self) -> list[int]:
         """Indices of GPUs no process uses and no running labcontainer container asked for."""

@@ -16,6 +16,14 @@ from typing import Sequence
 from .models import LABEL_POOL, PURPOSE_KERNEL, ContainerInfo
 
 
+#: Where a message is shown: the magics (and the ipywidgets panel, in a notebook too), the
+#: side panel (the REST answers are its words), a terminal tab in JupyterLab.
+FRONT_ENDS = ("magics", "panel", "terminal")
+
+#: Where the side panel's containers are, for hints that send a user to them.
+PANEL_CONTAINERS = "the side panel's Containers section"
+
+
 class LabContainerError(Exception):
     """Base class: a failure explained for the user.
 
@@ -34,12 +42,21 @@ class LabContainerError(Exception):
         self.hint = hint
         self.detail = detail
         self.quote = quote
+        #: The hint in another front-end's own ways (FRONT_ENDS), where they differ from the magics'.
+        self.hints: dict[str, str] = {}
         super().__init__(self.__str__())
 
     def __str__(self) -> str:
+        return self.said_in("magics")
+
+    def said_in(self, front_end: str) -> str:
+        """The paragraph as ``front_end`` shows it (FRONT_ENDS): its hint names that
+        front-end's own ways (the side panel's buttons, not `%container stop`)."""
         text = self.message.rstrip()
-        if self.hint:
-            text = f"{text} {self.hint.strip()}"
+        # A terminal tab is in JupyterLab, beside the side panel: the panel's ways fit it too.
+        hint = self.hints.get(front_end) or (self.hints.get("panel") if front_end == "terminal" else None) or self.hint
+        if hint:
+            text = f"{text} {hint.strip()}"
         if self.quote and self.detail.strip():
             text = f"{text}\n{podman_said(self.detail)}"
         return text
@@ -50,10 +67,22 @@ class LabContainerError(Exception):
         return type(self).__name__
 
 
-def podman_said(text: str) -> str:
+def podman_said(text: str, limit: int = 300) -> str:
     """Podman's words as the line that follows ours: labelled, its first line only (the
-    rest is Go's context, kept in ``detail``), never run into our sentence."""
-    return "Podman said: " + text.strip().splitlines()[0].strip()[:300]
+    rest is Go's context, kept in ``detail``), never run into our sentence. A long line is
+    cut between words, with an ellipsis, and keeps its last clause (Go's errors end with
+    the cause: "...: manifest unknown")."""
+    line = text.strip().splitlines()[0].strip()
+    if len(line) <= limit:
+        return "Podman said: " + line
+    last = line.rpartition(": ")[2]
+    if len(last) > limit // 2:
+        last = ""
+    room = limit - len(last) - 3
+    head = line[:room + 1]
+    head = head[: head.rfind(" ")] if " " in head else line[:room]
+    head = head.rstrip(" :,;([")
+    return "Podman said: " + (f"{head} … {last}" if last else f"{head} …")
 
 
 class InvalidSpec(LabContainerError, ValueError):
@@ -92,6 +121,10 @@ class ContainerNotFound(NotFoundError):
             hint="List your containers with `%container ps -a`.",
             detail=detail,
         )
+        self.hints = {
+            "panel": f"{PANEL_CONTAINERS[0].upper()}{PANEL_CONTAINERS[1:]} lists them (untick 'only containers started from labcontainer' to see every one).",
+            "terminal": f"{PANEL_CONTAINERS[0].upper()}{PANEL_CONTAINERS[1:]} lists the containers; a running one's Terminal button opens a terminal in it.",
+        }
 
 
 class ImageNotFound(NotFoundError):
@@ -125,22 +158,28 @@ class ImageInUse(LabContainerError):
         used_by = ([f"{'container' if len(named) == 1 else 'containers'} {', '.join(named)}"] if named else []) + [
             f"{count} {'kernel' if count == 1 else 'kernels'} kept ready for kernelspec {spec}" for spec, count in sorted(pools.items())
         ]
-        steps = []
-        if stopped:
-            steps.append(f"remove {', '.join(stopped)} (`%container rm {stopped[0]}`)")
-        if running:
-            steps.append(f"stop and remove {', '.join(running)} (`%container stop {running[0]}`, then `%container rm {running[0]}`)")
-        if kernels:
-            steps.append(f"shut down the {'kernel' if len(kernels) == 1 else 'kernels'} of {', '.join(kernels)} from {'its notebook' if len(kernels) == 1 else 'their notebooks'} (Kernel > Shut Down Kernel)")
-        if pools:
-            steps.append(f"set the pool of kernelspec {', '.join(sorted(pools))} to 0 (write it again with the side panel's form "
-                         "or `labcontainer kernelspec install --replace --pool 0 ...`) or remove the kernelspec")
+        def steps(panel: bool) -> str:
+            done = []
+            if stopped:
+                done.append(f"remove {', '.join(stopped)} " + ("(its Remove button in " + PANEL_CONTAINERS + ")" if panel else f"(`%container rm {stopped[0]}`)"))
+            if running:
+                done.append(f"stop and remove {', '.join(running)} " + (
+                    f"(Stop, then Remove, in {PANEL_CONTAINERS})" if panel else f"(`%container stop {running[0]}`, then `%container rm {running[0]}`)"
+                ))
+            if kernels:
+                done.append(f"shut down the {'kernel' if len(kernels) == 1 else 'kernels'} of {', '.join(kernels)} from {'its notebook' if len(kernels) == 1 else 'their notebooks'} (Kernel > Shut Down Kernel)")
+            if pools:
+                done.append(f"set the pool of kernelspec {', '.join(sorted(pools))} to 0 (write it again with the side panel's form "
+                            "or `labcontainer kernelspec install --replace --pool 0 ...`) or remove the kernelspec")
+            return f"First {'; '.join(done)}, then remove the image." if done else ""
+
         super().__init__(
             f"The image '{image}' is used by {' and '.join(used_by) or 'a container'}, so it was not removed.",
-            hint=f"First {'; '.join(steps)}, then remove the image." if steps else "",
+            hint=steps(panel=False),
             detail=detail,
             quote=bool(detail),
         )
+        self.hints = {"panel": steps(panel=True)}
 
 
 class NameInUse(LabContainerError):

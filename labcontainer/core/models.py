@@ -254,11 +254,15 @@ class RegistryCredentials:
 
 @dataclass(frozen=True)
 class RemovedImage(_JsonRecord):
-    """What ``rmi`` did to one image: names taken off it, and image ids deleted."""
+    """What ``rmi`` did to one image: names taken off it, and image ids deleted. When only
+    the name went (Podman untags without a word), why the image stays: ``other_names`` it
+    still has, ``used_by`` the containers (any state) that use it."""
 
     image: str
     untagged: tuple[str, ...] = ()
     deleted: tuple[str, ...] = ()
+    other_names: tuple[str, ...] = ()
+    used_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -304,6 +308,8 @@ class GpuProcess(_JsonRecord):
     user: str | None = None
     container_id: str | None = None
     container_name: str | None = None
+    #: How its container is shown: "kernel of train.ipynb" for a kernel's, else its name.
+    holder: str | None = None
 
 
 @dataclass(frozen=True)
@@ -322,6 +328,8 @@ class GpuInfo(_JsonRecord):
     #: Running containers that asked for this GPU (by index, UUID or "all"), from
     #: labcontainer's labels: Podman's inspect does not show CDI devices.
     reserved_by: tuple[str, ...] = ()
+    #: ``reserved_by`` as the user knows them: a kernel's container as "kernel of train.ipynb".
+    holders: tuple[str, ...] = ()
 
     @property
     def free(self) -> bool:
@@ -332,7 +340,7 @@ class GpuInfo(_JsonRecord):
     @property
     def users(self) -> tuple[str, ...]:
         """Containers using or holding it, then host processes, for "used by" columns."""
-        names = sorted({p.container_name for p in self.processes if p.container_name} | set(self.reserved_by))
+        names = sorted({p.holder or p.container_name for p in self.processes if p.container_name} | set(self.holders or self.reserved_by))
         host = sum(1 for p in self.processes if not p.container_name)
         return tuple(names) + ((f"{host} host process(es)",) if host else ())
 

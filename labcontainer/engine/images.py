@@ -17,6 +17,7 @@ authfile.py): the service would otherwise read its own user's auth file, not our
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import quote
@@ -31,7 +32,8 @@ from ..core.registries import ImagePrune
 from . import authfile
 from .convert import container_info_from_list, disk_use_rows, image_info, split_reference
 from .pullstream import PullTracker
-from .translate import pull_failure, translated
+from .pullerrors import pull_failure, registry_of
+from .translate import translated
 
 ProgressCallback = Callable[[PullProgress], None]
 
@@ -140,6 +142,10 @@ class PodmanImages:
         the containers), with or without ``force``. ``force`` only allows deleting an image
         given by id that has several names (all of them go).
         """
+        try:
+            before = self.get(image)
+        except ImageNotFound:
+            before = None  # Podman's own answer below says so
         response = self._delete_image(image, force=False)
         text = "" if response.ok else explanation_of_response(response)
         if "more than one tag" in text:
@@ -158,7 +164,13 @@ class PodmanImages:
         with translated(image=image):
             response.raise_for_status(not_found=podman_errors.ImageNotFound)
             body = response.json() or {}
-        return RemovedImage(image=image, untagged=tuple(body.get("Untagged") or ()), deleted=tuple(body.get("Deleted") or ()))
+        removed = RemovedImage(image=image, untagged=tuple(body.get("Untagged") or ()), deleted=tuple(body.get("Deleted") or ()))
+        if removed.deleted or before is None:
+            return removed
+        # Only the name went: say why the image stays (its other names, the containers using it).
+        used_by = tuple(user.name for user in self.containers_using(before.id))
+        others = tuple(tag for tag in before.tags if tag not in removed.untagged and tag != image)
+        return dataclasses.replace(removed, other_names=others, used_by=used_by)
 
     def _delete_image(self, image: str, *, force: bool) -> Any:
         with translated(image=image):
@@ -285,7 +297,7 @@ def explanation_of_response(response: Any) -> str:
 def _pull_failed(image: str, text: str, credentials: RegistryCredentials | None, *, stored_login: bool = False) -> PullFailed:
     """Why a pull failed, in our words; Podman's text follows on its own line."""
     lower = text.lower()
-    registry = image.partition("/")[0] if fully_qualified(image) else "docker.io"
+    registry = registry_of(image)
     if stored_login and fully_qualified(image) and ("unauthorized" in lower or "authentication required" in lower):
         return PullFailed(
             image, text,

@@ -15,6 +15,7 @@ import requests
 from podman import errors as podman_errors
 
 from ..core.errors import (
+    PANEL_CONTAINERS,
     ContainerNotFound,
     ContainerStateError,
     GpuDeviceUnknown,
@@ -24,11 +25,13 @@ from ..core.errors import (
     NameInUse,
     NotSupportedHere,
     PodmanError,
-    PullFailed,
     RootlessSetupError,
     ServiceUnavailable,
 )
 from ..core.specs import host_folder_missing
+from .pullerrors import pull_failure
+
+__all__ = ["ServiceText", "exec_failure", "pull_failure", "translate", "translated"]
 
 _STATFS_RE = re.compile(r"statfs (/[^:\n]*): (no such file or directory|permission denied)")
 _NO_USER_RE = re.compile(r"unable to find user ([^:\s]+)")
@@ -96,22 +99,31 @@ def _state_error(text: str, container: str | None) -> ContainerStateError:
     """A container in the wrong state for what was asked: say which state and what to do."""
     lower, name = text.lower(), container or "NAME"
     if "as it is running" in lower or "cannot be removed without force" in lower:
-        return ContainerStateError(
+        error = ContainerStateError(
             f"{_the(container).capitalize()} is running, so it was not removed.",
             hint=f"Stop it first with `%container stop {name}`, or remove it anyway with `%container rm -f {name}`.",
             detail=text,
             quote=True,
         )
+        return _in_the_panel(error, "Stop it first with its Stop button, then Remove it.")
     if "is not running" in lower or ("only" in lower and "running containers" in lower):
-        return ContainerStateError(
+        error = ContainerStateError(
             f"{_the(container).capitalize()} is not running.",
             hint=f"Start it first with `%container start {name}`.",
             detail=text,
             quote=True,
         )
-    return ContainerStateError(
+        return _in_the_panel(error, "Start it first with its Start button.")
+    error = ContainerStateError(
         f"{_the(container).capitalize()} is not in a state that allows this.", hint="See `%container ps -a`.", detail=text, quote=True
     )
+    return _in_the_panel(error, f"{PANEL_CONTAINERS[0].upper()}{PANEL_CONTAINERS[1:]} shows its state.")
+
+
+def _in_the_panel(error: ContainerStateError, hint: str) -> ContainerStateError:
+    """The hint in the side panel's own ways (its rows' buttons), for REST answers."""
+    error.hints["panel"] = hint
+    return error
 
 
 def exec_failure(text: str, *, container: str, exit_code: int) -> InvalidSpec:
@@ -145,60 +157,6 @@ def exec_failure(text: str, *, container: str, exit_code: int) -> InvalidSpec:
             quote=True,
         )
     return InvalidSpec(f"Podman could not start the command in {where} (exit code {exit_code}).", detail=text, quote=True)
-
-
-#: Podman's words for a registry it could not talk to (no answer, or not a registry's answer).
-_UNREACHABLE = (
-    "connection refused", "i/o timeout", "no route to host", "network is unreachable", "deadline exceeded",
-    "connection reset", "broken pipe", "tls:", "x509:", "http response to https client", "unexpected eof", ": eof",
-    "malformed http",
-)
-
-
-def pull_failure(image: str, text: str) -> PullFailed:
-    """A failed pull, explained by what Podman's text says went wrong (network, name, access)."""
-    lower = text.lower()
-    registry = _registry_of(image)
-    mirror = "a lab usually pulls through its registry mirror, set in registries.conf (ask your admin)."
-    if "no such host" in lower:
-        return PullFailed(
-            image, text,
-            message=f"Could not pull '{image}': this server cannot find the registry host '{registry}'.",
-            hint=f"Check the registry name in the image; if it is right, this server's network or DNS cannot reach it: {mirror}",
-        )
-    if "pinging container registry" in lower or any(s in lower for s in _UNREACHABLE):
-        # One wording, without Podman's words, for every way of not talking to a registry:
-        # whoever may ask this server to pull must not learn from the answer whether some
-        # port on some host is open (refused, silent, or answering in another protocol).
-        return PullFailed(
-            image, text,
-            message=f"Could not pull '{image}': the registry {registry} could not be reached from this server.",
-            hint=(
-                "Nothing there answered as a registry this server can use. Check the registry name and port in the "
-                "image, and this server's network; a registry that speaks plain HTTP belongs in registries.conf with "
-                f"`insecure = true` (for one pull, `--tls-verify=false`); {mirror}"
-            ),
-            quote=False,  # Podman's text (kept in ``detail``, for the server's log) tells refused from silent
-        )
-    if "short-name" in lower:
-        return PullFailed(
-            image, text,
-            message=f"Could not pull '{image}': it names no registry, and none is set to search.",
-            hint="Give the full name, e.g. docker.io/library/python:3.12, or ask your admin for the lab's registry mirror.",
-        )
-    if "manifest unknown" in lower or "name unknown" in lower or "not found" in lower:
-        return PullFailed(
-            image, text,
-            message=f"Could not pull '{image}': the registry {registry} has no such image or tag.",
-            hint="Check the image name and its tag.",
-        )
-    if "unauthorized" in lower or "authentication required" in lower or "access to the resource is denied" in lower:
-        return PullFailed(
-            image, text,
-            message=f"Could not pull '{image}': the registry {registry} refused access.",
-            hint=f"Log in first with `podman login {registry}` in a terminal or `%container login {registry}` in a notebook, and check the name (registries also say this for images that do not exist).",
-        )
-    return PullFailed(image, text)
 
 
 @contextmanager
@@ -236,9 +194,3 @@ def _quoted(text: str) -> str | None:
 
 def _the(container: str | None) -> str:
     return f"container '{container}'" if container else "the container"
-
-
-def _registry_of(image: str) -> str:
-    """The registry part of an image reference, as Podman reads it (docker.io if none)."""
-    first, sep, _rest = image.partition("/")
-    return first if sep and ("." in first or ":" in first or first == "localhost") else "docker.io"

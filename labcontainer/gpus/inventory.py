@@ -15,8 +15,8 @@ from __future__ import annotations
 import os
 import pwd
 import re
-from pathlib import Path
-from typing import Callable, Iterable
+from pathlib import Path, PurePosixPath
+from typing import Callable, Iterable, Mapping
 
 from ..core.models import LABEL_POOL, ContainerInfo, GpuInfo, GpuProcess, GpuView
 from .nvml import Readings
@@ -85,11 +85,18 @@ def build_gpu_view(
     *,
     container_of_pid: Callable[[int], str | None] | None = None,
     user_of: Callable[[int], str | None] = user_of_pid,
+    notebooks: Mapping[str, str] | None = None,
 ) -> GpuView:
-    """Join NVML readings with the containers Podman knows (pass the running ones)."""
+    """Join NVML readings with the containers Podman knows (pass the running ones).
+
+    ``notebooks``: container id -> the notebook a kernel's container serves (the service
+    reads it: Jupyter's sessions, the container's label), so holders read "kernel of
+    train.ipynb", not ``lc-kernel-<uuid>``."""
     containers = list(containers)
     by_id = {c.id: c for c in containers}
     reserved = containers_by_gpu(containers)
+    # reserved_by keeps the names (what others look containers up by); holders says them as shown.
+    shown = {holder_name(c): holder_name(c, notebooks) for c in containers}
     if container_of_pid is None:
         container_of_pid = container_resolver(containers)
     gpus = []
@@ -105,13 +112,14 @@ def build_gpu_view(
                     user=user_of(proc.pid),
                     container_id=container_id,
                     container_name=container.name if container else None,
+                    holder=holder_name(container, notebooks) if container else None,
                 )
             )
+        reserved_by = tuple(sorted({*reserved.get(str(reading.index), ()), *reserved.get(reading.uuid, ()), *reserved.get("all", ())}))
         gpus.append(
             GpuInfo(
-                reserved_by=tuple(
-                    sorted({*reserved.get(str(reading.index), ()), *reserved.get(reading.uuid, ()), *reserved.get("all", ())})
-                ),
+                reserved_by=reserved_by,
+                holders=tuple(shown.get(name, name) for name in reserved_by),
                 index=reading.index,
                 uuid=reading.uuid,
                 name=reading.name,
@@ -138,13 +146,16 @@ def containers_by_gpu(containers: Iterable[ContainerInfo]) -> dict[str, list[str
     return result
 
 
-def holder_name(container: ContainerInfo) -> str:
-    """How a GPU's holder is named: a kernel waiting in a pool is nobody's container yet (no
-    listing shows its lc-pool-<id> name), so it is named for its kernelspec. It still holds
-    the GPU: the next notebook on that kernelspec gets it, so ``count=N`` must not pick it."""
+def holder_name(container: ContainerInfo, notebooks: Mapping[str, str] | None = None) -> str:
+    """How a GPU's holder is named: a kernel's container as the kernel of its notebook
+    ("kernel of train.ipynb", ``notebooks``: container id -> notebook path); a kernel waiting
+    in a pool is nobody's container yet (no listing shows its lc-pool-<id> name), so it is
+    named for its kernelspec. It still holds the GPU: the next notebook on that kernelspec
+    gets it, so ``count=N`` must not pick it."""
     if container.waiting_in_pool:
         return f"kernel kept ready ({container.labels[LABEL_POOL]})"
-    return container.name
+    notebook = (notebooks or {}).get(container.id)
+    return f"kernel of {PurePosixPath(notebook).name}" if notebook else container.name
 
 
 def default_reader():

@@ -10,7 +10,7 @@ means the same on every server.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from ..core.models import ContainerInfo, GpuView
 from .inventory import build_gpu_view, container_id_from_cgroup
@@ -84,12 +84,14 @@ def parse_proc_lines(text: str) -> dict[int | str, ProcFacts]:
     return found
 
 
-def gpu_view_of(reader: object, readings: Readings, running: list[ContainerInfo]) -> GpuView:
+def gpu_view_of(
+    reader: object, readings: Readings, running: list[ContainerInfo], *, notebooks: Mapping[str, str] | None = None
+) -> GpuView:
     """The GPU view of ``readings``: processes attributed through the reader's server's /proc
     for a :class:`RemoteSmiReader`, through this machine's otherwise. As here: a process's
     cgroup names its container, else its PID namespace is a container's (not the host's)."""
     if not isinstance(reader, RemoteSmiReader):
-        return build_gpu_view(readings, running)
+        return build_gpu_view(readings, running, notebooks=notebooks)
     gpu_pids = [p.pid for g in readings.gpus for p in g.processes]
     facts = reader.processes([*gpu_pids, *(c.pid for c in running if c.pid)]) if gpu_pids else {}
     unknown = ProcFacts(None, None, "")
@@ -102,4 +104,6 @@ def gpu_view_of(reader: object, readings: Readings, running: list[ContainerInfo]
         fact = facts.get(pid, unknown)
         return container_id_from_cgroup(fact.cgroup) or (by_namespace.get(fact.namespace) if fact.namespace else None)
 
-    return build_gpu_view(readings, running, container_of_pid=container_of, user_of=lambda pid: facts.get(pid, unknown).user)
+    return build_gpu_view(
+        readings, running, container_of_pid=container_of, user_of=lambda pid: facts.get(pid, unknown).user, notebooks=notebooks
+    )

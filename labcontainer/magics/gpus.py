@@ -28,7 +28,7 @@ def gpu_report(service: LabService, free_only: bool) -> Any:
         for g in view.gpus
     ]
     process_rows = [
-        (g.index, p.pid, p.user or "?", p.container_name or ("(host)" if not p.container_id else p.container_id[:12]), human_mib(p.used_memory))
+        (g.index, p.pid, p.user or "?", p.holder or p.container_name or ("(host)" if not p.container_id else p.container_id[:12]), human_mib(p.used_memory))
         for g in view.gpus
         for p in g.processes
     ]

@@ -10,9 +10,12 @@ from __future__ import annotations
 import html
 import shlex
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any, Callable, Iterable, Literal, Sequence
 
+from ..core.models import kernel_of
 from ..core.timefmt import human_age, human_bytes
+from ..kernels.records import notebook_of
 
 Column = tuple[str, Callable[[Any], Any]]
 
@@ -96,7 +99,7 @@ class Records(list):
 
 CONTAINER_COLUMNS: list[Column] = [
     ("container id", lambda c: c.short_id),
-    ("name", lambda c: c.name),
+    ("name", lambda c: shown_name(c)),
     ("image", lambda c: c.image),
     # One line, as podman ps shows it: a `python3 -c` script's newlines would break the row.
     ("command", lambda c: " ".join(" ".join(c.command).split())[:40]),
@@ -105,6 +108,16 @@ CONTAINER_COLUMNS: list[Column] = [
     ("ports", lambda c: ", ".join(c.ports)),
     ("gpus", lambda c: ",".join(c.gpu_ids)),
 ]
+
+def shown_name(container: Any) -> str:
+    """A container's name in a listing: a kernel's container is the kernel of its notebook
+    (its label, or the kernel's record), as the side panel shows it; its ``lc-kernel-<id>``
+    name stays in the records (``x = %container ps``), and its id in the first column."""
+    if not kernel_of(container):
+        return container.name
+    notebook = notebook_of(container)
+    return f"kernel of {PurePosixPath(notebook).name}" if notebook else container.name
+
 
 IMAGE_COLUMNS: list[Column] = [
     ("repository:tag", lambda i: i.name),

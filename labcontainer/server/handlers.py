@@ -62,7 +62,7 @@ class BaseHandler(APIHandler):
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(exc, LabContainerError):
-            kind, message = exc.kind, str(exc)
+            kind, message = exc.kind, exc.said_in("panel")  # the side panel's words: its buttons, not `%container ...`
         elif isinstance(exc, tornado.web.HTTPError):
             kind, message = "HTTPError", exc.log_message or self._reason
         else:
@@ -191,7 +191,7 @@ class LogsHandler(BaseHandler):
         except StreamClosedError:
             return  # the client went away; `finally` stops the follower
         except LabContainerError as exc:
-            last = {"error": {"kind": exc.kind, "message": str(exc)}}
+            last = {"error": {"kind": exc.kind, "message": exc.said_in("panel")}}
         except Exception:
             self.log.exception("labcontainer: following the log of %s failed", name)
             last = {"error": {"kind": "InternalError", "message": INTERNAL_ERROR}}
@@ -214,7 +214,12 @@ class GpusHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        view = await asyncio.to_thread(self.service.gpu_view)
+        # Kernels' containers are shown as the kernel of their notebook: Jupyter's sessions
+        # know a renamed notebook, which the container's label cannot.
+        notebooks = {
+            s["kernel"]["id"]: s["path"] for s in await self.session_manager.list_sessions() if (s.get("kernel") or {}).get("id") and s.get("path")
+        }
+        view = await asyncio.to_thread(self.service.gpu_view, None, notebooks)
         self.finish(dict(view.to_json(), connection=self.connection_name))
 
 
@@ -246,11 +251,12 @@ class ImageHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
     async def delete(self, name: str) -> None:
-        """``podman rmi NAME`` (the name URL-encoded): 204; 409 naming the containers that use it."""
+        """``podman rmi NAME`` (the name URL-encoded): 200 with what it did (ImageRemoved: when
+        only the name went, the image's other names and the containers that keep it); 409
+        naming the containers that use it when it was the image's last name."""
         force = self.get_argument("force", "0") in ("1", "true")
-        await asyncio.to_thread(self.service.images.remove, name, force=force)
-        self.set_status(204)
-        self.finish()
+        removed = await asyncio.to_thread(self.service.images.remove, name, force=force)
+        self.finish({"removed": removed.to_json()})
 
 
 class PullsHandler(BaseHandler):

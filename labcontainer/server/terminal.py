@@ -13,7 +13,10 @@ once, the output it missed (on a reconnect), then ``["stdout", text]``, and
 ``["disconnect", code]`` when the terminal ends (``code``: its exit code, 1 when unknown),
 after which the socket closes. A socket closed without ``close`` keeps the terminal for
 ``c.LabContainer.terminal_keep_alive`` seconds (terminal_sessions.py); a ``session`` that is
-no longer kept is answered with setup, a paragraph saying so, ``["session_gone", ID]``.
+no longer kept is answered with setup, a paragraph saying so, ``["session_gone", ID]``. When
+the container was a kernel's and that kernel was shut down (its container went with it), a
+reconnect or a new terminal is answered with setup, a paragraph saying so, and
+``["session_gone", ID or null, {"new_shell": false}]``: a new shell there cannot work.
 
 A terminal that cannot open (no such container, not running, bad parameters) answers the
 same way: setup, one ``stdout`` paragraph saying what to do, ``["disconnect", 1]``. In
@@ -30,6 +33,7 @@ the exec session (no process is left in the container) or detaches from the cont
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shlex
 from typing import Any
@@ -39,16 +43,21 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from ..core.errors import InvalidSpec, LabContainerError
+from ..core.errors import ContainerNotFound, InvalidSpec, LabContainerError
+from ..core.models import KERNEL_CONTAINER_PREFIX
 from ..service import LabService, TtySession
 from .terminal_sessions import (
     KeptTerminal,
     TerminalSessions,
-    failure_text,
     terminal_text,
 )
 
 MODES = ("exec", "attach")
+KERNEL_SHUT_DOWN = (
+    "The kernel this terminal was in has been shut down, and its container went with it: there is no shell "
+    "to go back to, and none can start here. Close this tab. A running kernel's terminal opens from its "
+    "notebook: Kernel > Open Terminal in This Kernel's Container."
+)
 NO_INPUT_NOTE = (
     "This container was started without a terminal for input (-it): you see its output, but "
     "what you type is not sent to it. `podman run -dit ...` makes a container you can type into."
@@ -81,7 +90,11 @@ class TerminalHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
             session = await self._open_session(name)
         except LabContainerError as exc:
             self.log.info("labcontainer: no terminal into %s: %s: %s", name, exc.kind, exc)
-            for message in (["setup", {}], ["stdout", failure_text(exc)], ["disconnect", 1]):
+            if isinstance(exc, ContainerNotFound) and await self._kernel_shut_down(name):
+                await self._say_kernel_shut_down(None)
+                return
+            said = exc.said_in("terminal") + (f"\n{exc.detail.strip()}" if exc.detail.strip() else "")  # a tab's own ways
+            for message in (["setup", {}], ["stdout", terminal_text(said)], ["disconnect", 1]):
                 await self.send(message)
             self.close()
             return
@@ -98,6 +111,9 @@ class TerminalHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
     async def _rejoin(self, name: str, session_id: str) -> None:
         """A page that reloaded (or lost its connection) comes back to its terminal."""
         terminal = self.terminals.find(session_id, name)
+        if terminal is None and not self._gone and await self._kernel_shut_down(name):
+            await self._say_kernel_shut_down(session_id)
+            return
         if terminal is None or self._gone:
             keep_alive = f"{self.terminals.keep_alive:g}"
             gone = (
@@ -111,6 +127,30 @@ class TerminalHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         self.log.info("labcontainer: terminal (%s) into %s reconnected", terminal.tty.kind, name)
         self.terminal = terminal
         await terminal.join(self)
+
+    async def _kernel_shut_down(self, name: str) -> bool:
+        """Whether ``name`` was the container of a kernel that is over: this server does not
+        run that kernel (a restarting one gets a new container of the same name) and the
+        container is gone. Only the name is left to go by, as the container and its labels
+        went with the kernel."""
+        kernel_id = name.removeprefix(KERNEL_CONTAINER_PREFIX)
+        if kernel_id == name or kernel_id in self.kernel_manager:
+            return False
+        labservice: LabService = self.settings["labcontainer"]
+        try:
+            await asyncio.to_thread(labservice.get, name)
+        except ContainerNotFound:
+            return True
+        except LabContainerError:
+            return False
+        return False
+
+    async def _say_kernel_shut_down(self, session_id: str | None) -> None:
+        """Say the kernel was shut down, and that this tab can start nothing (a new shell
+        would fail: there is no container): ``session_gone`` with ``new_shell`` false."""
+        for message in (["setup", {}], ["stdout", terminal_text(KERNEL_SHUT_DOWN)], ["session_gone", session_id, {"new_shell": False}]):
+            await self.send(message)
+        self.close()
 
     async def _open_session(self, name: str) -> TtySession:
         labservice: LabService = self.settings["labcontainer_app"].service

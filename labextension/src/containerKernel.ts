@@ -34,3 +34,18 @@ export function kernelOf(container: Container): ContainerKernel | null {
 export function containerOfKernel(containers: readonly Container[], kernelId: string): Container | undefined {
   return containers.find(container => kernelOf(container)?.id === kernelId);
 }
+
+/** The file name of the notebook a kernel's container serves, when the server knows it. */
+export function notebookOf(container: Container): string | null {
+  const path = kernelOf(container)?.notebook;
+  return path ? (path.split('/').pop() ?? path) : null;
+}
+
+/**
+ * How a container is named to the user: a kernel's container as the kernel of its notebook
+ * ("kernel of train.ipynb"), as the side panel's rows say; any other by its name.
+ */
+export function shownName(container: Container): string {
+  const notebook = notebookOf(container);
+  return notebook ? `kernel of ${notebook}` : container.name;
+}

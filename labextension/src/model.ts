@@ -18,6 +18,7 @@ import type {
   ContainerAction,
   GpuView,
   Image,
+  ImageRemoved,
   Kernelspec,
   KernelspecAnswer,
   KernelspecCreate,
@@ -233,7 +234,7 @@ export class ContainersModel {
   }
 
   /** Remove an image name; rejects with ApiError (409 ImageInUse names the containers), refreshes either way. */
-  removeImage(name: string, force = false): Promise<void> {
+  removeImage(name: string, force = false): Promise<ImageRemoved | null> {
     return this._thenRefresh(() => this._client.removeImage(name, force));
   }
 

@@ -5,6 +5,7 @@
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
+import { shownName } from './containerKernel';
 import type { Kernelspec } from './generated/rest';
 import { ContainersModel } from './model';
 import { ContainersView, kernelQuestion, RowAction } from './views/containers';
@@ -32,8 +33,11 @@ const TEMPLATE = `
   <h3>New container kernel</h3>
   <form class="lc-KernelForm">
     <label>Image <select name="image" class="lc-Image"></select></label>
+    <label>or from a registry <input name="registry_image" class="lc-ImageTyped" placeholder="e.g. nvcr.io/nvidia/pytorch:24.05-py3 (pulled at the first start)"/></label>
     <label>GPUs <input name="gpus" class="lc-GpusInput" placeholder="none, 0, 0,1 or all"/></label>
     <div class="lc-GpuHint"></div>
+    <label>Volumes, one per line <textarea name="volumes" class="lc-Volumes" rows="2" placeholder="/srv/data:/data:ro"></textarea></label>
+    <label>Environment, one NAME=VALUE per line <textarea name="env" class="lc-Env" rows="2" placeholder="OMP_NUM_THREADS=8"></textarea></label>
     <label>Name in the launcher <input name="display_name" class="lc-DisplayName" placeholder="automatic"/></label>
     <label>Kernels kept ready <input type="number" name="pool" class="lc-PoolInput" min="0" max="8" step="1" value="0"/></label>
     <div class="lc-PoolHint">Started in advance, so a notebook's kernel starts at once; each waiting kernel holds a container. Fixed GPUs only (not count=N).</div>
@@ -80,7 +84,11 @@ export class ContainersPanel extends Widget {
     });
     this._images = new ImagesView(find(this.node, '.lc-Images'), {
       onPull: image => model.pullImage(image),
-      onRemove: name => model.removeImage(name)
+      onRemove: name => model.removeImage(name),
+      containerShown: name => {
+        const container = model.containers.find(candidate => candidate.name === name);
+        return container ? shownName(container) : name;
+      }
     });
     this._gpus = new GpusView(find(this.node, '.lc-Gpus'), find(this.node, '.lc-GpuHint'));
     this._kernelspecs = new KernelspecsView(find(this.node, '.lc-Kernelspecs'), {

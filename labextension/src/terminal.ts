@@ -27,6 +27,8 @@ export namespace ContainerTerminalConnection {
     serverSettings?: ServerConnection.ISettings;
     /** Reconnect to this kept terminal (a restored tab) instead of starting a new one. */
     session?: string;
+    /** How the container is named to the user (a kernel's: "kernel of train.ipynb"); default its name. */
+    shown?: string;
   }
 }
 
@@ -39,6 +41,9 @@ export function exitLine(code: number): string {
 export const LOST_LINE =
   '\r\n[the connection to the Jupyter server was lost. Press Enter to reconnect to this shell (kept for a minute), or close this tab.]\r\n';
 
+/** What the user sees when nothing can run in this tab any more (its kernel was shut down). */
+export const OVER_LINE = '\r\n[Nothing more can run in this tab: close it.]\r\n';
+
 /** What the user sees when the server no longer keeps this tab's terminal. */
 export function goneLine(container: string): string {
   return `\r\n[Press Enter for a new shell in ${container}.]\r\n`;
@@ -50,6 +55,7 @@ export class ContainerTerminalConnection implements Terminal.ITerminalConnection
     this.query = options.query ?? {};
     this.serverSettings = options.serverSettings ?? ServerConnection.makeSettings();
     this._session = options.session ?? null;
+    this.shown = options.shown ?? options.container;
     this._open(this._session);
   }
 
@@ -58,9 +64,12 @@ export class ContainerTerminalConnection implements Terminal.ITerminalConnection
   readonly query: ITerminalQuery;
   readonly serverSettings: ServerConnection.ISettings;
 
-  /** The Terminal widget titles its tab "Terminal <name>". */
+  /** How the container is named to the user: a kernel's container as "kernel of train.ipynb". */
+  readonly shown: string;
+
+  /** The Terminal widget titles its tab "Terminal <name>" once connected: the container as the user knows it. */
   get name(): string {
-    return this.container;
+    return this.shown;
   }
 
   get model(): Terminal.IModel {
@@ -79,7 +88,12 @@ export class ContainerTerminalConnection implements Terminal.ITerminalConnection
 
   /** The server no longer keeps this terminal (ended, or not reconnected in time). */
   get isGone(): boolean {
-    return this._ended === 'gone';
+    return this._ended === 'gone' || this._ended === 'over';
+  }
+
+  /** Nothing can start in this tab any more (the kernel whose container it was in was shut down). */
+  get isOver(): boolean {
+    return this._ended === 'over';
   }
 
   /** The exit code once the process has ended (null while it runs or when unknown). */
@@ -130,6 +144,9 @@ export class ContainerTerminalConnection implements Terminal.ITerminalConnection
    * it, else to a new shell in the same container.
    */
   reconnect(): Promise<void> {
+    if (this._ended === 'over') {
+      return Promise.resolve(); // nothing can start there: it would only fail again
+    }
     const keep = this._ended === 'exited' || this._ended === 'gone' ? null : this._session;
     if (!keep) {
       this._closeSession(); // (a live terminal without an id: its process ends)
@@ -217,9 +234,16 @@ export class ContainerTerminalConnection implements Terminal.ITerminalConnection
       this._emit(exitLine(this._exitCode));
       this._end('exited');
     } else if (type === 'session_gone') {
-      // The server said why (stdout before this); the tab offers a new shell.
-      this._emit(goneLine(this.container));
-      this._end('gone');
+      // The server said why (stdout before this). A new shell is offered only where one can
+      // start: not in the container of a kernel that was shut down (it went with the kernel).
+      const options = content[1] as { new_shell?: unknown } | undefined;
+      if (options?.new_shell === false) {
+        this._emit(OVER_LINE);
+        this._end('over');
+      } else {
+        this._emit(goneLine(this.container));
+        this._end('gone');
+      }
     }
   }
 
@@ -232,7 +256,7 @@ export class ContainerTerminalConnection implements Terminal.ITerminalConnection
   }
 
   /** The terminal is over (or out of reach): keep what it showed, stop listening. */
-  private _end(how: 'exited' | 'gone' | 'lost'): void {
+  private _end(how: 'exited' | 'gone' | 'lost' | 'over'): void {
     this._ended = how;
     this._close();
     this._setStatus('disconnected');
@@ -255,10 +279,21 @@ export class ContainerTerminalConnection implements Terminal.ITerminalConnection
   private _size: Terminal.IMessage['content'] | null = null;
   private _session: string | null;
   /** Why nothing is connected any more (null while connecting or connected). */
-  private _ended: 'exited' | 'gone' | 'lost' | null = null;
+  private _ended: 'exited' | 'gone' | 'lost' | 'over' | null = null;
   private _isDisposed = false;
   private readonly _messageReceived = new Signal<this, Terminal.IMessage>(this);
   private readonly _statusChanged = new Signal<this, Terminal.ConnectionStatus>(this);
   private readonly _disposed = new Signal<this, void>(this);
   private readonly _sessionChanged = new Signal<this, string | null>(this);
+}
+
+/**
+ * A terminal tab's label and caption: a kernel's container is named as the kernel of its
+ * notebook (`shown`, "kernel of train.ipynb"), its lc-kernel-<id> name only in the caption.
+ */
+export function tabTitle(name: string, shown: string = name): { label: string; caption: string } {
+  if (shown === name) {
+    return { label: `Terminal ${name}`, caption: `A terminal in the container ${name}` };
+  }
+  return { label: `Terminal ${shown}`, caption: `A terminal in ${name}, the container of the ${shown}` };
 }

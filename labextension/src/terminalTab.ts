@@ -9,7 +9,7 @@ import { ITerminal, Terminal } from '@jupyterlab/terminal';
 import { Widget } from '@lumino/widgets';
 
 import type { ITerminalQuery } from './client';
-import { ContainerTerminalConnection } from './terminal';
+import { ContainerTerminalConnection, tabTitle } from './terminal';
 
 /** Where JupyterLab keeps the user's terminal settings (font, theme, scrollback...). */
 const TERMINAL_SETTINGS = '@jupyterlab/terminal-extension:plugin';
@@ -65,9 +65,10 @@ export function createTerminalTab(
   options: Partial<ITerminal.IOptions>,
   query: ITerminalQuery = {},
   session?: string,
-  key: string = newKey()
+  key: string = newKey(),
+  shown: string = name
 ): MainAreaWidget<Terminal> {
-  const connection = new ContainerTerminalConnection({ container: name, query, session });
+  const connection = new ContainerTerminalConnection({ container: name, query, session, shown });
   const content = new Terminal(connection, options);
   const widget = new MainAreaWidget({ content });
   // Known from the start, so the layout saved when the tab opens already holds it.
@@ -75,11 +76,13 @@ export function createTerminalTab(
   widget.node.dataset.key = key;
   widget.addClass('lc-TerminalTab');
   widget.node.dataset.container = name;
+  widget.node.dataset.shown = shown;
   widget.title.closable = true;
-  // The widget names its tab after the session ("Terminal <name>") and then after what the
-  // shell sets as title; the caption always says which container it is in.
-  content.title.label = `Terminal ${name}`;
-  widget.title.caption = `A terminal in the container ${name}`;
+  // The widget names its tab after the session and then after what the shell sets as
+  // title; the caption always says which container it is in.
+  const title = tabTitle(name, shown);
+  content.title.label = title.label;
+  widget.title.caption = title.caption;
   const showSession = () => {
     if (connection.session) {
       widget.node.dataset.session = connection.session;
@@ -107,10 +110,17 @@ export function restoreArgs(widget: MainAreaWidget<Terminal>): {
   name: string;
   session: string | null;
   key: string;
+  shown: string;
   query: { [key: string]: string | undefined };
 } {
   const connection = connectionOf(widget);
-  return { name: connection.container, session: connection.session, key: tabKey(widget), query: { ...connection.query } };
+  return {
+    name: connection.container,
+    session: connection.session,
+    key: tabKey(widget),
+    shown: connection.shown,
+    query: { ...connection.query }
+  };
 }
 
 /** The tab's key in the layout (stays the same across reloads). */

@@ -5,6 +5,7 @@ import type {
   Gpu,
   GpuView,
   Image,
+  ImageRemoved,
   Kernelspec,
   KernelspecAnswer,
   KernelspecCreate,
@@ -64,6 +65,7 @@ export function gpu(index: number, overrides: Partial<Gpu> = {}): Gpu {
     free: false,
     processes: [],
     containers: ['train'],
+    holders: ['train'],
     ...overrides
   };
 }
@@ -140,9 +142,9 @@ export class FakeClient implements IContainersClient {
   pullImage = jest.fn((image: string) =>
     Promise.resolve({ image, kernel_id: null, message: `Pulling ${image}`, downloaded: 0, total: 0, fraction: null, elapsed: 0 })
   );
-  removeImage = jest.fn((name: string, _force?: boolean) => {
+  removeImage = jest.fn((name: string, _force?: boolean): Promise<ImageRemoved | null> => {
     this.images = this.images.filter(image => !image.tags.includes(name));
-    return Promise.resolve();
+    return Promise.resolve(null);
   });
   removeKernelspec = jest.fn((name: string) => {
     this.kernelspecs = this.kernelspecs.filter(spec => spec.name !== name);

@@ -53,6 +53,14 @@ describe('KernelFormView', () => {
     expect(message().className).toBe('lc-FormMessage lc-ok');
   });
 
+  it('without an image, points to the panel\'s own Pull form, not a magic (#24 item 5)', async () => {
+    view.updateImages([]);
+    await view.submit();
+    expect(client.createKernelspec).not.toHaveBeenCalled();
+    expect(message().textContent).toBe('Choose an image, or type a registry image (pull one now with the Pull form under Images).');
+    expect(message().textContent).not.toContain('%container');
+  });
+
   it('asks before replacing a container kernel of the same name, and replaces it after yes', async () => {
     fill('First');
     await view.submit();

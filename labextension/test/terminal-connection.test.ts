@@ -2,7 +2,7 @@ import type { ServerConnection, Terminal } from '@jupyterlab/services';
 
 import { terminalUrl } from '../src/client';
 import { isContainerKernel } from '../src/containerKernel';
-import { ContainerTerminalConnection, exitLine, goneLine, LOST_LINE } from '../src/terminal';
+import { ContainerTerminalConnection, exitLine, goneLine, LOST_LINE, OVER_LINE } from '../src/terminal';
 
 /** A WebSocket stand-in: records what is sent; the test plays the server. */
 class FakeSocket {
@@ -90,6 +90,19 @@ describe('ContainerTerminalConnection', () => {
     socket.receive('setup', {});
     expect(connection.connectionStatus).toBe('connected');
     expect(statuses).toEqual(['connected']);
+  });
+
+  it('names a kernel container as the kernel of its notebook, for the widget\'s tab title', () => {
+    FakeSocket.made = [];
+    const connection = new ContainerTerminalConnection({
+      container: 'lc-kernel-d0953ce8',
+      shown: 'kernel of train.ipynb',
+      serverSettings: settings()
+    });
+    expect(connection.name).toBe('kernel of train.ipynb'); // JupyterLab's Terminal titles its tab "Terminal <name>"
+    expect(connection.container).toBe('lc-kernel-d0953ce8');
+    expect(FakeSocket.made[0].url).toContain('/containers/lc-kernel-d0953ce8/terminal');
+    connection.dispose();
   });
 
   it('passes stdout on in order', () => {
@@ -245,6 +258,21 @@ describe('ContainerTerminalConnection across page reloads', () => {
     FakeSocket.made[1].receive('setup', { session: 'new' });
     expect(connection.session).toBe('new');
     expect(connection.isGone).toBe(false);
+  });
+
+  it('in the container of a kernel that was shut down, offers no new shell and starts none', () => {
+    const { connection, socket, stdout } = open({}, 'abc');
+    socket.receive('setup', {});
+    socket.receive('stdout', 'The kernel this terminal was in has been shut down.\r\n');
+    socket.receive('session_gone', 'abc', { new_shell: false });
+    const shown = stdout.join('');
+    expect(shown).toBe('The kernel this terminal was in has been shut down.\r\n' + OVER_LINE);
+    expect(shown).not.toContain('Press Enter');
+    expect(connection.isOver).toBe(true);
+    expect(connection.connectionStatus).toBe('disconnected');
+    connection.send({ type: 'stdin', content: ['\r'] }); // Enter: nothing to start
+    void connection.reconnect(); // nor the widget's refresh
+    expect(FakeSocket.made).toHaveLength(1);
   });
 
   it('after a lost connection, Enter reconnects to the same shell', () => {

@@ -37,7 +37,8 @@ async def test_run_list_stop_start_restart_logs_remove(api, test_image, unique_n
     assert status == 204 and not podman_cli.exists(name)
     status, body = await api("DELETE", f"containers/{name}")
     assert status == 404 and body["error"]["kind"] == "ContainerNotFound"
-    assert "%container ps -a" in body["error"]["message"]
+    # The side panel's words (#24 item 5): where it lists containers, not `%container ps -a`.
+    assert "side panel's Containers section lists them" in body["error"]["message"], body
 
 
 async def test_scope_labcontainer_hides_containers_it_did_not_make(api, engine, test_image, unique_name, unlabelled_container):

@@ -20,6 +20,7 @@ export const optional =
   value =>
     value === undefined || check(value);
 export const isArray: Check = value => Array.isArray(value);
+export const isStrings: Check = value => Array.isArray(value) && value.every(item => typeof item === 'string');
 /** An array of records that each have a string `name` (what the panel keys rows by). */
 export const isNamedRecords: Check = value =>
   Array.isArray(value) && value.every(item => isObject(item) && typeof item.name === 'string');

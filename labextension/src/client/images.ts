@@ -1,6 +1,6 @@
 /** Images and the pulls the server makes: list, pull (in the background), remove. */
-import type { Image, ImagesAnswer, Pull, PullAnswer, PullsAnswer } from '../generated/rest';
-import { isNamedRecords, isObject, isString, optional, shaped } from './checks';
+import type { Image, ImageRemoved, ImageRemovedAnswer, ImagesAnswer, Pull, PullAnswer, PullsAnswer } from '../generated/rest';
+import { isNamedRecords, isObject, isString, isStrings, optional, shaped } from './checks';
 import { requestAPI } from './request';
 
 const isImagesAnswer = shaped<ImagesAnswer>({ images: isNamedRecords, connection: optional(isString) });
@@ -10,6 +10,9 @@ const isPullsAnswer = shaped<PullsAnswer>({
   connection: optional(isString)
 });
 const isPullAnswer = shaped<PullAnswer>({ pull: isPull });
+const isRemoved = (value: unknown) =>
+  isObject(value) && isStrings(value.untagged) && isStrings(value.deleted) && isStrings(value.other_names) && isStrings(value.used_by);
+const isRemovedAnswer = shaped<ImageRemovedAnswer>({ removed: isRemoved });
 
 export async function listImages(): Promise<Image[]> {
   const answer = await requestAPI('GET', ['images'], {
@@ -27,9 +30,21 @@ export async function pullImage(image: string): Promise<Pull> {
   return answer.pull;
 }
 
-/** `podman rmi NAME`; an image a container uses rejects with ApiError kind 'ImageInUse' (409). */
-export async function removeImage(name: string, force = false): Promise<void> {
-  await requestAPI('DELETE', ['images', name], { query: force ? { force: '1' } : undefined });
+/**
+ * `podman rmi NAME`: what it did (when only the name went, why the image stays), or null
+ * from a server that answers 204 without it. The last name of an image a container uses
+ * rejects with ApiError kind 'ImageInUse' (409).
+ */
+export async function removeImage(name: string, force = false): Promise<ImageRemoved | null> {
+  const answer = await requestAPI<ImageRemovedAnswer | null>('DELETE', ['images', name], {
+    query: force ? { force: '1' } : undefined,
+    answer: {
+      guard: (value: unknown): value is ImageRemovedAnswer | null => value === null || isRemovedAnswer(value),
+      what: 'DELETE images',
+      shape: '{"removed": {...}}'
+    }
+  });
+  return answer?.removed ?? null;
 }
 
 /** The pulls the server is making now (a container kernel waiting for its image), and recent failures. */

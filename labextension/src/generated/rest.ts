@@ -168,6 +168,10 @@ export interface GpuProcess {
   user: string | null;
   container_id: string | null;
   container_name: string | null;
+  /**
+   * How its container is shown: "kernel of train.ipynb" for a kernel's container (its notebook known), else the container's name; null for a host process.
+   */
+  holder: string | null;
 }
 /**
  * One GPU with its use.
@@ -216,6 +220,10 @@ export interface Gpu {
    * Names of running containers that asked for this GPU (labcontainer's labels).
    */
   containers: string[];
+  /**
+   * `containers` as they are shown: a kernel's container as "kernel of train.ipynb" (its notebook known), one waiting in a pool as "kernel kept ready (SPEC)", any other by its name.
+   */
+  holders: string[];
 }
 /**
  * The answer of GET gpus.
@@ -258,6 +266,40 @@ export interface Image {
    * ISO 8601.
    */
   created: string | null;
+}
+/**
+ * What DELETE images/{name} did (podman rmi NAME): the names taken off, the image ids deleted. When only the name went, why the image stays: its other names, and the containers (any state) that use it.
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "ImageRemoved".
+ */
+export interface ImageRemoved {
+  /**
+   * The name (or id) asked for.
+   */
+  image: string;
+  untagged: string[];
+  /**
+   * Image ids deleted; empty when the image stays.
+   */
+  deleted: string[];
+  /**
+   * When the image stays: the names it still has.
+   */
+  other_names: string[];
+  /**
+   * When the image stays: the containers that use it (their names).
+   */
+  used_by: string[];
+}
+/**
+ * The answer of DELETE images/{name} (200).
+ *
+ * This interface was referenced by `LabcontainerRest`'s JSON-Schema
+ * via the `definition` "ImageRemovedAnswer".
+ */
+export interface ImageRemovedAnswer {
+  removed: ImageRemoved;
 }
 /**
  * A container kernelspec installed by labcontainer.

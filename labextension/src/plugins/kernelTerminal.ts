@@ -7,7 +7,7 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import type { Kernel } from '@jupyterlab/services';
 
 import * as client from '../client';
-import { containerOfKernel, isContainerKernel } from '../containerKernel';
+import { containerOfKernel, isContainerKernel, shownName } from '../containerKernel';
 import { addKernelTerminalButton } from '../kernelTerminalButton';
 import { hasSession } from '../terminalTab';
 import { CATEGORY, COMMANDS } from '../tokens';
@@ -39,7 +39,7 @@ export const kernelTerminalPlugin: JupyterFrontEndPlugin<void> = {
           );
           return;
         }
-        await app.commands.execute(COMMANDS.openTerminal, { name: found.name });
+        await app.commands.execute(COMMANDS.openTerminal, { name: found.name, shown: shownName(found) });
       } catch (error) {
         await showFailure('Could not open a terminal in the kernel’s container', error);
       }

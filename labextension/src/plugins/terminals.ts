@@ -9,6 +9,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import type { Terminal } from '@jupyterlab/terminal';
 
 import type { ITerminalQuery } from '../client';
+import { shownName } from '../containerKernel';
 import type { ContainersModel } from '../model';
 import { connectionOf, createTerminalTab, restoreArgs, tabKey, terminalOptions } from '../terminalTab';
 import { CATEGORY, COMMANDS, containerIcon, IContainersModel } from '../tokens';
@@ -48,8 +49,11 @@ export const terminalsPlugin: JupyterFrontEndPlugin<void> = {
         name: widget => tabKey(widget)
       });
     }
-    const openTerminal = async (name: string, query: ITerminalQuery = {}, session?: string, key?: string) => {
-      const widget = createTerminalTab(name, await terminalOptions(settings), query, session, key);
+    const openTerminal = async (name: string, query: ITerminalQuery = {}, session?: string, key?: string, shown?: string) => {
+      // A kernel's container is named for its notebook, as the side panel's rows say.
+      const container = model.containers.find(candidate => candidate.name === name);
+      const title = shown ?? (container ? shownName(container) : name);
+      const widget = createTerminalTab(name, await terminalOptions(settings), query, session, key, title);
       widget.title.icon = containerIcon;
       connectionOf(widget).sessionChanged.connect(() => void terminals.save(widget));
       app.shell.add(widget, 'main');
@@ -69,7 +73,8 @@ export const terminalsPlugin: JupyterFrontEndPlugin<void> = {
           // A restored tab also has how it was opened and the server's id of its terminal.
           const query = typeof args.query === 'object' && args.query !== null ? (args.query as ITerminalQuery) : {};
           const session = typeof args.session === 'string' ? args.session : undefined;
-          await openTerminal(name, query, session, typeof args.key === 'string' ? args.key : undefined);
+          const key = typeof args.key === 'string' ? args.key : undefined;
+          await openTerminal(name, query, session, key, typeof args.shown === 'string' ? args.shown : undefined);
         }
       }
     });

@@ -48,12 +48,16 @@ function gpuBox(gpu: Gpu): HTMLElement {
   return box;
 }
 
-/** Containers that asked for the GPU or run on it, plus a count of host processes. */
-function users(gpu: Gpu): string {
-  const names = [...gpu.containers];
+/**
+ * Containers that asked for the GPU or run on it, as the server shows them (a kernel's
+ * container as "kernel of train.ipynb"), plus a count of host processes.
+ */
+export function users(gpu: Gpu): string {
+  const names = [...gpu.holders];
   for (const process of gpu.processes) {
-    if (process.container_name && !names.includes(process.container_name)) {
-      names.push(process.container_name);
+    const shown = process.holder ?? process.container_name;
+    if (shown && !names.includes(shown)) {
+      names.push(shown);
     }
   }
   const hostProcesses = gpu.processes.filter(process => !process.container_name).length;

@@ -5,7 +5,7 @@
  * here under the form when the model's pulls section says so (src/pulls.ts, `ended`).
  */
 import { sameValue } from '../equal';
-import type { Image } from '../generated/rest';
+import type { Image, ImageRemoved } from '../generated/rest';
 import type { IPullEnd } from '../pulls';
 import { confirmDanger, showFailure } from './dialogs';
 import { element, setProperty, setText } from './dom';
@@ -62,8 +62,10 @@ export namespace ImagesView {
   export interface IOptions {
     /** POST images: resolves once the server accepted the pull; rejects with ApiError. */
     onPull: (image: string) => Promise<unknown>;
-    /** DELETE images/{name}: rejects with ApiError (409 ImageInUse names the containers). */
-    onRemove: (name: string) => Promise<void>;
+    /** DELETE images/{name}: what it did; rejects with ApiError (409 ImageInUse names the containers). */
+    onRemove: (name: string) => Promise<ImageRemoved | null | void>;
+    /** How a container is named to the user (a kernel's as "kernel of train.ipynb"); default: as given. */
+    containerShown?: (name: string) => string;
     /** Ask before removing (default: a JupyterLab warning dialog); true to go on. */
     confirm?: (title: string, text: string, label: string) => Promise<boolean>;
     /** Show a failure (default: a JupyterLab dialog with the message as it is). */
@@ -183,8 +185,8 @@ export class ImagesView {
     const confirm = this.options.confirm ?? confirmDanger;
     const accepted = await confirm(
       `Remove the image ${name}?`,
-      `The name ${name} is removed from this machine, and the image itself (${formatSize(row.image.size)}) ` +
-        'when this was its last name. A container that uses it is never removed: then nothing is.',
+      `The name ${name} comes off this machine. The image itself (${formatSize(row.image.size)}) is deleted ` +
+        'too, unless it has other names or a container uses it. No container is ever removed.',
       'Remove'
     );
     if (!accepted) {
@@ -192,7 +194,10 @@ export class ImagesView {
     }
     this._setBusy(name, true);
     try {
-      await this.options.onRemove(name);
+      const removed = await this.options.onRemove(name);
+      if (removed) {
+        this._say(removalNote(removed, this.options.containerShown), 'lc-ok');
+      }
     } catch (error) {
       await (this.options.showFailure ?? showFailure)(`Could not remove ${name}`, error);
     } finally {
@@ -251,4 +256,26 @@ export class ImagesView {
   private readonly _list: HTMLDivElement;
   private readonly _empty: HTMLParagraphElement;
   private readonly _rows = new Map<string, IRow>();
+}
+
+/**
+ * What a removal did, in one sentence: the image deleted, or why it stays (Podman untags a
+ * name without a word when the image has other names or containers use it).
+ */
+export function removalNote(removed: ImageRemoved, shown: (name: string) => string = name => name): string {
+  const name = removed.image;
+  if (removed.deleted.length) {
+    return `Removed ${name} and its image.`;
+  }
+  const reasons: string[] = [];
+  if (removed.used_by.length) {
+    const users = removed.used_by.map(shown);
+    reasons.push(`${users.length === 1 ? 'the container' : 'the containers'} ${users.join(', ')} ${users.length === 1 ? 'uses' : 'use'} it`);
+  }
+  if (removed.other_names.length) {
+    reasons.push(`it is still named ${removed.other_names.join(', ')}`);
+  }
+  return reasons.length
+    ? `Removed the name ${name}. The image itself stays: ${reasons.join(', and ')}.`
+    : `Removed the name ${name}.`;
 }

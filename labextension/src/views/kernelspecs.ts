@@ -68,6 +68,9 @@ export class KernelFormView {
     private readonly options: KernelFormView.IOptions
   ) {
     this._select = find<HTMLSelectElement>(form, '.lc-Image');
+    this._typed = form.querySelector<HTMLInputElement>('.lc-ImageTyped');
+    this._volumes = form.querySelector<HTMLTextAreaElement>('.lc-Volumes');
+    this._env = form.querySelector<HTMLTextAreaElement>('.lc-Env');
     this._gpus = find<HTMLInputElement>(form, '.lc-GpusInput');
     this._displayName = find<HTMLInputElement>(form, '.lc-DisplayName');
     this._pool = find<HTMLInputElement>(form, '.lc-PoolInput');
@@ -81,9 +84,13 @@ export class KernelFormView {
     });
   }
 
-  /** Offer these images; the current choice stays when still offered. */
+  /**
+   * Offer every name of these images (an image with several names is offered under each:
+   * the documented localhost/labcontainer-kernel:latest shares its id with other names);
+   * the current choice stays when still offered.
+   */
   updateImages(images: readonly Image[]): void {
-    const names = images.map(image => image.name);
+    const names = [...new Set(images.flatMap(image => image.tags))].sort();
     const shown = Array.from(this._select.options, option => option.value);
     if (names.join('\n') === shown.join('\n')) {
       return;
@@ -97,11 +104,20 @@ export class KernelFormView {
 
   /** The request body the form describes, or null without an image. */
   body(): KernelspecCreate | null {
-    const image = this._select.value;
+    // A registry image typed in wins over the list: the kernel's first start pulls it, with progress.
+    const image = this._typed?.value.trim() || this._select.value;
     if (!image) {
       return null;
     }
     const body: KernelspecCreate = { image };
+    const volumes = lines(this._volumes);
+    if (volumes.length) {
+      body.volumes = volumes;
+    }
+    const env = lines(this._env);
+    if (env.length) {
+      body.env = env;
+    }
     const gpus = this._gpus.value.trim();
     if (gpus && gpus !== 'none') {
       body.gpus = gpus;
@@ -122,7 +138,7 @@ export class KernelFormView {
   async submit(): Promise<void> {
     const body = this.body();
     if (!body) {
-      this._say('Choose an image first (pull one with %container pull IMAGE).', 'lc-down');
+      this._say('Choose an image, or type a registry image (pull one now with the Pull form under Images).', 'lc-down');
       return;
     }
     this._say('Creating…', '');
@@ -147,6 +163,11 @@ export class KernelFormView {
       this._say(answer.note ? `${done} ${answer.note}` : done, 'lc-ok');
       this._gpus.value = '';
       this._displayName.value = '';
+      for (const field of [this._typed, this._volumes, this._env]) {
+        if (field) {
+          field.value = '';
+        }
+      }
       this._pool.value = '0';
     } catch (error) {
       // The whole message, wrapped by the stylesheet (.lc-FormMessage): a server message may
@@ -161,8 +182,19 @@ export class KernelFormView {
   }
 
   private readonly _select: HTMLSelectElement;
+  private readonly _typed: HTMLInputElement | null;
+  private readonly _volumes: HTMLTextAreaElement | null;
+  private readonly _env: HTMLTextAreaElement | null;
   private readonly _gpus: HTMLInputElement;
   private readonly _displayName: HTMLInputElement;
   private readonly _pool: HTMLInputElement;
   private readonly _message: HTMLElement;
+}
+
+/** A textarea's non-empty lines, trimmed (volumes and NAME=VALUE settings, one per line). */
+function lines(field: HTMLTextAreaElement | null): string[] {
+  return (field?.value ?? '')
+    .split('\n')
+    .map(line => line.trim())
+    .filter(line => line.length > 0);
 }
