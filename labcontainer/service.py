@@ -40,7 +40,7 @@ from .core.specs import (
     check_container_name, check_host_folders, check_image_reference, parse_env, parse_gpus, parse_port, parse_size, parse_volume,
 )
 from .engine import EventStream, ExecSession, PodmanEngine, TtySession  # noqa: F401 - EventStream, TtySession: for the front-ends
-from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, build_gpu_view, default_reader
+from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, SharedReservations, build_gpu_view, default_reader
 from .remote import LinkedEngine
 from .service_checks import SpecChecks
 from .service_gpus import GpuCheck
@@ -89,6 +89,7 @@ class LabService:
         self.terminals = Terminals(lambda: self._podman.terminals)
         #: What --gpus meets here: GPUs that do not exist (refused), GPUs held (a note).
         self.gpu_check = GpuCheck(self.gpu_view, self.running_containers, lambda: self.owner)
+        self.reservations = SharedReservations(local=ssh is None)  # the lab-wide reservations folder
 
     # -- connection -------------------------------------------------------------------------
 
@@ -191,7 +192,7 @@ class LabService:
 
     def run(self, spec: ContainerSpec) -> ContainerInfo:
         """Create and start a container (detached); a container that cannot start is removed."""
-        return self._podman.run(spec)
+        return self.reservations.after_run(self._podman.run(spec), spec.gpus, self.running_containers)
 
     def containers(
         self, *, all: bool = True, scope: Scope = "mine", filters: Mapping[str, str | Sequence[str]] | None = None
@@ -347,7 +348,9 @@ class LabService:
             readings = self.nvml.read()
         except NvmlUnavailable as exc:
             return GpuView(reason=exc.reason)
-        return build_gpu_view(readings, self.running_containers() if running is None else running)
+        running = self.running_containers() if running is None else running
+        self.reservations.publish(running)
+        return build_gpu_view(readings, running, shared=self.reservations.others())
 
     def free_gpus(self) -> list[int]:
         """Indices of GPUs no process uses and no running labcontainer container asked for."""
