@@ -184,6 +184,8 @@ def test_another_members_process_and_container_are_named(engine, member, member_
     assert by_pid[member_sleep].user == MEMBER and by_pid[member_sleep].container_id is None
     assert by_pid[workload].user is not None
     assert (by_pid[workload].container_id, by_pid[workload].container_name) == (cid, name)
+    # the ipywidgets panel's "used by" (GpuInfo.users): member2's host process by its user
+    assert f"1 host process(es) of {MEMBER}" in service.gpu_view().gpus[0].users
     note = service.gpu_check.note(parse_gpus("0"))
     assert f"container {name} of {MEMBER}" in note and f"process {member_sleep} of {MEMBER}" in note
     report = repr(gpu_report(service, False))
