@@ -32,7 +32,7 @@ from .core.specs import (
     check_container_name, check_host_folders, check_image_reference, parse_env, parse_gpus, parse_port, parse_size, parse_volume,
 )
 from .engine import EventStream, ExecSession, PodmanEngine, TtySession  # noqa: F401 - EventStream, TtySession: for the front-ends
-from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, default_reader
+from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, SharedReservations, default_reader
 from .gpus.remote import RemoteSmiReader, gpu_view_of
 from .remote import LinkedEngine
 from .kernels.records import notebook_of  # records.py only: never a kernels/ module that uses the service
@@ -84,6 +84,7 @@ class LabService:
         self.terminals = Terminals(lambda: self._podman.terminals)
         #: What --gpus meets here: GPUs that do not exist (refused), GPUs held (a note).
         self.gpu_check = GpuCheck(self.gpu_view, self.running_containers, lambda: self.owner)
+        self.reservations = SharedReservations(local=ssh is None)  # the lab-wide reservations folder
 
     # -- connection -------------------------------------------------------------------------
 
@@ -191,7 +192,7 @@ class LabService:
 
     def run(self, spec: ContainerSpec) -> ContainerInfo:
         """Create and start a container (detached); a container that cannot start is removed."""
-        return self._podman.run(spec)
+        return self.reservations.after_run(self._podman.run(spec), spec.gpus, self.running_containers)
 
     def containers(
         self, *, all: bool = True, scope: Scope = "mine", filters: Mapping[str, str | Sequence[str]] | None = None
@@ -351,7 +352,8 @@ class LabService:
             return GpuView(reason=exc.reason)
         running = self.running_containers() if running is None else running
         notebooks = {c.id: notebook for c in running if (notebook := notebook_of(c, sessions))}
-        return gpu_view_of(self.nvml, readings, running, notebooks=notebooks)
+        self.reservations.publish(running)
+        return gpu_view_of(self.nvml, readings, running, notebooks=notebooks, shared=self.reservations.others())
 
     def free_gpus(self) -> list[int]:
         """Indices of GPUs no process uses and no running labcontainer container asked for."""

@@ -38,10 +38,17 @@ def gpus_named(view: GpuView, devices: Iterable[str]) -> tuple[list[GpuInfo], li
 
 
 def holders(gpu: GpuInfo, containers: Sequence[ContainerInfo], me: str | None) -> list[str]:
-    """Who holds ``gpu``, in words: "container web", "the kernel of train.ipynb", "process
-    4242 of bob" (``me``: this user, whose own host processes are "your process 4242")."""
+    """Who holds ``gpu``, in words: "container web", "the kernel of train.ipynb", "container
+    train of bob" (another member's, by its process or its reservation in the shared
+    folder), "process 4242 of bob" (``me``: this user, whose own host processes are "your
+    process 4242")."""
     by_name = {c.name: c for c in containers}
-    names = sorted({p.container_name for p in gpu.processes if p.container_name} | set(gpu.reserved_by))
+    # Another member's container (not in our list: seen through its conmon) is named with its
+    # owner, as its reservation in the shared folder is ("web of bob").
+    names = sorted({
+        p.container_name if p.container_name in by_name or not p.user or p.user == me else f"{p.container_name} of {p.user}"
+        for p in gpu.processes if p.container_name
+    } | set(gpu.reserved_by))
     words = []
     for name in names:
         container = by_name.get(name)
@@ -54,7 +61,8 @@ def holders(gpu: GpuInfo, containers: Sequence[ContainerInfo], me: str | None) -
         if process.container_name:
             continue
         if process.container_id:
-            words.append(f"container {process.container_id[:12]}")
+            mine = me is None or not process.user or process.user == me
+            words.append(f"container {process.container_id[:12]}" + ("" if mine else f" of {process.user}"))
         elif me is not None and process.user == me:
             words.append(f"your process {process.pid}")
         else:

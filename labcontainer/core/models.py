@@ -7,6 +7,7 @@ Standard library only; frozen dataclasses so front-ends can pass them around fre
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Mapping
@@ -339,10 +340,12 @@ class GpuInfo(_JsonRecord):
 
     @property
     def users(self) -> tuple[str, ...]:
-        """Containers using or holding it, then host processes, for "used by" columns."""
+        """Containers using or holding it (as shown: "kernel of train.ipynb"), then host processes
+        by user, for "used by" columns ("2 host process(es) of bob": on a shared server the user
+        is what matters)."""
         names = sorted({p.holder or p.container_name for p in self.processes if p.container_name} | set(self.holders or self.reserved_by))
-        host = sum(1 for p in self.processes if not p.container_name)
-        return tuple(names) + ((f"{host} host process(es)",) if host else ())
+        host = Counter(p.user or "another user" for p in self.processes if not p.container_name)
+        return tuple(names) + tuple(f"{n} host process(es) of {user}" for user, n in sorted(host.items()))
 
     def to_json(self) -> dict[str, Any]:
         data = super().to_json()

@@ -4,6 +4,7 @@ Private behind ``service``."""
 
 from .inventory import build_gpu_view, default_reader
 from .nvml import NvmlReader, NvmlUnavailable, PynvmlReader, RecordedReader
+from .reservations import SharedReservations
 from .smi import SmiReader, readings_from_csv
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "NvmlUnavailable",
     "PynvmlReader",
     "RecordedReader",
+    "SharedReservations",
     "SmiReader",
     "readings_from_csv",
 ]

@@ -6,8 +6,13 @@ running labcontainer container, readable); %gpus, both panels and the REST API s
 A GPU process is attributed to a container through its cgroup (``/proc/PID/cgroup``
 names ``libpod-<container id>``) or, where containers get no cgroup of their own
 (rootless Podman on a cgroup v1 host), through its PID namespace: the same
-``/proc/PID/ns/pid`` as the container's first process. The user is the owner of
-``/proc/PID``. Only /proc is read here; the container list comes from the engine.
+``/proc/PID/ns/pid`` as the container's first process. Another member's container is
+not in our engine's list and its namespace cannot be read (``ns/`` needs ptrace rights),
+so its processes are attributed through their ancestry instead: every container process
+descends from a ``conmon`` whose command line (readable by anyone) names the container
+(``-c <id>``, ``-n <name>``). The user is the owner of ``/proc/PID``. Only /proc is read
+here; the container list comes from the engine, other members' reservations from the
+shared folder (``reservations.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Callable, Iterable, Mapping
 
 from ..core.models import LABEL_POOL, ContainerInfo, GpuInfo, GpuProcess, GpuView
 from .nvml import Readings
+from .reservations import Reservation
 
 _CONTAINER_ID_RE = re.compile(r"libpod-(?!conmon-)([0-9a-f]{64})")
 
@@ -68,6 +74,24 @@ def container_resolver(
     return resolve
 
 
+def conmon_container_of_pid(pid: int, proc_root: str | Path = "/proc", depth: int = 32) -> tuple[str, str | None] | None:
+    """(container id, name) of the conmon ``pid`` descends from, or None: no privileges
+    needed (``stat``, ``comm`` and ``cmdline`` of any process are readable by anyone)."""
+    root = Path(proc_root)
+    while pid > 1 and depth > 0:
+        try:
+            if (root / str(pid) / "comm").read_text().strip() == "conmon":
+                args = (root / str(pid) / "cmdline").read_bytes().decode(errors="replace").split("\0")
+                found = {flag: args[i + 1] for i, flag in enumerate(args[:-1]) if flag in ("-c", "--cid", "-n", "--name")}
+                cid = found.get("-c") or found.get("--cid")
+                return (cid, found.get("-n") or found.get("--name")) if cid else None
+            pid = int((root / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            return None
+        depth -= 1
+    return None
+
+
 def user_of_pid(pid: int, proc_root: str | Path = "/proc") -> str | None:
     try:
         uid = (Path(proc_root) / str(pid)).stat().st_uid
@@ -86,8 +110,11 @@ def build_gpu_view(
     container_of_pid: Callable[[int], str | None] | None = None,
     user_of: Callable[[int], str | None] = user_of_pid,
     notebooks: Mapping[str, str] | None = None,
+    shared: Iterable[Reservation] = (),
+    foreign_container_of: Callable[[int], tuple[str, str | None] | None] | None = None,
 ) -> GpuView:
-    """Join NVML readings with the containers Podman knows (pass the running ones).
+    """Join NVML readings with the containers Podman knows (pass the running ones) and
+    ``shared``: other members' live reservations (the shared folder), which are not free.
 
     ``notebooks``: container id -> the notebook a kernel's container serves (the service
     reads it: Jupyter's sessions, the container's label), so holders read "kernel of
@@ -95,23 +122,32 @@ def build_gpu_view(
     containers = list(containers)
     by_id = {c.id: c for c in containers}
     reserved = containers_by_gpu(containers)
+    for entry in shared:
+        for gpu in entry.gpus:
+            reserved.setdefault(gpu, []).append(f"{entry.name} of {entry.user}")
     # reserved_by keeps the names (what others look containers up by); holders says them as shown.
     shown = {holder_name(c): holder_name(c, notebooks) for c in containers}
     if container_of_pid is None:
         container_of_pid = container_resolver(containers)
+        foreign_container_of = foreign_container_of or conmon_container_of_pid
     gpus = []
     for reading in readings.gpus:
         processes = []
         for proc in reading.processes:
             container_id = container_of_pid(proc.pid)
             container = by_id.get(container_id) if container_id else None
+            name = container.name if container else None
+            if container is None and foreign_container_of is not None:  # another member's, or unlisted
+                found = foreign_container_of(proc.pid)
+                if found and (container_id is None or found[0] == container_id):
+                    container_id, name = found
             processes.append(
                 GpuProcess(
                     pid=proc.pid,
                     used_memory=proc.used_memory,
                     user=user_of(proc.pid),
                     container_id=container_id,
-                    container_name=container.name if container else None,
+                    container_name=name,
                     holder=holder_name(container, notebooks) if container else None,
                 )
             )

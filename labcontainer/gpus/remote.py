@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 from ..core.models import ContainerInfo, GpuView
 from .inventory import build_gpu_view, container_id_from_cgroup
 from .nvml import NvmlUnavailable, Readings
+from .reservations import Reservation
 from .smi import SmiReader
 
 #: Runs argv on the server and returns its stdout (``SshLink.run``); raises on failure.
@@ -85,13 +86,14 @@ def parse_proc_lines(text: str) -> dict[int | str, ProcFacts]:
 
 
 def gpu_view_of(
-    reader: object, readings: Readings, running: list[ContainerInfo], *, notebooks: Mapping[str, str] | None = None
+    reader: object, readings: Readings, running: list[ContainerInfo], *,
+    notebooks: Mapping[str, str] | None = None, shared: Iterable[Reservation] = (),
 ) -> GpuView:
     """The GPU view of ``readings``: processes attributed through the reader's server's /proc
     for a :class:`RemoteSmiReader`, through this machine's otherwise. As here: a process's
     cgroup names its container, else its PID namespace is a container's (not the host's)."""
     if not isinstance(reader, RemoteSmiReader):
-        return build_gpu_view(readings, running, notebooks=notebooks)
+        return build_gpu_view(readings, running, notebooks=notebooks, shared=shared)
     gpu_pids = [p.pid for g in readings.gpus for p in g.processes]
     facts = reader.processes([*gpu_pids, *(c.pid for c in running if c.pid)]) if gpu_pids else {}
     unknown = ProcFacts(None, None, "")
@@ -105,5 +107,6 @@ def gpu_view_of(
         return container_id_from_cgroup(fact.cgroup) or (by_namespace.get(fact.namespace) if fact.namespace else None)
 
     return build_gpu_view(
-        readings, running, container_of_pid=container_of, user_of=lambda pid: facts.get(pid, unknown).user, notebooks=notebooks
+        readings, running, container_of_pid=container_of, user_of=lambda pid: facts.get(pid, unknown).user, notebooks=notebooks,
+        shared=shared,
     )

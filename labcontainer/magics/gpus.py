@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from ..core.models import GpuView
@@ -36,24 +37,34 @@ def gpu_report(service: LabService, free_only: bool) -> Any:
         Table(["gpu", "name", "memory used / total", "util", "temp", "used by"], gpu_rows, empty="This machine has no GPUs."),
         Table(["gpu", "pid", "user", "container", "gpu memory"], process_rows, empty="No processes on any GPU."),
         view,
+        "" if service.reservations.enabled else NOT_SHARED,
     )
 
 
-class GpuReport:
-    """``%gpus``: the GPU table and the process table; ``.view`` holds the records."""
+#: The one line %gpus adds when the lab has no shared reservations folder.
+NOT_SHARED = (
+    "Free is what you can see: GPUs other members' containers reserved but do not use yet are not shown "
+    "(the admin can share them: c.LabContainer.shared_reservations_dir or LABCONTAINER_SHARED_RESERVATIONS)."
+)
 
-    def __init__(self, gpus: Table, processes: Table, view: GpuView) -> None:
-        self.gpus, self.processes, self.view = gpus, processes, view
+
+class GpuReport:
+    """``%gpus``: the GPU table and the process table; ``.view`` holds the records;
+    ``.note``: the "free is what you can see" line, or ''."""
+
+    def __init__(self, gpus: Table, processes: Table, view: GpuView, note: str = "") -> None:
+        self.gpus, self.processes, self.view, self.note = gpus, processes, view, note
         #: The server that answered (``%gpus -c NAME``), a line above the tables.
         self.server = ""
 
     def __repr__(self) -> str:
         above = f"on {self.server}:\n" if self.server else ""
-        return f"{above}{self.gpus.text()}\n\n{self.processes.text()}"
+        return f"{above}{self.gpus.text()}\n\n{self.processes.text()}" + (f"\n\n{self.note}" if self.note else "")
 
     def _repr_html_(self) -> str:
-        above = f"<p>on <b>{self.server}</b>:</p>" if self.server else ""
-        return f"{above}{self.gpus.html()}<h4>Processes</h4>{self.processes.html()}"
+        above = f"<p>on <b>{html.escape(self.server)}</b>:</p>" if self.server else ""
+        note = f"<p>{html.escape(self.note)}</p>" if self.note else ""
+        return f"{above}{self.gpus.html()}<h4>Processes</h4>{self.processes.html()}{note}"
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:
         printer.text(repr(self))

@@ -23,6 +23,7 @@ Start, in jupyter_server's order:
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import threading
 from typing import Any
@@ -92,6 +93,12 @@ class LabContainer(ExtensionApp):
         help="Host paths no container may mount (a path, anything under it, and any folder holding it; '/' "
         "itself only). None (default): '/' and the Podman socket, plus /etc, /root and /var/lib/containers on a "
         "rootful service. Refused for REST, the forms, the magics and kernelspecs alike.",
+    )
+    shared_reservations_dir = Unicode(
+        "", config=True,
+        help="A lab-wide folder (the admin makes it, mode 1777) where each member's labcontainer lists the GPUs "
+        "its running containers reserved, so that 'free' and --gpus count=N honour other members'. Empty: "
+        "'free' is what this member can see. Sets LABCONTAINER_SHARED_RESERVATIONS for the server and its kernels.",
     )
     terminal_keep_alive = Float(
         60.0, config=True,
@@ -174,6 +181,8 @@ class LabContainer(ExtensionApp):
     def initialize_settings(self) -> None:
         serverapp = self.serverapp
         log = serverapp.log
+        if self.shared_reservations_dir:  # read by LabService; inherited by kernels (the magics)
+            os.environ["LABCONTAINER_SHARED_RESERVATIONS"] = self.shared_reservations_dir
         self.open_connections()
         service = self.service
         # The kernel provisioner's cold starts find the service through default_service():
