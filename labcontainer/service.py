@@ -40,6 +40,7 @@ from .core.specs import (
     check_container_name, check_host_folders, check_image_reference, parse_env, parse_gpus, parse_port, parse_size, parse_volume,
 )
 from .engine import EventStream, ExecSession, PodmanEngine, TtySession  # noqa: F401 - EventStream, TtySession: for the front-ends
+from .engine import connection as engine_connection
 from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, build_gpu_view, default_reader
 from .remote import LinkedEngine
 from .service_checks import SpecChecks
@@ -109,6 +110,10 @@ class LabService:
             self._url = url or self._url
             self._start_service = start_service
         return self.info()
+
+    def started_service(self) -> Any:
+        """The Podman service labcontainer started for this connection (``note``, ``stop()``), or None."""
+        return None if self._ssh else engine_connection.started_service(getattr(self._engine, "url", None))
 
     def close(self) -> None:
         """Let go of the service (another server's: its SSH link too, nothing left running)."""

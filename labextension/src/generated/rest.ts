@@ -68,6 +68,9 @@ export type ErrorKind =
   | 'PullFailed'
   | 'TooBusy'
   | 'RootlessSetupError'
+  | 'NoSubuidRange'
+  | 'PodmanNeedsMigrate'
+  | 'RuntimeDirNotOwned'
   | 'GpuDeviceUnknown'
   | 'NotSupportedHere'
   | 'ContainerStateError'
@@ -288,6 +291,14 @@ export interface Status {
   url: string | null;
   rootless: boolean | null;
   version: string | null;
+  /**
+   * True when no Podman service was answering and labcontainer started one for this member (under a hub); it stops with the server.
+   */
+  started_by_labcontainer: boolean;
+  /**
+   * One paragraph saying so when labcontainer started the Podman service, for the side panel; else null.
+   */
+  note: string | null;
 }
 /**
  * The body of every 4xx/5xx answer.
@@ -596,7 +607,7 @@ export interface ImagePull {
 }
 
 /** Every ErrorKind of the contract, for checking answers at run time. */
-export const ERROR_KINDS: readonly ErrorKind[] = ['InvalidSpec', 'ServiceUnavailable', 'ServicePermissionDenied', 'NotFoundError', 'ContainerNotFound', 'ImageNotFound', 'ImageInUse', 'KernelspecNotFound', 'KernelspecExists', 'ForeignKernelspec', 'ImageLacksIpykernel', 'NameInUse', 'PullFailed', 'TooBusy', 'RootlessSetupError', 'GpuDeviceUnknown', 'NotSupportedHere', 'ContainerStateError', 'PodmanError', 'KernelStartError', 'HTTPError', 'InternalError', 'NetworkError'];
+export const ERROR_KINDS: readonly ErrorKind[] = ['InvalidSpec', 'ServiceUnavailable', 'ServicePermissionDenied', 'NotFoundError', 'ContainerNotFound', 'ImageNotFound', 'ImageInUse', 'KernelspecNotFound', 'KernelspecExists', 'ForeignKernelspec', 'ImageLacksIpykernel', 'NameInUse', 'PullFailed', 'TooBusy', 'RootlessSetupError', 'NoSubuidRange', 'PodmanNeedsMigrate', 'RuntimeDirNotOwned', 'GpuDeviceUnknown', 'NotSupportedHere', 'ContainerStateError', 'PodmanError', 'KernelStartError', 'HTTPError', 'InternalError', 'NetworkError'];
 
 /** Every ContainerState of the contract. */
 export const CONTAINER_STATES: readonly ContainerState[] = ['created', 'running', 'paused', 'exited', 'stopped', 'configured', 'initialized', 'removing', 'stopping', 'unknown'];
