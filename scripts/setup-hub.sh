@@ -34,6 +34,23 @@ for member in hubalice hubbob; do
     grep -q "^$member:" /etc/subgid || usermod --add-subgids "$(( 300000 + $(id -u "$member") * 65536 ))-$(( 300000 + $(id -u "$member") * 65536 + 65535 ))" "$member"
     chmod 0700 "/home/$member"
 done
+# Each member's own image store gets the test kernel image (what a member would pull), through
+# the podman CLI as that member; the pause process Podman leaves is ended again, so that nothing
+# of the member's runs when the tests start.
+CACHE=${LABCONTAINER_CACHE:-/var/cache/labcontainer}
+KERNEL_IMAGE=${LABCONTAINER_TEST_IMAGE:-localhost/labcontainer-kernel:latest}
+tarball=$CACHE/kernel-rootfs-pip.tar
+origin="$(basename "$tarball")-$(stat -c %s-%Y "$tarball")"
+for member in hubalice hubbob; do
+    as_member=(runuser -u "$member" -- env -i PATH=/usr/bin:/bin HOME="/home/$member" bash -c 'cd ~ && "$@"' _)
+    if [ "$("${as_member[@]}" podman image inspect --format '{{index .Labels "org.labcontainer.rootfs"}}' "$KERNEL_IMAGE" 2>/dev/null)" != "$origin" ]; then
+        echo "==> importing $KERNEL_IMAGE for $member"
+        "${as_member[@]}" podman import --change 'CMD ["python3","-m","ipykernel_launcher"]' \
+            --change "ENV PYDEVD_DISABLE_FILE_VALIDATION=1" --change "LABEL org.labcontainer.rootfs=$origin" \
+            "$tarball" "$KERNEL_IMAGE" >/dev/null
+    fi
+    for pid in $(pgrep -u "$member" -x catatonit || true); do kill "$pid"; done
+done
 # The members' servers import labcontainer from this checkout (an editable install).
 chmod a+rX "$REPO"
 echo "$CHP_DIR/node_modules/.bin/configurable-http-proxy" > "$STATE/hub/chp-path"

@@ -18,9 +18,9 @@ VENV=$(bash scripts/setup-venv.sh)
 echo "==> fast tier: tests/fast (fake engine, no Podman)"
 "$VENV/bin/python" -m pytest -p no:cacheprovider -q tests/fast
 bash scripts/setup-podman.sh
-bash scripts/setup-hub.sh "$VENV"  # JupyterHub, configurable-http-proxy, members hubalice and hubbob
 bash scripts/install-fake-cdi.sh
 bash scripts/build-kernel-image.sh
+bash scripts/setup-hub.sh "$VENV"  # JupyterHub, configurable-http-proxy, members hubalice and hubbob
 bash scripts/setup-remote.sh  # after the image: it copies the kernel image to the "other server"
 bash scripts/setup-registry.sh
 [ -f scripts/setup-browser.sh ] && bash scripts/setup-browser.sh "$VENV"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -297,14 +298,30 @@ def _read(path: str | None) -> str:
         return ""
 
 
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
+def _stop(process: subprocess.Popen, wait_seconds: float = 10.0) -> None:
+    """End the service's whole process group (its own session: rootless podman re-runs itself
+    in the user namespace as a child, which a signal to the parent alone can leave behind).
+    Podman's pause process and the containers' conmon run in sessions of their own: untouched."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + wait_seconds
+        while time.monotonic() < deadline and _group_alive(process):
+            time.sleep(0.05)
+        if not _group_alive(process):
+            break
+    process.poll()
+
+
+def _group_alive(process: subprocess.Popen) -> bool:
+    process.poll()  # (reaps the leader once it exited)
+    try:
+        os.killpg(process.pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def started_service(url: str | None) -> StartedService | None:

@@ -174,6 +174,11 @@ class LabContainer(ExtensionApp):
             self.pools = KernelPools(service, serverapp.kernel_spec_manager, kernel_manager.root_dir, log=log)
             kernel_manager.kernel_pools = self.pools
             self.pools.refresh_in_background()  # kernelspecs with `pool: N` get their waiting kernels
+        if connection.start_service:  # now, not at the first click: say once what was started, or why not
+            try:
+                service.info()
+            except LabContainerError as exc:
+                log.warning("labcontainer: %s", exc)
         started = service.started_service()
         if started:
             log.info("labcontainer: %s", started.note)  # once; GET status says it too
