@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up what the hub tests (tests/hub) need, idempotently, as root: JupyterHub in the
 # project venv (pyproject's test extras), configurable-http-proxy from npm under the state
-# dir (not global), and two lab members, hubalice and hubbob, made the way an admin's
+# dir (not global), and three lab members, hubalice, hubbob and hubcarol (the bench starts three at once), made the way an admin's
 # `useradd` makes them (a home and a subuid/subgid range) and NOTHING else: no
 # XDG_RUNTIME_DIR, no lingering systemd user session, no podman.socket.
 #
@@ -24,7 +24,7 @@ if [ ! -x "$CHP_DIR/node_modules/.bin/configurable-http-proxy" ]; then
     npm install --prefix "$CHP_DIR" --no-audit --no-fund --silent configurable-http-proxy@4 >/dev/null
 fi
 
-for member in hubalice hubbob; do
+for member in hubalice hubbob hubcarol; do
     if ! id "$member" >/dev/null 2>&1; then
         echo "==> making lab member $member (useradd: a home and a subuid range, nothing else)"
         useradd --create-home --shell /bin/bash "$member"
@@ -41,7 +41,7 @@ CACHE=${LABCONTAINER_CACHE:-/var/cache/labcontainer}
 KERNEL_IMAGE=${LABCONTAINER_TEST_IMAGE:-localhost/labcontainer-kernel:latest}
 tarball=$CACHE/kernel-rootfs-pip.tar
 origin="$(basename "$tarball")-$(stat -c %s-%Y "$tarball")"
-for member in hubalice hubbob; do
+for member in hubalice hubbob hubcarol; do
     as_member=(runuser -u "$member" -- env -i PATH=/usr/bin:/bin HOME="/home/$member" bash -c 'cd ~ && "$@"' _)
     if [ "$("${as_member[@]}" podman image inspect --format '{{index .Labels "org.labcontainer.rootfs"}}' "$KERNEL_IMAGE" 2>/dev/null)" != "$origin" ]; then
         echo "==> importing $KERNEL_IMAGE for $member"

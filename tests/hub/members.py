@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-MEMBERS = ("hubalice", "hubbob")
+MEMBERS = ("hubalice", "hubbob", "hubcarol")  # scripts/setup-hub.sh makes them
 VENV = Path(sys.executable).parent.parent
 PATH = f"{VENV}/bin:/usr/local/bin:/usr/bin:/bin"
 
@@ -56,12 +56,13 @@ def podman_as(user: str, *args: str, runtime: str | None = None) -> subprocess.C
 
 
 def processes_of(user: str) -> dict[int, str]:
-    """PID -> command line of every process the user runs."""
+    """PID -> command line of every process the user runs (zombies left out)."""
     found = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if entry.stat().st_uid == uid(user):
+                zombie = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"  # ended, not yet reaped
+                if entry.stat().st_uid == uid(user) and not zombie:
                     found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
             except OSError:
                 continue
