@@ -80,7 +80,8 @@ def test_alice_runs_a_container_a_container_kernel_and_a_terminal_bob_sees_none(
 
 def test_bobs_token_is_refused_on_alices_server(members):
     alice, bob = members
-    for path in ("labcontainer/api/containers", "labcontainer/api/status", "api/kernels"):
+    for path in ("labcontainer/api/containers", "labcontainer/api/status", "api/kernels",
+                 f"labcontainer/api/containers/{CONTAINER}/logs?follow=1"):  # the logs stream too
         answer = bob.call("GET", path, server="hubalice")
         assert answer.status_code in (302, 403), (path, answer.status_code, answer.text[:300])
         assert CONTAINER not in answer.text
