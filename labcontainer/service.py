@@ -1,19 +1,15 @@
-"""LabService: the one door every front-end uses (magics, widgets, REST, provisioner, CLI).
+"""LabService: the one door every front-end uses (magics, widgets, REST, provisioner, CLI),
+for ONE Podman connection (this machine's, or another server's over SSH).
 
 It takes the user's words (``-v ~/data:/data:ro``, ``--gpus count=1``), validates them the
 same way for every front-end, applies labcontainer's label conventions and calls the
-engine, which stays private behind it (as do the GPU readers). It connects lazily, so
-loading a front-end never fails because Podman is down; the first real call raises a
-clear ServiceUnavailable instead.
+engine, which stays private behind it (as do the GPU readers). It connects lazily: the
+first real call raises a clear ServiceUnavailable when Podman is down, loading never does.
 
-One instance per process: the server extension builds it from ``c.LabContainer`` and
-installs it with :func:`set_default_service`, so the REST handlers and the kernel
-provisioner talk to the same Podman service. Its verbs block: on an event loop, call them
-with ``asyncio.to_thread(service.verb, ...)``. Terminals are the exception, async
-themselves (``service.terminals``, service_terminals.py).
-
-Composed, not mixed in: ``service.images``, ``.registries``, ``.checks``, ``.terminals``,
-``.gpu_check`` (the service_*.py modules), each built here on what it needs.
+The server app holds one per connection (``Services``) and installs the local one with
+:func:`set_default_service` for the kernel provisioner. Verbs block: on an event loop, call
+them with ``asyncio.to_thread``. Composed, not mixed in: ``.images``, ``.registries``,
+``.checks``, ``.terminals`` (async), ``.gpu_check`` (the service_*.py modules).
 """
 
 from __future__ import annotations
@@ -32,6 +28,7 @@ from .core.specs import (
     check_container_name, check_host_folders, check_image_reference, parse_env, parse_gpus, parse_port, parse_size, parse_volume,
 )
 from .engine import EventStream, ExecSession, PodmanEngine, TtySession  # noqa: F401 - EventStream, TtySession: for the front-ends
+from .engine import connection as engine_connection
 from .gpus import NvmlReader, NvmlUnavailable, RecordedReader, SharedReservations, default_reader
 from .gpus.remote import RemoteSmiReader, gpu_view_of
 from .remote import LinkedEngine
@@ -105,6 +102,10 @@ class LabService:
             self._url = url or self._url
             self._start_service = start_service
         return self.info()
+
+    def started_service(self) -> Any:
+        """The Podman service labcontainer started for this connection (``note``, ``stop()``), or None."""
+        return None if self._ssh else engine_connection.started_service(getattr(self._engine, "url", None))
 
     def close(self) -> None:
         """Let go of the service (another server's: its SSH link too, nothing left running)."""

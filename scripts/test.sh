@@ -20,6 +20,7 @@ echo "==> fast tier: tests/fast (fake engine, no Podman)"
 bash scripts/setup-podman.sh
 bash scripts/install-fake-cdi.sh
 bash scripts/build-kernel-image.sh
+bash scripts/setup-hub.sh "$VENV"  # JupyterHub, configurable-http-proxy, members hubalice and hubbob
 bash scripts/setup-remote.sh  # after the image: it copies the kernel image to the "other server"
 bash scripts/setup-registry.sh
 [ -f scripts/setup-browser.sh ] && bash scripts/setup-browser.sh "$VENV"
@@ -32,9 +33,11 @@ export LABCONTAINER_PYTHON_IMAGE=${LABCONTAINER_PYTHON_IMAGE:-localhost/labconta
 mkdir -p test-artifacts
 
 status=0
-for mode in ${LABCONTAINER_TEST_MODES:-rootful rootless}; do
+for mode in ${LABCONTAINER_TEST_MODES:-rootful rootless hub}; do
     echo "==> tests against $mode Podman"
-    if [ "$mode" = rootful ]; then
+    if [ "$mode" = hub ]; then  # as root: a real JupyterHub, each member's own rootless Podman
+        LABCONTAINER_TEST_MODE=hub "$VENV/bin/python" -m pytest -p no:cacheprovider tests/hub "$@" || status=$?
+    elif [ "$mode" = rootful ]; then
         LABCONTAINER_TEST_MODE=rootful CONTAINER_HOST=$LABCONTAINER_ROOTFUL_URL \
             "$VENV/bin/python" -m pytest -p no:cacheprovider --ignore=tests/fast "$@" || status=$?
     else

@@ -236,6 +236,55 @@ class RootlessSetupError(LabContainerError):
         )
 
 
+class NoSubuidRange(ServiceUnavailable):
+    """The member has no subordinate UID/GID range: rootless Podman cannot run their containers."""
+
+    def __init__(self, user: str, missing: str, detail: str = "") -> None:
+        super().__init__(
+            f"Your user {user} has no subordinate ID range in {missing}, so rootless Podman cannot run "
+            "containers for you and labcontainer did not start a Podman service.",
+            hint=(
+                f"Ask the lab's admin to give {user} a range of its own, e.g. `usermod --add-subuids "
+                f"200000-265535 --add-subgids 200000-265535 {user}` (one not used by another member), and "
+                "then run `podman system migrate` as that user."
+            ),
+            detail=detail,
+        )
+
+
+class PodmanNeedsMigrate(ServiceUnavailable):
+    """Podman says ``cannot find UID/GID for user`` though the member has a range: its
+    user namespace was made before the range existed."""
+
+    def __init__(self, user: str, detail: str = "") -> None:
+        super().__init__(
+            f"Rootless Podman cannot find the UID/GID range of {user}, though /etc/subuid and /etc/subgid "
+            "list one: Podman still uses the user namespace it made before that range was added.",
+            hint=(
+                f"Run `podman system migrate` as {user} (the admin: `runuser -u {user} -- podman system "
+                "migrate`), then restart the Jupyter server."
+            ),
+            detail=detail,
+        )
+
+
+class RuntimeDirNotOwned(ServiceUnavailable):
+    """The runtime folder where the member's Podman keeps its socket belongs to someone else."""
+
+    http_status = 403
+
+    def __init__(self, path: str, owner: str, user: str) -> None:
+        super().__init__(
+            f"The runtime folder {path} belongs to {owner}, not to {user}, so labcontainer will not start "
+            f"{user}'s Podman service there (another user could read or take over its socket).",
+            hint=(
+                f"Ask the lab's admin to remove {path} (or give it to {user}: `chown {user}: {path}; "
+                f"chmod 0700 {path}`); with systemd, `loginctl enable-linger {user}` makes /run/user for them."
+            ),
+            url=f"unix://{path}/podman/podman.sock",
+        )
+
+
 class GpuDeviceUnknown(LabContainerError):
     """A CDI GPU device was asked for that no CDI spec on this machine defines."""
 

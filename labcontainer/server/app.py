@@ -30,7 +30,7 @@ from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
-from traitlets import Bool, Float, List, Unicode
+from traitlets import Bool, Float, List, Unicode, default
 from traitlets.config import Config
 
 from ..core.connection import LOCAL, Connection
@@ -68,7 +68,15 @@ class LabContainer(ExtensionApp):
         help="The default server: one of your `podman system connection` names (else, as the podman CLI: "
         "CONTAINER_HOST, CONTAINER_CONNECTION, your default connection, this machine's Podman).",
     )
-    start_service = Bool(False, config=True, help="Start `podman system service` if none answers.")
+    start_service = Bool(
+        config=True,
+        help="Start the member's `podman system service` if none answers (stopped again with this server). "
+        "Default: True under JupyterHub (JUPYTERHUB_API_TOKEN set), where nothing starts it; else False.",
+    )
+
+    @default("start_service")
+    def _start_service_default(self) -> bool:
+        return bool(os.environ.get("JUPYTERHUB_API_TOKEN"))
     nvml_recording = Unicode(
         None, allow_none=True, config=True,
         help="Replay NVML readings from this JSON file instead of the driver (demos and tests without a GPU).",
@@ -202,6 +210,14 @@ class LabContainer(ExtensionApp):
             self.pools = KernelPools(service, serverapp.kernel_spec_manager, kernel_manager.root_dir, log=log)
             kernel_manager.kernel_pools = self.pools
             self.pools.refresh_in_background()  # kernelspecs with `pool: N` get their waiting kernels
+        if self.start_service:  # now, not at the first click: say once what was started, or why not
+            try:
+                service.info()
+            except LabContainerError as exc:
+                log.warning("labcontainer: %s", exc)
+        started = service.started_service()
+        if started:
+            log.info("labcontainer: %s", started.note)  # once; GET status says it too
         self._tender = threading.Thread(target=self._tend, name=TENDER_THREAD, daemon=True)
         self._tender.start()
         self._stop_on_sigint_without_terminal()
@@ -269,8 +285,20 @@ class LabContainer(ExtensionApp):
                 await asyncio.to_thread(thread.join, JOIN_TIMEOUT)
         if self._tender is not None:
             await asyncio.to_thread(self._tender.join, JOIN_TIMEOUT)
+        await self._stop_started_services()
         if self.servers is not None:  # every SSH link: no ssh process left
             await asyncio.to_thread(self.servers.close)
+
+    async def _stop_started_services(self) -> None:
+        """The Podman services this server started go with it, after the kernels (whose
+        removal needs them; jupyter_server's own cleanup_kernels then finds none)."""
+        started = [s for s in (service.started_service() for service in self.connections.values()) if s]
+        if not started:
+            return
+        await self.serverapp.cleanup_kernels()
+        for service in started:
+            if await asyncio.to_thread(service.stop):
+                self.serverapp.log.info("labcontainer: stopped the Podman service it had started; containers keep running")
 
 
 def _recover(serverapp: Any, service: LabService, *, adopt: bool) -> None:

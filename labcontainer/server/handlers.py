@@ -330,6 +330,9 @@ class StatusHandler(BaseHandler):
             answer = {"connected": False, "message": str(exc), "url": getattr(exc, "url", None), "rootless": None, "version": None}
         else:
             answer = {"connected": True, "message": None, "url": info.url, "rootless": info.rootless, "version": info.version}
+        started = self.service.started_service()  # under a hub: no service answered, labcontainer started one
+        answer["started_by_labcontainer"] = started is not None
+        answer["note"] = started.note if started else None
         self.finish(dict(answer, connection=self.connection_name))
 
 

@@ -75,7 +75,9 @@ export const STATUS: Status = {
   message: null,
   url: 'unix:///run/user/1000/podman/podman.sock',
   rootless: true,
-  version: '4.9.3'
+  version: '4.9.3',
+  started_by_labcontainer: false,
+  note: null
 };
 
 /** Fresh copies every call, as a real server answers new JSON each time. */

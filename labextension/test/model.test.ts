@@ -86,7 +86,15 @@ describe('ContainersModel', () => {
 
   it('shows no containers while Podman is not reachable', async () => {
     await model.refresh();
-    client.status = { connected: false, message: 'No socket.', url: null, rootless: null, version: null };
+    client.status = {
+      connected: false,
+      message: 'No socket.',
+      url: null,
+      rootless: null,
+      version: null,
+      started_by_labcontainer: false,
+      note: null
+    };
     await model.refresh();
     expect(model.status?.connected).toBe(false);
     expect(model.containers).toEqual([]);

@@ -16,7 +16,9 @@ const isStatus = shaped<Status>({
   url: nullable(isString),
   rootless: nullable(isBoolean),
   version: nullable(isString),
-  connection: optional(isString)
+  connection: optional(isString),
+  started_by_labcontainer: isBoolean,
+  note: nullable(isString)
 });
 
 export function getStatus(): Promise<Status> {

@@ -68,6 +68,9 @@ export type ErrorKind =
   | 'PullFailed'
   | 'TooBusy'
   | 'RootlessSetupError'
+  | 'NoSubuidRange'
+  | 'PodmanNeedsMigrate'
+  | 'RuntimeDirNotOwned'
   | 'GpuDeviceUnknown'
   | 'NotSupportedHere'
   | 'ContainerStateError'
@@ -338,6 +341,14 @@ export interface Status {
    * The server that answered: a connection name (`local`: this machine's Podman). Every endpoint takes ?connection=NAME (absent: the default connection).
    */
   connection?: string;
+  /**
+   * True when no Podman service was answering and labcontainer started one for this member (under a hub); it stops with the server.
+   */
+  started_by_labcontainer: boolean;
+  /**
+   * One paragraph saying so when labcontainer started the Podman service, for the side panel; else null.
+   */
+  note: string | null;
 }
 /**
  * One server: `local` (this machine's Podman) or one of the user's `podman system connection`s.
@@ -686,7 +697,7 @@ export interface ImagePull {
 }
 
 /** Every ErrorKind of the contract, for checking answers at run time. */
-export const ERROR_KINDS: readonly ErrorKind[] = ['InvalidSpec', 'ServiceUnavailable', 'ServicePermissionDenied', 'NotFoundError', 'ContainerNotFound', 'ImageNotFound', 'ImageInUse', 'KernelspecNotFound', 'KernelspecExists', 'ForeignKernelspec', 'ImageLacksIpykernel', 'NameInUse', 'PullFailed', 'TooBusy', 'RootlessSetupError', 'GpuDeviceUnknown', 'NotSupportedHere', 'ContainerStateError', 'PodmanError', 'KernelStartError', 'HTTPError', 'InternalError', 'NetworkError'];
+export const ERROR_KINDS: readonly ErrorKind[] = ['InvalidSpec', 'ServiceUnavailable', 'ServicePermissionDenied', 'NotFoundError', 'ContainerNotFound', 'ImageNotFound', 'ImageInUse', 'KernelspecNotFound', 'KernelspecExists', 'ForeignKernelspec', 'ImageLacksIpykernel', 'NameInUse', 'PullFailed', 'TooBusy', 'RootlessSetupError', 'NoSubuidRange', 'PodmanNeedsMigrate', 'RuntimeDirNotOwned', 'GpuDeviceUnknown', 'NotSupportedHere', 'ContainerStateError', 'PodmanError', 'KernelStartError', 'HTTPError', 'InternalError', 'NetworkError'];
 
 /** Every ContainerState of the contract. */
 export const CONTAINER_STATES: readonly ContainerState[] = ['created', 'running', 'paused', 'exited', 'stopped', 'configured', 'initialized', 'removing', 'stopping', 'unknown'];

@@ -7,12 +7,15 @@ export class StatusView {
   constructor(readonly node: HTMLElement) {}
 
   update(status: Status | null): void {
+    setProperty(this.node, 'title', status?.note ?? '');
     if (!status) {
       setText(this.node, 'Connecting…');
       setProperty(this.node, 'className', 'lc-Status');
     } else if (status.connected) {
       const mode = status.rootless ? 'rootless' : 'rootful';
-      setText(this.node, `Podman ${status.version ?? ''} (${mode}) connected`);
+      // Under a hub nothing starts a member's Podman: labcontainer did, and says so here.
+      const started = status.started_by_labcontainer ? ', started for you by labcontainer' : '';
+      setText(this.node, `Podman ${status.version ?? ''} (${mode}) connected${started}`);
       setProperty(this.node, 'className', 'lc-Status lc-ok');
     } else {
       setText(this.node, `Podman is not reachable. ${status.message ?? ''}`.trim());
