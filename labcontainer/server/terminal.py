@@ -76,6 +76,11 @@ class TerminalHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
     def terminals(self) -> TerminalSessions:
         return self.settings["labcontainer_app"].terminals
 
+    @property
+    def service(self) -> LabService:
+        """This machine's service (the server app's): terminals open on this machine's Podman."""
+        return self.settings["labcontainer_app"].service
+
     @ws_authenticated
     @authorized("execute")
     async def get(self, name: str) -> None:
@@ -136,9 +141,8 @@ class TerminalHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         kernel_id = name.removeprefix(KERNEL_CONTAINER_PREFIX)
         if kernel_id == name or kernel_id in self.kernel_manager:
             return False
-        labservice: LabService = self.settings["labcontainer"]
         try:
-            await asyncio.to_thread(labservice.get, name)
+            await asyncio.to_thread(self.service.get, name)
         except ContainerNotFound:
             return True
         except LabContainerError:
@@ -153,7 +157,7 @@ class TerminalHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         self.close()
 
     async def _open_session(self, name: str) -> TtySession:
-        labservice: LabService = self.settings["labcontainer_app"].service
+        labservice = self.service
         mode = self.get_argument("mode", "exec")
         command, user, workdir = self.get_argument("cmd", ""), self.get_argument("user", None), self.get_argument("workdir", None)
         if mode not in MODES:

@@ -9,6 +9,7 @@ NVML's view of them is a recording fed through the seam, as in tests/test_gpus.p
 from __future__ import annotations
 
 import os
+import pwd
 
 import pytest
 from IPython.core.error import UsageError
@@ -58,14 +59,29 @@ def test_a_gpu_another_container_holds_is_taken_with_a_note(engine, test_image, 
     assert podman_cli.state(third) == "running"
 
 
+def another_users_process() -> tuple[int, str]:
+    """A process of a user other than this one (root's init when the tests run as `lab`; the
+    rootless user's Podman service when they run as root), and that user's name."""
+    for entry in sorted(os.listdir("/proc"), key=lambda e: int(e) if e.isdigit() else 0):
+        if entry.isdigit():
+            try:
+                owner = os.stat(f"/proc/{entry}").st_uid
+            except FileNotFoundError:
+                continue
+            if owner != os.getuid():
+                return int(entry), pwd.getpwuid(owner).pw_name
+    raise AssertionError("no process of another user on this machine")
+
+
 def test_a_gpu_a_process_holds_is_named_with_its_user(engine, test_image, unique_name, podman_cli, capsys):
-    # pid "self": this test process, on GPU 0 outside any container; pid 1: init, root's.
-    shell = shell_with(engine, two_gpus(processes_on_0=["self", 1]))
+    # pid "self": this test process, on GPU 0 outside any container; and another user's process.
+    pid, user = another_users_process()
+    shell = shell_with(engine, two_gpus(processes_on_0=["self", pid]))
     name = unique_name()
     shell.run_line_magic("container", f"run -d --name {name} --gpus 0 {test_image} sleep infinity")
     (said,) = notes(capsys.readouterr().out)
     # This user's own process is "yours"; another user's is named with its user.
-    assert said == (f"Note: GPU 0 is in use by your process {os.getpid()} and process 1 of root. "
+    assert said == (f"Note: GPU 0 is in use by your process {os.getpid()} and process {pid} of {user}. "
                     "The container shares it (memory and compute)."), said
     assert podman_cli.state(name) == "running"
 

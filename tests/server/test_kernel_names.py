@@ -48,7 +48,7 @@ async def test_a_notebooks_kernel_is_named_for_its_notebook_everywhere(jp_server
         assert body["gpus"][0]["containers"] == [container], body  # the names stay (what code looks containers up by)
         assert body["gpus"][0]["free"] is False
 
-        service = jp_serverapp.web_app.settings["labcontainer"]
+        service = jp_serverapp.web_app.settings["labcontainer_app"].service
         shell = InteractiveShell.instance()
         shell.register_magics(ContainerMagics(shell, service=service))
         gpus = repr(shell.run_line_magic("gpus", ""))
