@@ -50,6 +50,19 @@ c.Spawner.http_timeout = 120
 # and stops it with the server; c.LabContainer.start_service = False in the member's own
 # jupyter_server_config turns that off.
 
+# -- shared GPUs: the lab-wide reservations folder, which the admin makes once
+#    (`install -d -m 1777 /srv/gpu-reservations`): each member's labcontainer writes its own file
+#    there and honours the others' (README "Shared GPUs").
+member_args = []
+shared = env("LABCONTAINER_HUB_SHARED_RESERVATIONS")
+if shared:
+    member_args.append(f"--LabContainer.shared_reservations_dir={shared}")
+# Tests and demos without a GPU only: every member's NVML readings replayed from one file.
+recording = env("LABCONTAINER_HUB_NVML_RECORDING")
+if recording:
+    member_args.append(f"--LabContainer.nvml_recording={recording}")
+c.Spawner.args = member_args
+
 # -- an admin service whose token the tests (or the lab's scripts) use on the hub's REST API
 admin_token = env("LABCONTAINER_HUB_ADMIN_TOKEN")
 if admin_token:

@@ -43,7 +43,8 @@ def wait_for(predicate, what: str, patience: float = PATIENCE):
 
 
 class Hub:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, **settings: str) -> None:
+        """``settings``: more of the config's environment variables (LABCONTAINER_HUB_...)."""
         require_root()
         for member in MEMBERS:
             assert not processes_of(member), f"{member} runs something already; scripts/setup-hub.sh leaves nothing"
@@ -55,7 +56,8 @@ class Hub:
         env.update(LABCONTAINER_HUB_STATE=str(folder), LABCONTAINER_HUB_PORT=str(self.port),
                    LABCONTAINER_HUB_API_PORT=str(free_port()), LABCONTAINER_HUB_PROXY_API_PORT=str(free_port()),
                    LABCONTAINER_HUB_PROXY=proxy, LABCONTAINER_HUB_AUTHENTICATOR="dummy",
-                   LABCONTAINER_HUB_MEMBERS=" ".join(MEMBERS), LABCONTAINER_HUB_ADMIN_TOKEN=self.admin["Authorization"][6:])
+                   LABCONTAINER_HUB_MEMBERS=" ".join(MEMBERS), LABCONTAINER_HUB_ADMIN_TOKEN=self.admin["Authorization"][6:],
+                   **settings)
         self.log = open(folder / "hub.log", "wb")
         self.process = subprocess.Popen([f"{sys.prefix}/bin/jupyterhub", "-f", str(CONFIG)], cwd=folder, env=env,
                                         stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -69,9 +69,12 @@ def processes_of(user: str) -> dict[int, str]:
     return found
 
 
-def end_processes_of(user: str) -> None:
-    """End what a test left running as one of ITS members (each by its PID)."""
-    for pid in processes_of(user):
+def end_processes_of(user: str, only: tuple[str, ...] = ()) -> None:
+    """End what a test left running as one of ITS members (each by its PID); ``only``: those
+    whose command line is one of these."""
+    for pid, command in processes_of(user).items():
+        if only and command not in only:
+            continue
         try:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:

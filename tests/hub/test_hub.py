@@ -10,6 +10,8 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 from tornado.httpclient import HTTPClientError
@@ -19,15 +21,44 @@ from .members import end_processes_of, podman_as, processes_of, python_as, uid
 
 SPEC = "lct-hub-kernel"
 CONTAINER = "lct-hub-alice-own"
+BOB_GPU, ALICE_GPU = "lct-hub-bob-gpu0", "lct-hub-alice-any-gpu"
+
+
+def two_gpus(processes_on_1: list[dict]) -> dict:
+    """NVML readings of two GPUs (the fake CDI GPUs 0 and 1), as RecordedReader replays them."""
+    def gpu(index: int, processes: list[dict]) -> dict:
+        return {"index": index, "uuid": f"GPU-0000000{index}-aaaa-bbbb-cccc-dddddddddddd", "name": "NVIDIA A100-SXM4-40GB",
+                "memory_total": 42949672960, "memory_used": sum(p["used_memory"] for p in processes), "processes": processes}
+    return {"driver_version": "550.54.15", "gpus": [gpu(0, []), gpu(1, processes_on_1)]}
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    hub = Hub(tmp_path_factory.mktemp("hub"))
+def shared_gpus():
+    """What the admin prepares: the lab-wide reservations folder (1777, as README says) and,
+    this machine having no GPU, the NVML readings every member's server replays (re-read at
+    each look, so a test can put a member's real process on a GPU)."""
+    reservations = Path(tempfile.mkdtemp(prefix="lct-hub-reservations-"))
+    reservations.chmod(0o1777)
+    readings = Path(tempfile.mkdtemp(prefix="lct-hub-nvml-"))
+    readings.chmod(0o755)
+    recording = readings / "readings.json"
+    recording.write_text(json.dumps(two_gpus([])))
+    recording.chmod(0o644)
+    yield reservations, recording
+    shutil.rmtree(reservations, ignore_errors=True)
+    shutil.rmtree(readings, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory, shared_gpus):
+    reservations, recording = shared_gpus
+    hub = Hub(tmp_path_factory.mktemp("hub"), LABCONTAINER_HUB_SHARED_RESERVATIONS=str(reservations),
+              LABCONTAINER_HUB_NVML_RECORDING=str(recording))
     yield hub
     hub.stop()
     assert not [p for p in processes_of("root").values() if "configurable-http-proxy" in p], "the proxy outlived the hub"
-    podman_as("hubalice", "rm", "-f", "-t", "0", CONTAINER, runtime=f"/tmp/podman-run-{uid('hubalice')}")
+    podman_as("hubalice", "rm", "-f", "-t", "0", CONTAINER, ALICE_GPU, runtime=f"/tmp/podman-run-{uid('hubalice')}")
+    podman_as("hubbob", "rm", "-f", "-t", "0", BOB_GPU, runtime=f"/tmp/podman-run-{uid('hubbob')}")
     shutil.rmtree(f"/home/hubalice/.local/share/jupyter/kernels/{SPEC}", ignore_errors=True)
     for member in ("hubalice", "hubbob"):
         end_processes_of(member)  # Podman's own pause process (it outlives every podman command)
@@ -94,6 +125,35 @@ def test_bobs_token_is_refused_on_alices_server(members):
         return refusal.value.code
     assert asyncio.run(refused("labcontainer/api/events")) in (302, 403)
     assert asyncio.run(refused(f"labcontainer/api/containers/{CONTAINER}/terminal")) in (302, 403)
+
+
+def test_a_shared_gpu_names_the_other_member_and_count_skips_what_they_reserved(members, shared_gpus):
+    alice, bob = members
+    _, recording = shared_gpus
+    # Bob's own labcontainer runs a container on GPU 0: his file in the shared folder says so.
+    made = bob.call("POST", "labcontainer/api/containers",
+                    body={"image": IMAGE, "name": BOB_GPU, "command": ["sleep", "infinity"], "gpus": "0"})
+    assert made.status_code == 201, made.text
+    # A process of Bob's, outside any container, on GPU 1 (his real PID in the readings).
+    sleeper = subprocess.Popen(["runuser", "-u", "hubbob", "--", "sh", "-c", "echo $$; exec sleep 600"],
+                               stdout=subprocess.PIPE, text=True, cwd="/tmp")
+    try:
+        bob_pid = int(sleeper.stdout.readline())
+        recording.write_text(json.dumps(two_gpus([{"pid": bob_pid, "used_memory": 1 << 30}])))
+        view = {g["index"]: g for g in alice.call("GET", "labcontainer/api/gpus").json()["gpus"]}
+        assert [(p["pid"], p["user"]) for p in view[1]["processes"]] == [(bob_pid, "hubbob")], view[1]
+        assert f"{BOB_GPU} of hubbob" in view[0]["containers"] and not view[0]["free"], view[0]
+    finally:
+        end_processes_of("hubbob", only=("sleep 600",))
+        sleeper.wait()
+    # Bob's process is gone, his container still holds GPU 0: Alice's count=1 gets GPU 1.
+    recording.write_text(json.dumps(two_gpus([])))
+    made = alice.call("POST", "labcontainer/api/containers",
+                      body={"image": IMAGE, "name": ALICE_GPU, "command": ["sleep", "infinity"], "gpus": "count=1"})
+    assert made.status_code == 201, made.text
+    assert made.json()["container"]["gpus"] == ["nvidia.com/gpu=1"], made.json()
+    for member, name in ((alice, ALICE_GPU), (bob, BOB_GPU)):
+        assert member.call("DELETE", f"labcontainer/api/containers/{name}?force=1").status_code == 204
 
 
 def test_alices_labcontainer_state_is_hers_alone(members):

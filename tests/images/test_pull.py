@@ -238,7 +238,7 @@ async def test_while_a_kernel_pulls_its_image_the_server_reports_the_pull(
         downloaded = [p["downloaded"] for p in ours]
         assert downloaded == sorted(downloaded)  # it only grows
         response = await jp_fetch("labcontainer", "api", "pulls")
-        assert json.loads(response.body) == {"pulls": []}  # done: the row went
+        assert json.loads(response.body) == {"pulls": [], "connection": "local"}  # done: the row went
         await executes_ok(kernels.get_kernel(kernel_id), "print(6 * 7)")
     finally:
         await kernels.shutdown_kernel(kernel_id, now=True)

@@ -6,6 +6,7 @@ scrollbar at the notebook's default width. Through the public handles, against r
 from __future__ import annotations
 
 import html
+import os
 import re
 import time
 
@@ -126,9 +127,11 @@ def test_no_row_is_wider_than_the_notebook_unless_it_wraps(panel, service, test_
 
 def test_the_run_form_names_who_holds_the_gpu_it_takes(panel, test_image, unique_name, podman_cli):
     # The recording (conftest): GPU 0 has process 1 (init, root's) on it; GPU 1 is free.
+    # Root's process is "yours" when the suite runs as root, else named with its user.
+    holder = "your process 1" if os.getuid() == 0 else "process 1 of root"
     name = unique_name()
     panel.set_form(image=test_image, name=name, gpus=(0,), command="sleep infinity")
     panel.run_form.run_button.click()
     assert podman_cli.state(name) == "running", panel.status  # taken, not refused
-    assert html.unescape(panel.status) == (f"started {name}. Note: GPU 0 is in use by process 1 of root. "
+    assert html.unescape(panel.status) == (f"started {name}. Note: GPU 0 is in use by {holder}. "
                                            "The container shares it (memory and compute).")
