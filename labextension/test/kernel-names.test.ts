@@ -48,4 +48,33 @@ describe('kernel containers are named for their notebook', () => {
     expect(usedBy).toContain('used by: kernel of train.ipynb');
     expect(host.textContent).not.toContain('lc-kernel-');
   });
+
+  it('counts host processes by their user: on a shared server, whose they are is what matters', () => {
+    const host = document.createElement('div');
+    const view = new GpusView(host, document.createElement('p'));
+    const hostProcess = (pid: number, user: string | null) => ({
+      pid,
+      used_memory: 2 ** 30,
+      user,
+      container_id: null,
+      container_name: null,
+      holder: null
+    });
+    view.update({
+      available: true,
+      reason: null,
+      driver_version: '550',
+      gpus: [
+        gpu(0, {
+          holders: ['train'],
+          containers: ['train'],
+          processes: [hostProcess(11, 'bob'), hostProcess(12, 'bob'), hostProcess(13, 'alice'), hostProcess(14, null)]
+        })
+      ]
+    });
+    const usedBy = Array.from(host.querySelectorAll('.lc-Detail')).map(node => node.textContent ?? '');
+    expect(usedBy).toContain(
+      'used by: train, 1 host process(es) of alice, 1 host process(es) of another user, 2 host process(es) of bob'
+    );
+  });
 });

@@ -50,21 +50,25 @@ function gpuBox(gpu: Gpu): HTMLElement {
 
 /**
  * Containers that asked for the GPU or run on it, as the server shows them (a kernel's
- * container as "kernel of train.ipynb"), plus a count of host processes.
+ * container as "kernel of train.ipynb"), then host processes counted by user: on a shared
+ * server, whose they are is what matters (the same words as the ipywidgets panel's).
  */
 export function users(gpu: Gpu): string {
   const names = [...gpu.holders];
+  const hostByUser = new Map<string, number>();
   for (const process of gpu.processes) {
     const shown = process.holder ?? process.container_name;
-    if (shown && !names.includes(shown)) {
+    if (!process.container_name) {
+      const user = process.user ?? 'another user';
+      hostByUser.set(user, (hostByUser.get(user) ?? 0) + 1);
+    } else if (shown && !names.includes(shown)) {
       names.push(shown);
     }
   }
-  const hostProcesses = gpu.processes.filter(process => !process.container_name).length;
-  if (!names.length && !hostProcesses) {
-    return 'nobody';
-  }
-  return `${names.join(', ')}${hostProcesses ? ` (+${hostProcesses} host process(es))` : ''}`;
+  const host = [...hostByUser.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([user, count]) => `${count} host process(es) of ${user}`);
+  return [...names, ...host].join(', ') || 'nobody';
 }
 
 function bar(label: string, fraction: number, text: string): HTMLElement {
