@@ -94,6 +94,9 @@ def test_pull_remove_and_a_refused_remove_from_the_images_section(
     failure = page.locator(".jp-Dialog", has_text="Could not remove")
     failure.locator(".lc-DialogMessage", has_text=user).wait_for(timeout=30000)
     shot(page, "31-images-remove-refused")
+    # The side panel's advice names the side panel's own ways, not the magics' (#24 item 5).
+    advice = failure.locator(".lc-DialogMessage").inner_text()
+    assert "the side panel's Containers section" in advice and "%container" not in advice, advice
     failure.locator(".jp-Dialog-button", has_text="Ok").click()
     assert image_exists(podman_cli, image) and podman_cli.exists(user)
     assert used_row.is_visible()
