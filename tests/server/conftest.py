@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from ..rest import rest_caller
+from ..test_gpus import two_gpus
+
+
+def server_config(**labcontainer: object) -> dict:
+    """A server with labcontainer on, a token required, and these ``c.LabContainer`` settings."""
+    return {"ServerApp": {"jpserver_extensions": {"labcontainer": True}, "allow_unauthenticated_access": False},
+            "LabContainer": labcontainer}
 
 
 @pytest.fixture
 def jp_server_config():
-    return {"ServerApp": {"jpserver_extensions": {"labcontainer": True}, "allow_unauthenticated_access": False}}
+    return server_config()
+
+
+@pytest.fixture
+def two_gpus_recording(tmp_path: Path) -> Path:
+    """Recorded NVML readings of two idle GPUs (for ``nvml_recording``)."""
+    path = tmp_path / "two-gpus.json"
+    path.write_text(json.dumps(two_gpus()))
+    return path
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ notebook included), from the container's notebook label elsewhere."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -17,21 +16,12 @@ from labcontainer.magics import ContainerMagics
 from labcontainer.widgets.model import gpu_bars
 
 from ..test_gpus import two_gpus
+from .conftest import server_config
 
 
 @pytest.fixture
-def recording(tmp_path: Path) -> Path:
-    path = tmp_path / "two-gpus.json"
-    path.write_text(json.dumps(two_gpus()))
-    return path
-
-
-@pytest.fixture
-def jp_server_config(recording: Path):
-    return {
-        "ServerApp": {"jpserver_extensions": {"labcontainer": True}, "allow_unauthenticated_access": False},
-        "LabContainer": {"nvml_recording": str(recording)},
-    }
+def jp_server_config(two_gpus_recording: Path):
+    return server_config(nvml_recording=str(two_gpus_recording))
 
 
 async def test_a_notebooks_kernel_is_named_for_its_notebook_everywhere(jp_serverapp, api, test_image):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -11,22 +10,12 @@ from IPython.core.interactiveshell import InteractiveShell
 from labcontainer.magics import ContainerMagics
 from labcontainer.widgets import ContainerPanel
 
-from ..test_gpus import two_gpus
+from .conftest import server_config
 
 
 @pytest.fixture
-def recording(tmp_path: Path) -> Path:
-    path = tmp_path / "two-gpus.json"
-    path.write_text(json.dumps(two_gpus()))
-    return path
-
-
-@pytest.fixture
-def jp_server_config(recording: Path):
-    return {
-        "ServerApp": {"jpserver_extensions": {"labcontainer": True}, "allow_unauthenticated_access": False},
-        "LabContainer": {"nvml_recording": str(recording)},
-    }
+def jp_server_config(two_gpus_recording: Path):
+    return server_config(nvml_recording=str(two_gpus_recording))
 
 
 async def test_rest_gpus_percent_gpus_and_panel_agree_on_free(jp_serverapp, api, test_image, unique_name, podman_cli):
