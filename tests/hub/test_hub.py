@@ -57,8 +57,10 @@ def hub(tmp_path_factory, shared_gpus):
     yield hub
     hub.stop()
     assert not [p for p in processes_of("root").values() if "configurable-http-proxy" in p], "the proxy outlived the hub"
-    podman_as("hubalice", "rm", "-f", "-t", "0", CONTAINER, ALICE_GPU, runtime=f"/tmp/podman-run-{uid('hubalice')}")
-    podman_as("hubbob", "rm", "-f", "-t", "0", BOB_GPU, runtime=f"/tmp/podman-run-{uid('hubbob')}")
+    # One name per call, missing ones ignored: one container that a test already removed must
+    # not keep the others (a podman rm of several names stops at the first it cannot find).
+    for member, name in (("hubalice", CONTAINER), ("hubalice", ALICE_GPU), ("hubbob", BOB_GPU)):
+        podman_as(member, "rm", "--ignore", "-f", "-t", "0", name, runtime=f"/tmp/podman-run-{uid(member)}")
     shutil.rmtree(f"/home/hubalice/.local/share/jupyter/kernels/{SPEC}", ignore_errors=True)
     for member in ("hubalice", "hubbob"):
         end_processes_of(member)  # Podman's own pause process (it outlives every podman command)
