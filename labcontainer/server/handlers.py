@@ -26,7 +26,7 @@ from ..core.errors import InvalidSpec, LabContainerError
 from ..core.specs import check_image_reference
 from ..kernels import kernelspecs
 from ..kernels.config import KernelContainerConfig
-from ..service import CONTAINER_ACTIONS, LabService, unknown_connection
+from ..service import CONTAINER_ACTIONS, LabService
 from . import kernel_containers
 from .events import EventsHandler
 from .logstream import LogFollower
@@ -53,11 +53,7 @@ class BaseHandler(APIHandler):
         """The service of the request's connection (the ONE place a handler picks its server;
         an unknown name is a 404 naming the known ones); its verbs block: call them with
         ``asyncio.to_thread``."""
-        connections = self.labcontainer.connections
-        name = self.connection_name
-        if name not in connections:
-            raise unknown_connection(name, list(connections))
-        return connections[name]
+        return self.labcontainer.servers.get(self.connection_name)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]

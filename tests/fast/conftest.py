@@ -12,7 +12,8 @@ from jupyter_server.utils import url_path_join
 
 from labcontainer.gpus import RecordedReader
 from labcontainer.server.handlers import handler_routes
-from labcontainer.service import LabService
+from labcontainer.core.connections import PodmanConnections
+from labcontainer.service import LabService, Services
 
 from ..rest import rest_caller
 from .fake_engine import FakeEngine
@@ -53,7 +54,10 @@ def fake_api(jp_serverapp, jp_fetch, service):
     web_app = jp_serverapp.web_app
     # What handlers read of the server app (server/app.py): its default service; no pools,
     # event hub or kept terminals are needed by the verbs tested here.
-    web_app.settings["labcontainer_app"] = SimpleNamespace(service=service, connections={"local": service}, default_connection="local", pools=None)
+    servers = Services(lambda connection: service, service, environ={}, known=PodmanConnections())  # this machine only
+    web_app.settings["labcontainer_app"] = SimpleNamespace(
+        service=service, servers=servers, connections=servers.by_name, default_connection=servers.default, pools=None
+    )
     web_app.add_handlers(".*$", handler_routes(url_path_join(web_app.settings["base_url"], "labcontainer", "api") + "/"))
 
     return rest_caller(jp_fetch)
