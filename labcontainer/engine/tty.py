@@ -177,16 +177,21 @@ class TtySession:
         except ConnectionError:
             pass  # the terminal ended; read() says so
 
-    async def resize(self, rows: int, cols: int) -> None:
-        """The terminal is now ``rows`` x ``cols`` (the program in it gets SIGWINCH)."""
+    async def resize(self, rows: int, cols: int) -> bool:
+        """The terminal is now ``rows`` x ``cols`` (the program in it gets SIGWINCH). False
+        when Podman did not take it because the session is not running: not yet (an exec
+        just started is marked running a moment after its stream opens), or no more."""
         if not (0 < rows <= 10_000 and 0 < cols <= 10_000):
             raise InvalidSpec(f"A terminal of {rows} x {cols} characters is not possible.")
         size = urlencode({"h": rows, "w": cols})
         where = f"/exec/{self.exec_id}" if self.exec_id else f"/containers/{quote(self.container, safe='')}"
         reply = await _call(self._socket, "POST", f"{where}/resize?{size}")
-        # A resize racing with the end of the session is not worth an error.
-        if reply.status >= 400 and reply.status != 404 and "not running" not in reply.text.lower():
-            raise _refused(reply, self.container)
+        if reply.status < 400:
+            return True
+        # Not running (yet, or no more) is not worth an error: the caller may try again.
+        if reply.status == 404 or "not running" in reply.text.lower():
+            return False
+        raise _refused(reply, self.container)
 
     async def exit_code(self) -> int | None:
         """How the exec ended (None while it runs, and for an attach to a running container)."""

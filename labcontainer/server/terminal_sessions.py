@@ -28,6 +28,10 @@ from ..service import TtySession
 #: Characters of recent output replayed to a client that reconnects (about a screenful of
 #: scrollback many times over; a full-screen program redraws on the resize that follows).
 SCROLLBACK = 64 * 1024
+#: A size Podman did not take yet (the exec not yet running) is tried again this often, this
+#: many times (2 s in all).
+RESIZE_RETRY = 0.05
+RESIZE_TRIES = 40
 
 
 def terminal_text(text: str) -> str:
@@ -67,6 +71,8 @@ class KeptTerminal:
         self._ended = False
         self._expiry: asyncio.TimerHandle | None = None
         self._pump: asyncio.Task | None = None
+        self._wanted_size: tuple[int, int] | None = None
+        self._size_retry: asyncio.Future | None = None
 
     @property
     def container(self) -> str:
@@ -112,7 +118,29 @@ class KeptTerminal:
         await self.tty.write(data)
 
     async def resize(self, rows: int, cols: int) -> None:
-        await self.tty.resize(rows, cols)
+        """Give the process the tab's size. A tab sends its size once, as it opens, which
+        can be before Podman counts the exec as running: then the size is tried again
+        until it is taken (the latest size wins), else the shell would stay 80 x 24."""
+        self._wanted_size = (rows, cols)
+        if await self.tty.resize(rows, cols) or self._ended:
+            self._wanted_size = None
+            return
+        if self._size_retry is None or self._size_retry.done():
+            self._size_retry = asyncio.ensure_future(self._resize_until_taken())
+
+    async def _resize_until_taken(self) -> None:
+        for _ in range(RESIZE_TRIES):
+            await asyncio.sleep(RESIZE_RETRY)
+            wanted = self._wanted_size
+            if wanted is None or self._ended:
+                return
+            try:
+                if await self.tty.resize(*wanted):
+                    if self._wanted_size == wanted:
+                        self._wanted_size = None
+                    return
+            except LabContainerError:
+                return  # Podman refused this size outright: the tab keeps working at its old one
 
     async def _forward_output(self) -> None:
         """The terminal's bytes to every client until it ends, then ``disconnect``."""
@@ -158,6 +186,9 @@ class KeptTerminal:
         if pump is not None and pump is not asyncio.current_task() and not pump.done():
             pump.cancel()
             await asyncio.wait([pump])  # ended, not only told to: no task outlives its terminal
+        retry, self._size_retry = self._size_retry, None
+        if retry is not None and not retry.done():
+            retry.cancel()
         await self.tty.close()
         async with self._lock:
             clients, self._clients = list(self._clients), set()

@@ -181,6 +181,18 @@ async def test_a_shell_in_a_container_answers_resizes_interrupts_and_exits(open_
     await eventually(lambda: _only(podman_cli, name, before), "the terminal's processes to be gone")
 
 
+async def test_the_size_a_tab_sends_as_it_opens_reaches_the_shell(open_terminal, running_container):
+    # A tab sends its size once, right after "setup", before the shell has printed anything
+    # (CI saw the browser's terminal stay 80 x 24: Podman had not yet counted the exec as running).
+    name = running_container()
+    for rows, cols in ((52, 101), (37, 90), (45, 120)):
+        term = await open_terminal(name)
+        await term.send("set_size", rows, cols, 800, 1200)
+        await term.type("stty size\r")
+        assert f"{rows} {cols}" in await term.wait_for(f"{rows} {cols}\r\n")
+        term.connection.close()
+
+
 async def test_closing_the_terminal_ends_its_shell_and_what_runs_in_it(open_terminal, running_container, podman_cli):
     name = running_container()
     before = await processes(podman_cli, name)
