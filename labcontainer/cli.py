@@ -21,7 +21,7 @@ from .core.errors import InvalidSpec, LabContainerError
 from .kernels.bundle import GLIBC_TIERS, PythonTarget, ensure_bundle
 from .kernels.config import KernelContainerConfig
 from .kernels.kernelspecs import install_kernelspec, list_kernelspecs, remove_kernelspec
-from .service import default_service
+from .service import Services, default_service, open_service
 
 
 def _add_config_options(parser: argparse.ArgumentParser) -> None:
@@ -109,13 +109,17 @@ def main(argv: list[str] | None = None) -> int:
             settings = {name: getattr(args, name) for name in KernelContainerConfig.field_names() if hasattr(args, name)}
             settings["labels"] = _labels(settings.get("labels", []))
             config = KernelContainerConfig.from_mapping(settings, where="the command line")
+            service = default_service()
+            if config.on_other_server:  # each name must be one of the user's connections; the image is checked there
+                servers = Services(open_service, service)
+                service = [servers.get(name) for name in config.connection][0]
             info = install_kernelspec(
                 config,
                 name=args.name,
                 display_name=args.display_name,
                 prefix=args.prefix,
                 replace=args.replace,
-                service=default_service(),
+                service=service,
             )
             print(f"Installed kernelspec '{info.name}' ({info.display_name}) in {info.resource_dir}")
             if info.note:

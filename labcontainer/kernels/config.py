@@ -63,6 +63,11 @@ class KernelContainerConfig:
         "background (ipc transport and fixed GPUs only)"
     )
 
+    connection: tuple[str, ...] = _field(
+        (), "the server to run on: a podman connection's name (default: this machine); several, with gpus "
+        "count=N: the first of them with N free GPUs", flag="--connection",
+    )
+
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in dataclasses.fields(cls))
@@ -81,6 +86,8 @@ class KernelContainerConfig:
             raise InvalidSpec(
                 f"Unknown setting(s) {', '.join(unknown)} in {where}.", hint=f"Known settings: {', '.join(cls.field_names())}."
             )
+        if isinstance(data.get("connection"), str):  # one server, as the form and a hand-written spec say it
+            data = {**data, "connection": [data["connection"]]}
         values = {name: _check_type(name, value, where) for name, value in data.items() if value is not None}
         config = cls(**values)
         config.validate()
@@ -112,6 +119,14 @@ class KernelContainerConfig:
                     f"The label '{key}' is reserved for labcontainer.",
                     hint=f"Choose a label that does not start with '{RESERVED_LABEL_PREFIX}'.",
                 )
+        for name in self.connection:
+            if not name or name.startswith("-") or any(c.isspace() or c in "/:" for c in name):
+                raise InvalidSpec(f"'{name}' is not a connection name.",
+                                  hint="Use the name `podman system connection ls` shows, e.g. gpu2.")
+        if len(self.connection) > 16:
+            raise InvalidSpec("A kernel may name 16 servers at most.", hint="Name the servers it should try, in order.")
+        if len(set(self.connection)) != len(self.connection):
+            raise InvalidSpec("A connection is named twice in the kernel's servers.", hint="Name each server once.")
         self._validate_pool()
         if not 0 < self.startup_timeout <= 3600:
             raise InvalidSpec(
@@ -140,12 +155,24 @@ class KernelContainerConfig:
                 f"A pool needs fixed GPUs, and gpus={self.gpus} chooses them when the kernel starts.",
                 hint="Name the GPUs (gpus 0, 0,1 or all), or set the pool to 0.",
             )
+        if self.on_other_server:
+            # A waiting kernel's sockets would be forwarded over an SSH link for nobody; we
+            # chose to keep pools on this machine, where taking one costs no round trip.
+            return "it runs on another server", InvalidSpec(
+                f"A pool works on this machine only, and this kernel runs on {', '.join(self.connection)}.",
+                hint="Set the pool to 0 for a kernel on another server, or leave its connection out.",
+            )
         if self.transport != "ipc":
             return "its transport is tcp", InvalidSpec(
                 "A pool works with the ipc transport only (a tcp kernel's ports are chosen at its launch).",
                 hint="Use the ipc transport (the default), or set the pool to 0.",
             )
         return None
+
+    @property
+    def on_other_server(self) -> bool:
+        """Whether the kernel runs over a podman connection rather than on this machine."""
+        return any(name != "local" for name in self.connection)
 
     def to_kernelspec_config(self) -> dict[str, Any]:
         """The JSON written in a kernelspec: only what differs from the defaults."""

@@ -53,6 +53,8 @@ class KernelspecInfo:
     language: str = "python"
     pool: int = 0  # kernels kept started in advance (kernels/pool.py)
     resource_dir: str = ""
+    #: The server(s) its kernels run on (podman connection names); empty: this machine.
+    connection: tuple[str, ...] = ()
     #: Something the user should know about the new kernelspec (e.g. its image was not
     #: checked for ipykernel because it is not on this machine yet); not part of to_json.
     note: str = ""
@@ -66,6 +68,7 @@ class KernelspecInfo:
             "volumes": list(self.volumes),
             "language": self.language,
             "pool": self.pool,
+            "connection": list(self.connection),
         }
 
 
@@ -127,14 +130,22 @@ def is_labcontainer_spec(spec: Mapping[str, Any]) -> bool:
     return isinstance(provisioner, Mapping) and provisioner.get("provisioner_name") == PROVISIONER_NAME
 
 
-def default_name(image: str, gpus: str | None) -> str:
+def default_name(image: str, gpus: str | None, connection: tuple[str, ...] = ()) -> str:
     base = image.rsplit("/", 1)[-1]
     slug = re.sub(r"[^a-z0-9]+", "-", base.lower()).strip("-") or "image"
     gpu_part = f"-gpu{re.sub(r'[^a-z0-9]+', '', gpus.lower())}" if gpus and gpus != "none" else ""
-    return f"{NAME_PREFIX}{slug}{gpu_part}"[:60]
+    # The same image on another server is another kernelspec, not a replacement of this one.
+    server_part = "".join(f"-{re.sub(r'[^a-z0-9]+', '', n.lower())}" for n in connection if n != "local")
+    return f"{NAME_PREFIX}{slug}{gpu_part}{server_part}"[:60]
 
 
-def default_display_name(image: str, gpus: str | None) -> str:
+def default_display_name(image: str, gpus: str | None, connection: tuple[str, ...] = ()) -> str:
+    servers = [n for n in connection if n != "local"]
+    where = f" on {' or '.join(servers)}" if servers else ""
+    return _display_name(image, gpus) + where
+
+
+def _display_name(image: str, gpus: str | None) -> str:
     short = image.rsplit("/", 1)[-1]
     if not gpus or gpus == "none":
         gpu_text = "no GPU"
@@ -169,7 +180,7 @@ def install_kernelspec(
     config = _as_config(config, settings)
     config.check_pool_possible()
     # Lower case, as jupyter_client stores kernelspec names.
-    name = check_kernelspec_name(name or default_name(config.image, config.gpus)).lower()
+    name = check_kernelspec_name(name or default_name(config.image, config.gpus, config.connection)).lower()
     kernels_dir = Path(prefix, "share", "jupyter", "kernels") if prefix else Path(jupyter_data_dir(), "kernels")
     _refuse_to_overwrite(name, kernels_dir / name, replace=replace, shadows=prefix is None)
     note = ""
@@ -180,7 +191,7 @@ def install_kernelspec(
         note = check_ipykernel(service, config.image)
     spec = {
         "argv": ["python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": display_name or default_display_name(config.image, config.gpus),
+        "display_name": display_name or default_display_name(config.image, config.gpus, config.connection),
         "language": "python",
         "interrupt_mode": "signal",
         "metadata": {
@@ -283,4 +294,12 @@ def _info(name: str, spec: dict[str, Any], resource_dir: str) -> KernelspecInfo:
         language=spec.get("language", "python"),
         pool=config["pool"] if isinstance(config.get("pool"), int) and not isinstance(config.get("pool"), bool) else 0,
         resource_dir=str(resource_dir),
+        connection=_connection_names(config.get("connection")),
     )
+
+
+def _connection_names(value: Any) -> tuple[str, ...]:
+    """A kernelspec's ``connection`` as read back: one name or a list (a hand edit may hold either)."""
+    if isinstance(value, str):
+        return (value,)
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()

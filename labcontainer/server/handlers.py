@@ -285,13 +285,16 @@ class KernelspecsHandler(BaseHandler):
         # Empty strings are the form's "not given"; false and 0 are real values.
         settings = {key: value for key, value in data.items() if key in KernelContainerConfig.field_names() and value not in (None, "")}
         config = KernelContainerConfig.from_mapping(settings, where="the request")
+        # Each named server must be one of the user's connections (404 naming the known
+        # ones); the image is checked where the kernel will run, on the first of them.
+        targets = [self.labcontainer.servers.get(name) for name in config.connection]
         info = await asyncio.to_thread(
             kernelspecs.install_kernelspec,
             config,
             name=data.get("name") or None,
             display_name=data.get("display_name") or None,
             replace=data.get("replace", False),
-            service=self.service,
+            service=targets[0] if targets else self.service,
         )
         _refresh_pools(self.labcontainer)
         answer: dict[str, Any] = {"kernelspec": info.to_json()}

@@ -89,3 +89,27 @@ async def test_the_server_stop_closes_every_link(api, jp_serverapp):
     assert ssh_processes_of(folder)
     await app.stop_extension()
     assert not ssh_processes_of(folder)
+
+
+async def post(jp_fetch, path: str, body: dict):
+    response = await jp_fetch("labcontainer", "api", path, method="POST", body=json.dumps(body), raise_error=False)
+    return response.code, json.loads(response.body.decode())
+
+
+async def test_a_kernelspec_for_gpu2_is_checked_there_and_listed_with_its_server(gpu2_added, jp_fetch, jp_data_dir, test_image_on_gpu2):
+    status, answer = await post(jp_fetch, "kernelspecs", {"image": test_image_on_gpu2, "connection": "gpu2"})
+    assert status == 201, answer
+    spec = answer["kernelspec"]
+    assert spec["connection"] == ["gpu2"] and spec["name"].endswith("-gpu2") and spec["display_name"].endswith(" on gpu2")
+    written = json.loads((jp_data_dir / "kernels" / spec["name"] / "kernel.json").read_text())
+    assert written["metadata"]["kernel_provisioner"]["config"]["connection"] == ["gpu2"]
+    status, listed = await post(jp_fetch, "kernelspecs", {"image": test_image_on_gpu2})  # the same image here: another kernelspec
+    assert status == 201 and listed["kernelspec"]["name"] != spec["name"] and listed["kernelspec"]["connection"] == []
+
+
+async def test_a_kernelspec_naming_an_unknown_server_or_a_pool_there_is_refused_before_anything_is_written(gpu2_added, jp_fetch, jp_data_dir, test_image_on_gpu2):
+    status, answer = await post(jp_fetch, "kernelspecs", {"image": test_image_on_gpu2, "connection": ["gpu2", "nosuch"]})
+    assert status == 404 and "nosuch" in answer["error"]["message"] and "gpu2" in answer["error"]["message"]
+    status, answer = await post(jp_fetch, "kernelspecs", {"image": test_image_on_gpu2, "connection": "gpu2", "pool": 2})
+    assert status == 400 and "this machine only" in answer["error"]["message"]
+    assert not list((jp_data_dir / "kernels").glob("lc-*"))  # (pytest-jupyter's own "echo" kernel is there)

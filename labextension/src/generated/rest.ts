@@ -324,6 +324,10 @@ export interface Kernelspec {
    * How many kernels of this kernelspec wait, started in advance (0: none; a launch then starts a container).
    */
   pool: number;
+  /**
+   * The server(s) its kernels run on: podman connection names, in the order a launch tries them ([]: this machine).
+   */
+  connection: string[];
 }
 /**
  * The answer of GET status: can labcontainer reach Podman?
@@ -681,6 +685,10 @@ export interface KernelspecCreate {
    * Kernels kept started in advance, 0 to 8 (default 0). A launch takes a waiting one and another is started in the background. Needs the ipc transport and fixed GPUs (not count=N).
    */
   pool?: number;
+  /**
+   * The server(s) the kernel runs on: podman connection names (GET connections). One name, or several with gpus count=N: a launch goes to the first of them with N free GPUs. Default: this machine. A pool is refused for another server.
+   */
+  connection?: string | string[];
   /**
    * Replace a labcontainer kernelspec of the same name (default false: 409 KernelspecExists). A kernelspec labcontainer did not make is never replaced (409 ForeignKernelspec).
    */
