@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import threading
 import time
@@ -22,13 +21,13 @@ from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning.provisioner_base import KernelProvisionerBase
 
 from .core.errors import ContainerNotFound, ContainerStateError, KernelStartError, LabContainerError, NameInUse, ServiceUnavailable
-from .core.models import ContainerInfo, PullProgress, is_active, kernel_container_name
-from .kernels import launch, records
+from .core.models import ContainerInfo, is_active, kernel_container_name
+from .kernels import cleanup, launch, placement, pull_first, records
 from .kernels.containers import kernel_container_spec
 from .kernels.handover import PooledLaunch
 from .kernels.config import KernelContainerConfig
 from .kernels.identity import this_server
-from .service import LabService, default_service
+from .service import LabService, default_servers, default_service
 
 #: Seconds between two real state queries in poll(); the restarter polls every few seconds.
 POLL_INTERVAL = 1.0
@@ -54,6 +53,10 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
     container_name: str | None = None
     container_id: str | None = None
     connection_dir: Path | None = None
+    #: On another server: the connection name it was placed on (once: a restart stays there)
+    #: and, there, the folder its container mounts (connection_dir here holds the forwards).
+    placed_on: str | None = None
+    remote_dir: str | None = None
     _state_checked_at = 0.0
     _last_state: ContainerInfo | None = None
     #: Why the last container ended ("exit code 3; last lines: ..."), for the restart path.
@@ -63,8 +66,11 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
 
     @property
     def service(self) -> LabService:
-        """The process's service: the server app's (kernels and the REST API use the same Podman)."""
-        return default_service()
+        """The service of the server the kernel runs on: this machine's is the server app's
+        (kernels and the REST API use the same Podman); another is its connection's."""
+        if self.placed_on in (None, placement.LOCAL):
+            return default_service()
+        return default_servers().get(self.placed_on)
 
     @property
     def container_config(self) -> KernelContainerConfig:
@@ -94,8 +100,13 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
             # connection file written below gives it a key of its own.
             self.connection_dir = self._pooled.connection_dir
         else:
+            if self.placed_on is None:
+                self.placed_on, why = await asyncio.to_thread(placement.place, config, default_servers().get)
+                if config.connection:
+                    self.log.info("labcontainer: kernel %s %s", self.kernel_id, why)
             await asyncio.to_thread(self._ensure_image, config.image)
-            self.connection_dir = launch.prepare_connection_dir(self.connection_dir, self.kernel_id)
+            self.connection_dir, self.remote_dir = await asyncio.to_thread(
+                self.service.kernel_host.prepare, self.kernel_id, self.connection_dir, self.remote_dir)
         if config.transport == "ipc":
             km.transport = "ipc"
             km.ip = str(self.connection_dir / "k")
@@ -104,28 +115,15 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
             km.ip = "127.0.0.1"
         km.write_connection_file()
         self.connection_info = km.get_connection_info()
-        launch.write_container_connection_file(self.connection_dir, self.connection_info, config.transport)
+        await asyncio.to_thread(self.service.kernel_host.write_connection_file, self.connection_dir, self.remote_dir,
+                                self.connection_info, config.transport)
         extra_arguments = kwargs.pop("extra_arguments", None) or []
         kwargs = await super().pre_launch(**kwargs)
         kwargs["cmd"] = self._kernel_command(extra_arguments)
         return kwargs
 
     def _ensure_image(self, image: str) -> None:
-        """Pull the image if it is missing. This runs before the container exists, so the
-        startup timeout (counted in _wait_until_listening) does not include the pull; while
-        it runs the service lists it, with this kernel's id, for the side panel (GET pulls).
-        A shutdown meanwhile (:meth:`cancel_start`) stops it at its next step."""
-        if not self.service.images.exists(image):
-            self.log.info("labcontainer: pulling %s before starting kernel %s", image, self.kernel_id)
-            self.service.images.pull(image, on_progress=self._log_pull_step, kernel_id=self.kernel_id)
-        if self._cancelled.is_set():  # (between the check and the pull, or a pull just done)
-            raise launch.StartCancelled(f"kernel {self.kernel_id} was shut down while its image {image} was pulled")
-
-    def _log_pull_step(self, step: PullProgress) -> None:
-        self.log.info("labcontainer pull for kernel %s: %s", self.kernel_id, step.message)
-        if self._cancelled.is_set() and not step.done:
-            # Out of the pull's stream: the engine closes it, and Podman gives the pull up.
-            raise launch.StartCancelled(f"kernel {self.kernel_id} was shut down while its image was pulled")
+        pull_first.ensure_image(self.service, image, kernel_id=self.kernel_id, cancelled=self._cancelled, log=self.log)
 
     def cancel_start(self) -> None:
         """The kernel is shut down before its start finished: stop a pull it waits for."""
@@ -192,6 +190,7 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
             connection_dir=str(self.connection_dir), connection_info=dict(self.connection_info), server_pid=os.getpid(),
             kernel_name=getattr(self.parent, "kernel_name", ""), server_id=this_server(records.default_state_dir()).server_id,
             launch_args=self._launch_args, last_activity=records.timestamp(getattr(self.parent, "last_activity", None)),
+            connection=self.placed_on or placement.LOCAL, remote_dir=self.remote_dir or "",
         ))
 
     def _container_spec(self, cmd: list[str], launch_env: dict[str, str], cwd: str | None):
@@ -202,12 +201,19 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
             name=kernel_container_name(self.kernel_id),
             kernel_id=self.kernel_id,
             argv=cmd,
-            connection_dir=self.connection_dir,
-            workdir=launch.kernel_workdir(cwd, self._root_dir(), self.log, self.kernel_id),
+            connection_dir=Path(self.service.kernel_host.mount_source(self.connection_dir, self.remote_dir)),
+            workdir=self._workdir(cwd),
             spec_env=self.kernel_spec.env,
             launch_env=launch_env,
             tcp_ports=[int(self.connection_info[p]) for p in launch.PORT_NAMES] if config.transport == "tcp" else (),
         )
+
+    def _workdir(self, cwd: str | None) -> str:
+        wanted = launch.kernel_workdir(cwd, self._root_dir(), self.log, self.kernel_id)
+        there, same = self.service.kernel_host.work_folder(wanted)
+        if not same:  # another server without this folder (no shared /home)
+            self.log.warning("labcontainer: kernel %s: %s has no folder %s, so it starts in %s there", self.kernel_id, self.placed_on, wanted, there)
+        return there
 
     def _root_dir(self) -> str:
         # Without a notebook path the server passes no cwd: use its root dir, like a local kernel would.
@@ -223,12 +229,15 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
         # The socket file is a cheap local check; asking Podman for the container's state
         # costs a REST call (and CPU the starting kernel needs), so do that rarely.
         deadline = time.monotonic() + self.container_config.startup_timeout
-        shell = None
-        if self.container_config.transport == "ipc":
-            shell = self.connection_dir / f"k-{self.connection_info['shell_port']}"
+        host, sockets = self.service.kernel_host, [f"k-{self.connection_info[p]}" for p in launch.PORT_NAMES]
         next_state_check = time.monotonic() + STATE_CHECK_INTERVAL
         while time.monotonic() < deadline:
-            if shell is None or shell.exists():
+            if self.container_config.transport != "ipc":
+                return
+            # (Here a cheap file check; on another server a command over its link.)
+            if await asyncio.to_thread(host.listening, self.connection_dir, self.remote_dir, sockets[0]) if host.remote \
+                    else host.listening(self.connection_dir, None, sockets[0]):
+                await asyncio.to_thread(host.forward, self.connection_dir, self.remote_dir, sockets)
                 return
             if time.monotonic() >= next_state_check:
                 state = await asyncio.to_thread(self._refresh_state)
@@ -331,36 +340,12 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
             await asyncio.to_thread(self._discard)
 
     def _discard(self) -> None:
-        """Everything this kernel left on the host: its container, its connection directory
-        (which holds the key) and its record. Shutdown calls it, and so does a launch that
-        failed: jupyter_client never calls cleanup() after a failed launch. When Podman
-        cannot be reached the record stays, without the key, marked for removal: the
-        server retries it when Podman answers again (records.retry_pending_removals)."""
-        removed = self._remove_quietly()
-        if self.connection_dir is not None:
-            shutil.rmtree(self.connection_dir, ignore_errors=True)
-        if removed:
-            records.delete_record(self.kernel_id)
-        elif self.container_name:
-            records.mark_for_removal(self.kernel_id, self.container_name)
-        self.connection_dir = None
-        self.container_name = None
-        self.container_id = None
+        """Everything this kernel left, here and on its server (kernels/cleanup.py)."""
+        cleanup.discard(self.service, self.kernel_id, self.container_name, self.connection_dir, self.remote_dir, self.log)
+        self.connection_dir = self.remote_dir = self.container_name = self.container_id = None
 
     def _remove_quietly(self) -> bool:
-        """Remove this kernel's container (labels checked, so never anyone else's); a
-        failure is logged, not raised: shutdown must go on. False only when Podman could
-        not be reached, i.e. the container may still be there."""
-        if not self.container_name:
-            return True
-        try:
-            self.service.remove_kernel_container(self.container_name, self.kernel_id)
-        except ServiceUnavailable as exc:
-            self.log.warning("labcontainer: could not remove %s now, will retry: %s", self.container_name, exc)
-            return False
-        except LabContainerError as exc:
-            self.log.warning("labcontainer: could not remove %s: %s", self.container_name, exc)
-        return True
+        return cleanup.remove_quietly(self.service, self.container_name, self.kernel_id, self.log)
 
     # -- restart and adoption ------------------------------------------------------------------
 
@@ -376,6 +361,10 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
         self.connection_dir = Path(record.connection_dir)
         self.connection_info = dict(record.connection_info)
         self._launch_args = dict(record.launch_args)
+        self.placed_on, self.remote_dir = record.connection, record.remote_dir or None
+        if self.remote_dir:  # this server's own link listens for the kernel's sockets now
+            sockets = [f"k-{self.connection_info[p]}" for p in launch.PORT_NAMES]
+            self.service.kernel_host.forward(self.connection_dir, self.remote_dir, sockets)
         self.save_record()
         self.log.info("labcontainer: adopted kernel %s (%s) %s", self.kernel_id, self.container_name, adopted_by)
 
@@ -388,6 +377,7 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
             container_name=self.container_name,
             container_id=self.container_id,
             connection_dir=str(self.connection_dir) if self.connection_dir else None,
+            placed_on=self.placed_on, remote_dir=self.remote_dir,
         )
         return info
 
@@ -397,3 +387,4 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
         self.container_id = provisioner_info.get("container_id")
         directory = provisioner_info.get("connection_dir")
         self.connection_dir = Path(directory) if directory else None
+        self.placed_on, self.remote_dir = provisioner_info.get("placed_on"), provisioner_info.get("remote_dir")

@@ -8,8 +8,8 @@ first real call raises a clear ServiceUnavailable when Podman is down, loading n
 
 The server app holds one per connection (``Services``) and installs the local one with
 :func:`set_default_service` for the kernel provisioner. Verbs block: on an event loop, call
-them with ``asyncio.to_thread``. Composed, not mixed in: ``.images``, ``.registries``,
-``.checks``, ``.terminals`` (async), ``.gpu_check`` (the service_*.py modules).
+them with ``asyncio.to_thread``. Composed, not mixed in: ``.images``, ``.registries``, ``.checks``,
+``.terminals`` (async), ``.gpu_check``, ``.kernel_host`` (the service_*.py modules).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from .service_checks import SpecChecks
 from .service_connections import ConnectionState, Services, unknown_connection  # noqa: F401 - for the front-ends
 from .service_gpus import GpuCheck
 from .service_images import Images, Registries
+from .service_kernel_host import KernelHost
 from .service_terminals import Terminals
 
 #: Which containers a listing shows: labcontainer's own (by this owner), or everything this
@@ -82,6 +83,7 @@ class LabService:
         #: What --gpus meets here: GPUs that do not exist (refused), GPUs held (a note).
         self.gpu_check = GpuCheck(self.gpu_view, self.running_containers, lambda: self.owner)
         self.reservations = SharedReservations(local=ssh is None)  # the lab-wide reservations folder
+        self.kernel_host = KernelHost(lambda: self._podman, ssh)  # where its kernels' sockets live
 
     # -- connection -------------------------------------------------------------------------
 
@@ -117,6 +119,11 @@ class LabService:
     @property
     def url(self) -> str:
         return self._podman.url
+
+    @property
+    def server(self) -> str:
+        """The connection's name (``local``: this machine's Podman)."""
+        return self.kernel_host.server
 
     @property
     def remote(self) -> bool:
@@ -221,27 +228,13 @@ class LabService:
     def inspect(self, name: str) -> dict[str, Any]:
         return self._podman.inspect(name)
 
-    def logs(
-        self,
-        name: str,
-        *,
-        tail: int | None = None,
-        follow: bool = False,
-        timestamps: bool = False,
-        stop: threading.Event | None = None,
-    ) -> Iterator[str]:
+    def logs(self, name: str, *, tail: int | None = None, follow: bool = False, timestamps: bool = False,
+                 stop: threading.Event | None = None) -> Iterator[str]:
         """The container's output line by line; ``follow`` goes on until it stops or ``stop`` is set."""
         return self._podman.logs(name, tail=tail, follow=follow, timestamps=timestamps, stop=stop)
 
-    def log_batches(
-        self,
-        name: str,
-        *,
-        tail: int | None = None,
-        follow: bool = False,
-        timestamps: bool = False,
-        stop: threading.Event | None = None,
-    ) -> Iterator[list[str]]:
+    def log_batches(self, name: str, *, tail: int | None = None, follow: bool = False, timestamps: bool = False,
+                        stop: threading.Event | None = None) -> Iterator[list[str]]:
         """``logs`` in lists of lines, one per read: write each list at once (one print per
         line is what makes a notebook slow on a chatty container)."""
         return self._podman.log_batches(name, tail=tail, follow=follow, timestamps=timestamps, stop=stop)
@@ -256,16 +249,8 @@ class LabService:
     def exec(self, name: str, command: Sequence[str], **options: Any) -> ExecResult:
         return self._podman.exec(name, command, **options)
 
-    def exec_stream(
-        self,
-        name: str,
-        command: Sequence[str],
-        *,
-        workdir: str | None = None,
-        env: Mapping[str, str] | None = None,
-        user: str | None = None,
-        stdin: bytes | None = None,
-    ) -> ExecSession:
+    def exec_stream(self, name: str, command: Sequence[str], *, workdir: str | None = None, env: Mapping[str, str] | None = None,
+                    user: str | None = None, stdin: bytes | None = None) -> ExecSession:
         """Start ``podman exec``: iterate the session for ``(stream, text)``; ``.collect()`` for all."""
         return self._podman.exec_stream(name, command, workdir=workdir, env=env, user=user, stdin=stdin)
 
@@ -377,23 +362,33 @@ def open_service(connection: Connection) -> LabService:
     return LabService(ssh=connection) if connection.is_ssh else LabService(url=connection.url, start_service=connection.start_service)
 
 
-_default: LabService | None = None
+_process: dict[str, Any] = {}  # "service" and "servers": the process-wide ones
 _default_lock = threading.Lock()
 
 
 def default_service() -> LabService:
     """The process-wide service: the server extension's when one is installed (so REST
     handlers and container kernels share it), else one that discovers Podman by itself."""
-    global _default
     with _default_lock:
-        if _default is None:
-            _default = LabService()
-        return _default
+        if "service" not in _process:
+            _process["service"] = LabService()
+        return _process["service"]
 
 
-def set_default_service(service: LabService) -> None:
-    """Make ``service`` the process-wide one (the server extension does, at load)."""
-    global _default
+def default_servers() -> Services:
+    """The process-wide services by connection (the server app's; else this process's own
+    over the user's podman connections, local being :func:`default_service`)."""
+    local = default_service()
     with _default_lock:
-        _default = service
+        if "servers" not in _process:
+            _process["servers"] = Services(open_service, local)
+        return _process["servers"]
+
+
+def set_default_service(service: LabService, servers: Services | None = None) -> None:
+    """Make ``service`` (and ``servers``: its app's, for kernels on other servers) the
+    process-wide ones (the server extension does, at load)."""
+    with _default_lock:
+        _process.pop("servers", None)
+        _process.update({"service": service, **({"servers": servers} if servers is not None else {})})
 

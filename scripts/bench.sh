@@ -10,6 +10,9 @@ bash scripts/install-fake-cdi.sh >/dev/null
 bash scripts/build-kernel-image.sh >/dev/null
 bash scripts/setup-registry.sh >/dev/null
 VENV=$(bash scripts/setup-venv.sh)
+bash scripts/setup-remote.sh >/dev/null  # gpu2, the "other server" of the remote benches
+# The peer of the remote-kernel benches (bench/bench_remote_kernels.py); benches only, not the tests.
+"$VENV/bin/python" -c "import sshpyk" 2>/dev/null || "$VENV/bin/pip" install -q "sshpyk==1.25"
 # shellcheck disable=SC1091
 source "$LABCONTAINER_STATE/env"
 export LABCONTAINER_TEST_MODE=rootful CONTAINER_HOST=$LABCONTAINER_ROOTFUL_URL

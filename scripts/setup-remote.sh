@@ -14,7 +14,8 @@
 # Writes $LABCONTAINER_STATE/remote.env (sourced by $STATE/env): LABCONTAINER_REMOTE_SSH_PORT,
 # LABCONTAINER_REMOTE_USER, LABCONTAINER_REMOTE_SOCKET, LABCONTAINER_REMOTE_URI,
 # LABCONTAINER_REMOTE_RUNTIME_DIR. The port: $LABCONTAINER_SSH_PORT, else the one this state
-# used before, else 2222 (two state dirs on one machine need two ports; they share gpu2).
+# used before, else 2222 for the default state dir and one derived from its path for another
+# (two state dirs on one machine need two ports; they share gpu2).
 set -euo pipefail
 
 STATE=${LABCONTAINER_STATE:-/var/lib/labcontainer-dev}
@@ -31,6 +32,11 @@ REMOTE_ENV=$STATE/remote.env
 PORT=${LABCONTAINER_SSH_PORT:-}
 if [ -z "$PORT" ] && [ -f "$REMOTE_ENV" ]; then
     PORT=$(sed -n 's/^export LABCONTAINER_REMOTE_SSH_PORT=//p' "$REMOTE_ENV")
+fi
+if [ -z "$PORT" ] && [ "$STATE" != /var/lib/labcontainer-dev ]; then
+    # Another state dir (a second checkout set up beside the first): its own port, or its
+    # sshd could not start and its host key would replace the first one's in known_hosts.
+    PORT=$(( 2300 + $(printf '%s' "$STATE" | cksum | cut -d' ' -f1) % 600 ))
 fi
 PORT=${PORT:-2222}
 

@@ -113,6 +113,9 @@ class KernelContainerConfig:
             parse_size(self.shm_size, field="shm_size")
         if self.transport not in TRANSPORTS:
             raise InvalidSpec(f"Unknown transport '{self.transport}'.", hint="Use ipc (the default) or tcp.")
+        if self.transport == "tcp" and self.on_other_server:
+            raise InvalidSpec("A kernel on another server uses the ipc transport: its sockets are forwarded over the "
+                              "server's SSH link, and no TCP port is opened there.", hint="Leave the transport out (ipc).")
         for key in self.labels:
             if key.startswith(RESERVED_LABEL_PREFIX):
                 raise InvalidSpec(

@@ -32,8 +32,13 @@ def kernel_container_spec(
     launch (only launch.kept_env of it goes in). ``labels`` are added to the kernel's."""
     env = dict(spec_env or {})
     env.update(launch.kept_env(dict(launch_env)))
-    if config.inject_ipykernel:  # the older way, kept for kernelspecs that ask for it
-        ipykernel_bundle: str | None = launch.ipykernel_bundle_dir()
+    remote = bool(getattr(service, "remote", False))
+    if remote:
+        # A bundle is a folder of this machine: another server's image must have ipykernel
+        # (a start without says so in the kernel's last lines, "No module named ipykernel").
+        ipykernel_bundle: str | None = None
+    elif config.inject_ipykernel:  # the older way, kept for kernelspecs that ask for it
+        ipykernel_bundle = launch.ipykernel_bundle_dir()
     else:
         # Probed once per image id (cached on disk): an image with ipykernel costs one
         # image lookup here; one without gets a bundle for its Python mounted.
@@ -44,7 +49,7 @@ def kernel_container_spec(
         argv=argv,
         connection_dir=connection_dir,
         workdir=workdir,
-        home=kernel_home(),
+        home=Path(service.kernel_host.home()) if remote else kernel_home(),
         env=env,
         gpu_devices=service.gpu_devices(config.gpus),
         tcp_ports=tcp_ports,

@@ -44,6 +44,9 @@ class KernelRecord:
     #: The kernel was shut down but Podman could not be reached to remove its container:
     #: whichever server sees this next removes it (the key is already gone from the record).
     remove_pending: bool = False
+    #: The server it runs on (a podman connection's name) and, there, its connection folder.
+    connection: str = "local"
+    remote_dir: str = ""
 
 
 def timestamp(when: datetime | None) -> str:

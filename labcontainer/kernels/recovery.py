@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import LabContainerError, ServiceUnavailable
-from ..service import LabService
+from ..service import LabService, default_servers
 from . import identity, pool, records
 
 
@@ -29,8 +29,15 @@ class RecoveryReport:
     dead_servers: set[str] = field(default_factory=set)  # server ids whose records were read
 
 
+def service_of(service: LabService, record: records.KernelRecord) -> LabService:
+    """The service of the server a record's kernel runs on (``service``: this machine's).
+    Raises NotFoundError for a connection the user removed since."""
+    return service if record.connection in ("", "local") else default_servers().get(record.connection)
+
+
 def sort_orphans(service: LabService, *, state_dir: Path | None = None, log: logging.Logger | None = None) -> RecoveryReport:
-    """Clean up what cannot be adopted; return the running kernels whose server is gone."""
+    """Clean up what cannot be adopted; return the running kernels whose server is gone.
+    A kernel on another server is asked about on that server (its record names it)."""
     log = log or logging.getLogger("labcontainer")
     state_dir = state_dir or records.default_state_dir()
     report = RecoveryReport()
@@ -43,14 +50,14 @@ def sort_orphans(service: LabService, *, state_dir: Path | None = None, log: log
             continue
         report.dead_servers.add(record.server_id)
         try:
-            container = service.kernel_container(record.container_id or record.container_name, record.kernel_id)
+            container = service_of(service, record).kernel_container(record.container_id or record.container_name, record.kernel_id)
         except LabContainerError as exc:
             log.warning("labcontainer: cannot check kernel container %s: %s", record.container_name, exc)
             report.unchecked.append(record.kernel_id)
             continue
         if container is None:  # gone, or no longer this kernel's (labels checked)
             report.forgotten.append(record.kernel_id)
-            forget(record, state_dir)
+            forget(record, state_dir, service)
         elif container.running:
             report.adoptable.append(record)
         else:
@@ -64,14 +71,14 @@ def discard(
 ) -> None:
     """Remove a kernel's container (labels checked) and forget it."""
     try:
-        service.remove_kernel_container(record.container_name, record.kernel_id)
+        service_of(service, record).remove_kernel_container(record.container_name, record.kernel_id)
     except LabContainerError as exc:
         log.warning("labcontainer: could not remove %s: %s", record.container_name, exc)
         report.unchecked.append(record.kernel_id)
         return
     report.removed.append(record.container_name)
     log.info("labcontainer: removed kernel container %s: %s", record.container_name, why)
-    forget(record, state_dir)
+    forget(record, state_dir, service)
 
 
 def retry_pending_removals(service: LabService, *, state_dir: Path | None = None, log: logging.Logger | None = None) -> int:
@@ -90,7 +97,7 @@ def _finish_removal(
     service: LabService, record: records.KernelRecord, state_dir: Path, report: RecoveryReport, log: logging.Logger
 ) -> None:
     try:
-        service.remove_kernel_container(record.container_id or record.container_name, record.kernel_id)
+        service_of(service, record).remove_kernel_container(record.container_id or record.container_name, record.kernel_id)
     except ServiceUnavailable:
         report.unchecked.append(record.kernel_id)
         return
@@ -100,11 +107,18 @@ def _finish_removal(
         return
     log.info("labcontainer: removed %s, whose kernel was shut down while Podman was unreachable", record.container_name)
     report.removed.append(record.container_name)
-    forget(record, state_dir)
+    forget(record, state_dir, service)
 
 
-def forget(record: records.KernelRecord, state_dir: Path | None = None) -> None:
+def forget(record: records.KernelRecord, state_dir: Path | None = None, service: LabService | None = None) -> None:
+    """The record and its connection folder(s) go (on another server too, when ``service``
+    is given and that server answers; else its 0700 folder stays in its runtime dir)."""
     records.delete_record(record.kernel_id, state_dir)
+    if record.remote_dir and service is not None:
+        try:
+            service_of(service, record).kernel_host.discard(Path(record.connection_dir) if record.connection_dir else None, record.remote_dir)
+        except LabContainerError:
+            pass
     if record.connection_dir:
         shutil.rmtree(record.connection_dir, ignore_errors=True)
 

@@ -25,7 +25,9 @@ import subprocess
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from ..core.connection import Connection
 from ..core.errors import LabContainerError, ServicePermissionDenied, ServiceUnavailable
@@ -41,6 +43,24 @@ LONGEST_RETRY = 30.0
 #: The clock the backoff waits on (a test turns it by hand).
 retry_clock = time.monotonic
 HOST_KEY_SIGNS = ("Host key verification failed", "REMOTE HOST IDENTIFICATION HAS CHANGED", "No ED25519 host key", "host key is known")
+
+
+_spawner: ThreadPoolExecutor | None = None
+_spawner_lock = threading.Lock()
+
+
+def _spawn(argv: list[str], **options: Any) -> subprocess.Popen[bytes]:
+    """Start a master that ends with this process, however it ends (a SIGKILL included):
+    ``setpriv --pdeathsig TERM`` asks the kernel to signal it when its parent goes. "Parent"
+    is the thread that started it, so every master is started from one thread that lives
+    as long as the process (a worker thread that ends would take its masters with it)."""
+    global _spawner
+    if shutil.which("setpriv"):
+        argv = ["setpriv", "--pdeathsig", "TERM", "--", *argv]
+    with _spawner_lock:
+        if _spawner is None:
+            _spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labcontainer-ssh")
+    return _spawner.submit(subprocess.Popen, argv, **options).result()
 
 
 class SshLink:
@@ -69,6 +89,8 @@ class SshLink:
         self._delay = 0.0
         self._retry_at = 0.0
         self._last_error: LabContainerError | None = None
+        #: Extra unix-socket forwards (local path -> path on the server), made again with a new master.
+        self._forwards: dict[str, str] = {}
         #: When the link was found down (time.time()), None while it works.
         self.down_since: float | None = None
 
@@ -150,7 +172,7 @@ class SshLink:
             stale.unlink(missing_ok=True)
         with open(self._log, "wb") as log_file:
             # Our child, in its own session: a Ctrl-C meant for us does not cut the link.
-            self._master = subprocess.Popen(
+            self._master = _spawn(
                 [self._ssh, "-M", "-N", "-o", "ControlMaster=yes", "-o", "ServerAliveInterval=10",
                  "-o", "ServerAliveCountMax=3", "-o", "ExitOnForwardFailure=yes", "-o", "StreamLocalBindUnlink=yes",
                  *self._options(), conn.ssh_destination],
@@ -163,9 +185,10 @@ class SshLink:
             if time.monotonic() > deadline:
                 raise self._refusal(f"no answer within {CONNECT_DEADLINE:.0f} s")
             time.sleep(0.02)
-        forward = self._control_command("forward", "-L", f"{self.socket_path}:{conn.remote_socket}")
-        if forward.returncode != 0:
-            raise self._refusal(forward.stderr)
+        for local, remote in [(str(self.socket_path), conn.remote_socket), *self._forwards.items()]:
+            forward = self._control_command("forward", "-L", f"{local}:{remote}")
+            if forward.returncode != 0:
+                raise self._refusal(forward.stderr)
         # Forwarding succeeds even when nothing listens there: ask the server itself.
         probe = self._command(["test", "-S", conn.remote_socket], timeout=CONNECT_DEADLINE)
         if probe.returncode != 0:
@@ -180,10 +203,11 @@ class SshLink:
         return subprocess.run([self._ssh, *self._options(), "-O", verb, *args, self.connection.ssh_destination],
                               capture_output=True, text=True, timeout=CONNECT_DEADLINE, stdin=subprocess.DEVNULL)
 
-    def _command(self, argv: list[str], *, timeout: float) -> subprocess.CompletedProcess[str]:
+    def _command(self, argv: list[str], *, timeout: float, input: str | None = None) -> subprocess.CompletedProcess[str]:
         # ControlMaster=no: a command only ever rides the master; never a master of its own.
         return subprocess.run([self._ssh, *self._options(), "-o", "ControlMaster=no", self.connection.ssh_destination,
-                               "--", shlex.join(argv)], capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+                               "--", shlex.join(argv)], capture_output=True, text=True, timeout=timeout,
+                              input=input, stdin=None if input is not None else subprocess.DEVNULL)
 
     def _refusal(self, said: str) -> LabContainerError:
         """ssh's failure, told as one paragraph that names the connection and what to do."""
@@ -210,15 +234,15 @@ class SshLink:
 
     # -- commands -------------------------------------------------------------------------
 
-    def run(self, argv: list[str], *, timeout: float = 30.0) -> str:
-        """Run a command on the server over the master; its stdout.
+    def run(self, argv: list[str], *, timeout: float = 30.0, input: str | None = None) -> str:
+        """Run a command on the server over the master (``input``: its stdin); its stdout.
 
         Raises:
             LabContainerError: it exited with an error (its own words in the message).
         """
         self.ensure()
         try:
-            done = self._command(argv, timeout=timeout)
+            done = self._command(argv, timeout=timeout, input=input)
         except subprocess.TimeoutExpired as error:
             raise LabContainerError(f"`{shlex.join(argv)}` did not finish within {timeout:.0f} s on {self.connection.name}.") from error
         if done.returncode != 0:
@@ -227,6 +251,31 @@ class SshLink:
                 f"`{shlex.join(argv)}` failed on {self.connection.name} (exit status {done.returncode}){': ' + said if said else ''}.",
                 detail=done.stderr)
         return done.stdout
+
+    # -- forwards -------------------------------------------------------------------------
+
+    def forward(self, local: str, remote: str) -> None:
+        """Forward the unix socket ``remote`` on the server to ``local`` here, now and again
+        after every reconnect, until :meth:`cancel_forward` (a kernel's sockets: ssh listens
+        on ``local``, so it exists before anything answers behind it)."""
+        self.ensure()
+        with self._lock:
+            self._forwards[local] = remote
+            done = self._control_command("forward", "-L", f"{local}:{remote}")
+        if done.returncode != 0:
+            raise self._refusal(done.stderr)
+
+    def cancel_forwards(self, folder: str) -> None:
+        """Stop every forward to a socket in ``folder`` (a live master stops listening; the
+        files go). By what was asked, not by the files there: someone else (jupyter_client,
+        at a kernel's restart) may have removed them, and ssh would still count the forward
+        as made, answering a new one for the same path with "ok" and no listener."""
+        with self._lock:
+            for local in [path for path in self._forwards if os.path.dirname(path) == folder]:
+                remote = self._forwards.pop(local)
+                if self._master is not None and self._master.poll() is None:
+                    self._control_command("cancel", "-L", f"{local}:{remote}")
+                Path(local).unlink(missing_ok=True)
 
     # -- the end --------------------------------------------------------------------------
 

@@ -121,7 +121,8 @@ class LabContainer(ExtensionApp):
         self.connections: dict[str, LabService] = {}
         self.default_connection = LOCAL
         self.servers: Services[LabService] | None = None
-        self.events: EventHub | None = None
+        self.events: EventHub | None = None  # this machine's (kernel actions are told here too)
+        self._event_hubs: dict[str, EventHub] = {}  # one per server someone listens to, by name
         self.pools: KernelPools | None = None
         self.terminals: TerminalSessions | None = None
         self._tender: threading.Thread | None = None
@@ -154,6 +155,14 @@ class LabContainer(ExtensionApp):
                                     known=PodmanConnections())
         self.connections = self.servers.by_name
         self.default_connection = self.servers.default
+
+    def event_hub(self, name: str) -> EventHub:
+        """The change notices of server ``name`` (another server's over its SSH link): one
+        follower per server, made when its first socket opens. NotFoundError for a name
+        that is no connection."""
+        if name not in self._event_hubs:
+            self._event_hubs[name] = EventHub(self.servers.get(name), self.serverapp.log)
+        return self._event_hubs[name]
 
     def build_service(self, connection: Connection) -> LabService:
         if connection.is_ssh:  # another server: over one SSH link, made on its first verb
@@ -194,9 +203,11 @@ class LabContainer(ExtensionApp):
         self.open_connections()
         service = self.service
         # The kernel provisioner's cold starts find the service through default_service():
-        # installing this one there makes container kernels and the REST API talk to the same Podman.
-        set_default_service(service)
+        # installing this one there makes container kernels and the REST API talk to the same Podman;
+        # a kernel on another server takes that server's service from the same servers.
+        set_default_service(service, self.servers)
         self.events = EventHub(service, log)
+        self._event_hubs = {LOCAL: self.events}
         self.terminals = TerminalSessions(self.terminal_keep_alive, log)
         listen_to_kernel_actions(serverapp, self.events)
         _remove_orphaned_pool_members(service, log)
@@ -279,9 +290,9 @@ class LabContainer(ExtensionApp):
             await asyncio.to_thread(self.pools.drain)
         if self.terminals is not None:
             await self.terminals.end_all()
-        if self.events is not None:
-            self.events.close_all()
-            for thread in self.events.threads:
+        for hub in self._event_hubs.values():
+            hub.close_all()
+            for thread in hub.threads:
                 await asyncio.to_thread(thread.join, JOIN_TIMEOUT)
         if self._tender is not None:
             await asyncio.to_thread(self._tender.join, JOIN_TIMEOUT)
