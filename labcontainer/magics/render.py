@@ -196,12 +196,14 @@ class TerminalOffer:
     container: str
     mode: Literal["exec", "attach"] = "exec"
     cmd: tuple[str, ...] = ()  # exec only; empty: bash if the container has it, else sh
+    connection: str = "local"  # the server the container is on (the terminal opens there)
 
     @property
     def podman_command(self) -> str:
+        server = ["-c", self.connection] if self.connection != "local" else []
         if self.mode == "attach":
-            return f"podman attach {shlex.quote(self.container)}"
-        return shlex.join(["podman", "exec", "-it", self.container, *(self.cmd or ("bash",))])
+            return shlex.join(["podman", *server, "attach", self.container])
+        return shlex.join(["podman", *server, "exec", "-it", self.container, *(self.cmd or ("bash",))])
 
     def hint(self) -> str:
         """The one line for front-ends without the extension."""
@@ -214,7 +216,7 @@ class TerminalOffer:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         name, podman = html.escape(self.container), html.escape(self.podman_command)
         return {
-            TERMINAL_MIME_TYPE: {"container": self.container, "mode": self.mode, "cmd": list(self.cmd)},
+            TERMINAL_MIME_TYPE: {"container": self.container, "mode": self.mode, "cmd": list(self.cmd), "connection": self.connection},
             "text/plain": self.hint(),
             "text/html": (
                 f"<div class='lc-terminal-offer'>Open a terminal on <b>{name}</b>: side panel → Containers → "

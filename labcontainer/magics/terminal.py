@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from IPython.display import display
 
-from ..core.errors import ContainerStateError, LabContainerError, NotSupportedHere
+from ..core.errors import ContainerStateError, LabContainerError
 from ..service import LabService, TtySession
 from .commands import subcommand
 from .render import ExitStatus, TerminalOffer
@@ -172,17 +172,13 @@ def interactive(
 ) -> ExitStatus | None:
     """``exec -it`` / ``attach``: on this TTY in terminal IPython, else a TerminalOffer."""
     if not on_a_terminal():
-        if service.remote:  # the offered terminal opens through this server's websocket, on its own Podman
-            raise NotSupportedHere(
-                f"A terminal in a container on another server is not offered in a notebook yet ({name}).",
-                hint="Use terminal IPython, or a JupyterLab terminal: `podman -c NAME exec -it CONTAINER bash`.",
-            )
         if not service.get(name).running:  # say it now, not when the button is pressed
             raise ContainerStateError(
                 f"Container '{name}' is not running, so there is nothing to open a terminal in.",
                 hint=f"Start it first (`%container start {name}`), then run this again.",
             )
-        display(TerminalOffer(name, "attach" if mode == "attach" else "exec", tuple(command)))
+        # The server's terminal websocket opens it on the same server (?connection=).
+        display(TerminalOffer(name, "attach" if mode == "attach" else "exec", tuple(command), connection=service.server))
         return None
     waited: dict[str, int] = {}
     if mode == "attach":

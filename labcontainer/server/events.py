@@ -217,8 +217,16 @@ class EventsHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
 
     def open(self) -> None:  # type: ignore[override]
         super().open()  # WebSocketMixin: pings keep the socket alive through proxies
-        self._hub = self.settings["labcontainer_app"].events
-        self.send(json.dumps({"kind": "hello", "connected": self._hub.connected}))
+        app = self.settings["labcontainer_app"]
+        # The server's notices as a REST call picks it: ?connection=NAME, else the default one.
+        name = self.get_argument("connection", None) or app.default_connection
+        try:
+            self._hub = app.event_hub(name)
+        except LabContainerError as exc:  # no such connection
+            self.send(json.dumps({"kind": "podman", "connected": False, "reason": str(exc).split("\n")[0]}))
+            self.close()
+            return
+        self.send(json.dumps({"kind": "hello", "connected": self._hub.connected, "connection": name}))
         self._hub.add(self)
 
     def on_message(self, message: str | bytes) -> None:

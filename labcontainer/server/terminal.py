@@ -78,8 +78,19 @@ class TerminalHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
 
     @property
     def service(self) -> LabService:
-        """This machine's service (the server app's): terminals open on this machine's Podman."""
-        return self.settings["labcontainer_app"].service
+        """The service of the terminal's server, as a REST call picks it: ``?connection=NAME``,
+        else a kernel's container on the server its kernel runs on, else the default
+        connection. Another server's terminal goes over its SSH link (the exec's stream rides
+        the forwarded Podman socket). An unknown name: NotFoundError, said in the tab."""
+        app = self.settings["labcontainer_app"]
+        return app.servers.get(self.get_argument("connection", None) or self._kernel_server() or app.default_connection)
+
+    def _kernel_server(self) -> str | None:
+        name = self.path_args[0] if self.path_args else ""
+        kernel_id = name.removeprefix(KERNEL_CONTAINER_PREFIX)
+        if kernel_id == name or kernel_id not in self.kernel_manager:
+            return None
+        return getattr(self.kernel_manager.get_kernel(kernel_id).provisioner, "placed_on", None)
 
     @ws_authenticated
     @authorized("execute")

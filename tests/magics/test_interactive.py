@@ -45,7 +45,7 @@ def sleeper(podman_cli, test_image, unique_name):
 def test_exec_it_in_a_notebook_offers_a_terminal(shell, sleeper, flags):
     name = sleeper()
     data = offered(shell, f"exec {flags} {name} python3 -q")
-    assert data[MIME] == {"container": name, "mode": "exec", "cmd": ["python3", "-q"]}
+    assert data[MIME] == {"container": name, "mode": "exec", "cmd": ["python3", "-q"], "connection": "local"}
     for fallback in (data["text/plain"], data["text/html"]):
         assert "\n" not in fallback and name in fallback and "Terminal" in fallback
     assert f"podman exec -it {name} python3 -q" in data["text/plain"]
@@ -55,14 +55,14 @@ def test_exec_it_in_a_notebook_offers_a_terminal(shell, sleeper, flags):
 def test_exec_it_without_a_command_offers_the_default_shell(shell, sleeper):
     name = sleeper()
     data = offered(shell, f"exec -it {name}")
-    assert data[MIME] == {"container": name, "mode": "exec", "cmd": []}
+    assert data[MIME] == {"container": name, "mode": "exec", "cmd": [], "connection": "local"}
     assert f"podman exec -it {name} bash" in data["text/plain"]
 
 
 def test_attach_in_a_notebook_offers_the_containers_own_terminal(shell, sleeper):
     name = sleeper()
     data = offered(shell, f"attach {name}")
-    assert data[MIME] == {"container": name, "mode": "attach", "cmd": []}
+    assert data[MIME] == {"container": name, "mode": "attach", "cmd": [], "connection": "local"}
     assert f"podman attach {name}" in data["text/plain"]
 
 
@@ -80,7 +80,7 @@ def test_a_terminal_into_a_missing_or_stopped_container_says_so_at_once(shell, s
 def test_run_it_in_a_notebook_creates_a_running_container_with_a_terminal(shell, test_image, unique_name, podman_cli):
     name = unique_name()
     data = offered(shell, f"run -it --name {name} {test_image} sh")
-    assert data[MIME] == {"container": name, "mode": "attach", "cmd": []}
+    assert data[MIME] == {"container": name, "mode": "attach", "cmd": [], "connection": "local"}
     assert podman_cli.state(name) == "running"
     config = json.loads(podman_cli("inspect", name).stdout)[0]["Config"]
     assert config["Tty"] is True and config["OpenStdin"] is True

@@ -3,6 +3,7 @@ and each listing naming the server that answered (a real in-process Jupyter serv
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 
 from labcontainer.core.connection import Connection
 
+from ..server.test_terminal import TerminalClient, open_terminal, terminal_url  # noqa: F401 - fixtures
 from .conftest import ssh_processes_of
 
 
@@ -113,3 +115,39 @@ async def test_a_kernelspec_naming_an_unknown_server_or_a_pool_there_is_refused_
     status, answer = await post(jp_fetch, "kernelspecs", {"image": test_image_on_gpu2, "connection": "gpu2", "pool": 2})
     assert status == 400 and "this machine only" in answer["error"]["message"]
     assert not list((jp_data_dir / "kernels").glob("lc-*"))  # (pytest-jupyter's own "echo" kernel is there)
+
+
+async def test_a_terminal_on_gpu2_opens_through_this_servers_websocket(gpu2_added, jp_serverapp, gpu2_cli, gpu2_name, test_image_on_gpu2,
+                                                                        open_terminal):
+    name = gpu2_name("term")
+    gpu2_cli("run", "-d", "--init", "--name", name, test_image_on_gpu2, "sleep", "300")
+    term = await open_terminal(name, connection="gpu2")
+    await term.type("echo host=$(cat /etc/hostname) sum=$((6*7))\r")
+    hostname = gpu2_cli("inspect", "--format", "{{.Config.Hostname}}", name).stdout.strip()
+    await term.wait_for(f"host={hostname} sum=42\r\n")  # gpu2's container, through gpu2's link
+    await term.type("exit\r")
+    assert (await term.until_closed())[-1] == ["disconnect", 0]
+
+    # This machine's server has no such container: the tab says so.
+    elsewhere = await open_terminal(name, connection="local")
+    said = "".join(m[1] for m in await elsewhere.until_closed() if m[0] == "stdout")
+    assert name in said and "42" not in said
+
+
+async def test_gpu2s_changes_are_pushed_on_its_own_events_socket(gpu2_added, jp_serverapp, http_server_client, jp_http_port, jp_base_url, gpu2_cli, gpu2_name,
+                                                                 test_image_on_gpu2):
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    from ..server.test_events import EventsClient
+
+    url = f"ws://localhost:{jp_http_port}{jp_base_url}labcontainer/api/events?connection=gpu2"
+    connection = await websocket_connect(HTTPRequest(url, headers={"Authorization": f"token {jp_serverapp.identity_provider.token}"}))
+    client = EventsClient(connection)
+    hello = await client.next()
+    assert hello["kind"] == "hello" and hello["connection"] == "gpu2"
+    name = gpu2_name("ev")
+    await asyncio.to_thread(gpu2_cli, "run", "-d", "--init", "--name", name, test_image_on_gpu2, "sleep", "300")
+    await asyncio.to_thread(gpu2_cli, "stop", "-t", "0", name)  # gpu2's own CLI: only gpu2's stream can tell
+    assert (await client.wait_for(kind="containers", name=name, status="died"))["name"] == name
+    connection.close()

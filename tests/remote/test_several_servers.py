@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
 
 from labcontainer.core.connection import LOCAL, Connection
 from labcontainer.core.connections import PodmanConnections
@@ -169,8 +170,11 @@ def test_the_default_is_the_podman_clis(connections):
     assert Services(lambda c: c.name, local, environ=env, known=PodmanConnections()).default == LOCAL
 
 
-def test_a_terminal_on_gpu2_is_not_offered_through_this_servers_websocket(magics, gpu2_cli, gpu2_name, test_image_on_gpu2):
+def test_a_terminal_on_gpu2_is_offered_for_gpu2(magics, gpu2_cli, gpu2_name, test_image_on_gpu2):
     name = gpu2_name("tty")
     gpu2_cli("run", "-d", "--name", name, test_image_on_gpu2, "sleep", "300")
-    with pytest.raises(ContainerFailure, match=r"another server"):
-        container(magics, f"-c gpu2 exec -it {name} bash")
+    with capture_output() as captured:
+        assert container(magics, f"-c gpu2 exec -it {name} bash") is None
+    [offer] = captured.outputs
+    assert offer.data["application/vnd.labcontainer.terminal+json"] == {"container": name, "mode": "exec", "cmd": ["bash"], "connection": "gpu2"}
+    assert f"podman -c gpu2 exec -it {name} bash" in offer.data["text/plain"]

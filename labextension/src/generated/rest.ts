@@ -549,6 +549,10 @@ export interface LogsEnd {
 export interface EventsHello {
   kind: 'hello';
   connected?: boolean | null;
+  /**
+   * The server whose notices this socket carries (?connection=NAME on the socket's URL, else the default connection).
+   */
+  connection?: string;
 }
 /**
  * A container changed (Podman's event, e.g. a `podman stop` in a terminal): `name` is the container, `status` Podman's word for what happened (create, start, died, stop, remove, ...). It says what changed, not the new state: ask GET containers again.
