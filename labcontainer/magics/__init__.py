@@ -99,7 +99,7 @@ class ContainerMagics(Magics):
             return None
         if words[0] == "panel" and cell is None:
             SUBCOMMANDS["panel"].parse_args(words[1:])  # --help, or a word it does not take
-            return on_server(name, lambda: self._panel(name))
+            return self._panel(name)  # it names its server itself, in its heading
         service = self.service_for(name)
         return on_server(name, lambda: self._run(service, words, cell))
 

@@ -213,6 +213,8 @@ class ContainerPanel(widgets.VBox):
 
     def close(self) -> None:
         """Close the panel: its follower and log threads end, and it asks Podman nothing more."""
+        if "_log" not in self.__dict__:  # __init__ refused its arguments (ipywidgets' __del__ calls this): nothing started
+            return
         self._closed.set()
         self._choice.close()
         if self._follower is not None:

@@ -92,7 +92,7 @@ class ServerChoice:
     def unreachable(self, message: str) -> str:
         """The banner while the shown server does not answer: one paragraph, the error's own
         words on their own line."""
-        who = f"The server <b>{html.escape(self.name or '')}</b> is not reachable." if self.several else "Podman is not reachable."
+        who = f"The server {html.escape(self.name or '')} is not reachable." if self.several else "Podman is not reachable."
         then = "The panel retries on its own" + ("; choose another server meanwhile." if self.several else ".")
         return (
             "<div style='background:#fde8e8;border:1px solid #e53e3e;padding:6px;border-radius:4px'>"
