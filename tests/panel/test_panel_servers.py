@@ -169,6 +169,10 @@ def test_choosing_twin_moves_tables_actions_logs_and_live_updates_there(servers,
         panel.row(name).button("Stop").click()
         settled(panel)
         assert podman_cli.state(name) == "exited" and asked(twin, f"/containers/{name}/stop", since=mark)
+        mark, made = log_mark(twin), unique_name("form")
+        panel.set_form(image=test_image, name=made, command="sleep infinity")
+        panel.run_form.run_button.click()
+        assert podman_cli.state(made) == "running" and asked(twin, "/containers/create", since=mark), panel.status
 
         # twin goes away: the panel says so by itself (its follower reads twin), naming twin.
         twin.stop()
