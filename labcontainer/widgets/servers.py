@@ -11,14 +11,15 @@ meanwhile the entries are the bare names, then an unreachable one reads
 from __future__ import annotations
 
 import html
+import logging
 import threading
 from collections.abc import Callable
 
 import ipywidgets as widgets
 
 from ..service import ConnectionState, LabService, Services, unknown_connection
-from .layout import fit_layout
 
+_log = logging.getLogger(__name__)
 THREAD_NAME = "labcontainer-panel-servers"
 #: Longest entry (a reason is cut, with an ellipsis): the dropdown must fit the notebook.
 LABEL_LIMIT = 90
@@ -49,8 +50,6 @@ class ServerChoice:
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._quiet = False  # relabelling moves the value about: not the user's choice
-        self._threads: list[threading.Thread] = []
-        self.states: dict[str, ConnectionState] = {}  # as last asked
         names = servers.names() if servers is not None else []
         self.name: str | None = None
         if servers is not None:
@@ -58,7 +57,8 @@ class ServerChoice:
             servers.get(self.name)  # an unknown name is refused here, naming the known ones
         self.dropdown = widgets.Dropdown(
             description="Server", options=[(name, name) for name in names], value=self.name,
-            layout=fit_layout(display="flex" if self.several else "none"),
+            # As wide as its longest entry, never wider than the notebook (a reason is long).
+            layout=widgets.Layout(width="auto", max_width="100%", display="flex" if self.several else "none"),
         )
         self.dropdown.observe(self._chosen, names="value")
 
@@ -109,24 +109,19 @@ class ServerChoice:
         """Ask every server whether it answers, in the background; the entries then say so."""
         if not self.several or self._closed.is_set():
             return
-        thread = threading.Thread(target=self._check, name=THREAD_NAME, daemon=True)
-        with self._lock:
-            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-        thread.start()
-
-    @property
-    def threads(self) -> list[threading.Thread]:
-        """Checks still under way (each ends by itself, within the slowest server's deadline)."""
-        with self._lock:
-            return [t for t in self._threads if t.is_alive()]
+        # Not joined on close: it ends by itself, within the slowest server's deadline.
+        threading.Thread(target=self._check, name=THREAD_NAME, daemon=True).start()
 
     def _check(self) -> None:
         assert self._servers is not None
-        states = self._servers.states(LabService.info)
+        try:
+            states = self._servers.states(LabService.info)
+        except Exception:  # noqa: BLE001 - the entries stay bare names; the panel works on
+            _log.exception("labcontainer panel: could not ask the servers whether they answer")
+            return
         with self._lock:
             if self._closed.is_set():
                 return
-            self.states = {state.name: state for state in states}
             self._quiet = True
             try:
                 self.dropdown.options = [(server_label(state), state.name) for state in states]

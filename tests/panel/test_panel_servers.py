@@ -26,8 +26,9 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from labcontainer.core.errors import ServiceUnavailable
 from labcontainer.magics import ContainerMagics
-from labcontainer.service import Services, open_service
+from labcontainer.service import ConnectionState, Services, open_service
 from labcontainer.widgets import ContainerPanel
+from labcontainer.widgets.servers import LABEL_LIMIT, server_label
 
 from ..conftest import start_private_service, wait_until
 from .conftest import settled
@@ -236,3 +237,11 @@ def test_percent_container_panel_opens_on_the_default_and_dash_c_on_that_server(
         shown.close()
         on_twin.close()
         magics.servers().close()
+
+
+def test_a_long_reason_is_cut_to_fit_the_dropdown():
+    why = "unreachable since 12:03: The server gpu3 (gpu3.lab:22) cannot be reached over SSH: " + "no route to host " * 8
+    label = server_label(ConnectionState("gpu3", "ssh://ada@gpu3.lab/run/user/1000/podman/podman.sock", False, why))
+    assert label.startswith("gpu3 — unreachable since 12:03: The server gpu3") and label.endswith("…")
+    assert len(label) <= LABEL_LIMIT
+    assert server_label(ConnectionState("gpu2", "ssh://ada@gpu2.lab/x.sock", True, "reachable")) == "gpu2"
