@@ -53,7 +53,7 @@ def added(twin, tmp_path: Path, monkeypatch) -> None:
     suite_conf = os.environ.get("CONTAINERS_CONF")
     conf.write_text(Path(suite_conf).read_text() if suite_conf else "")
     monkeypatch.setenv("CONTAINERS_CONF", str(conf))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     podman("system", "connection", "add", "twin", twin.url)
     with socket.socket() as s:  # a port nobody answers on
         s.bind(("127.0.0.1", 0))
@@ -130,7 +130,7 @@ def test_with_one_server_there_is_no_dropdown(service, tmp_path, monkeypatch):
     conf = tmp_path / "containers.conf"
     conf.write_text(Path(os.environ["CONTAINERS_CONF"]).read_text() if os.environ.get("CONTAINERS_CONF") else "")
     monkeypatch.setenv("CONTAINERS_CONF", str(conf))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     servers = Services(open_service, service)
     panel = ContainerPanel(servers=servers, auto_refresh=False)
     try:
