@@ -97,8 +97,20 @@ class ContainerMagics(Magics):
         if not words or words[0] in ("help", "-h", "--help"):
             print(help_text())
             return None
+        if words[0] == "panel" and cell is None:
+            SUBCOMMANDS["panel"].parse_args(words[1:])  # --help, or a word it does not take
+            return self._panel(name)  # it names its server itself, in its heading
         service = self.service_for(name)
         return on_server(name, lambda: self._run(service, words, cell))
+
+    def _panel(self, name: str | None) -> Any:
+        """The widget panel on every server, ``-c NAME``'s shown first (none: the default connection)."""
+        from ..widgets import panel  # ipywidgets only when a panel is asked for
+
+        servers = self.servers()
+        if name is not None and name not in servers.by_name:
+            servers.refresh()  # added since the first -c
+        return panel(servers=servers, server=name)
 
     def _run(self, service: LabService, words: list[str], cell: str | None) -> Any:
         if cell is not None:

@@ -295,11 +295,5 @@ stats = subcommand("stats", "CPU, memory and processes of running containers.")
 stats.add_argument("name", nargs="?", help="one container (default: all running)")
 stats.runs(lambda service, args: Records(service.stats(args.name), STATS_COLUMNS, empty="No running containers."))
 
-panel = subcommand("panel", "Show the container panel (buttons instead of typing).")
-
-
-@panel.runs
-def do_panel(service: LabService, args: argparse.Namespace) -> Any:
-    from ..widgets import panel as make_panel
-
-    return make_panel(service)
+# Run by ContainerMagics itself (magics/__init__.py): the panel offers every server, not one service.
+subcommand("panel", "Show the container panel (buttons instead of typing; a Server dropdown when you have several).")

@@ -83,6 +83,12 @@ class LogView(widgets.VBox):
     def stop(self) -> None:
         self._stop.set()
 
+    def use(self, service: LabService) -> None:
+        """Show logs from SERVICE from now on (another server): the box is emptied."""
+        with self._lock:
+            self.clear()
+            self._service = service
+
     def mark_exited(self, name: str, code: int) -> None:
         """Say in the title that the container shown has exited, and how."""
         with self._lock:

@@ -6,7 +6,9 @@ A VBox with private children wired in ``__init__``; the logic lives in pure help
 Handlers never raise into the notebook: errors go to the status line. Once displayed,
 the panel follows Podman's events (follower.py: refreshes when something changed,
 otherwise only a slow heartbeat) until it is closed; while Podman is unreachable a banner
-says so, and the same panel recovers when it is back.
+says so, and the same panel recovers when it is back. Given the user's servers (their
+``podman system connection``s), a *Server* dropdown (servers.py) switches every table,
+action and the followed events to the chosen server's service (``show_server``).
 """
 
 from __future__ import annotations
@@ -21,9 +23,8 @@ import ipywidgets as widgets
 
 from ..core.errors import LabContainerError, ServiceUnavailable
 from ..core.models import ContainerInfo, GpuView
-from ..service import ContainerAction, LabService
-from .actions import RowActions
-from .asking import AskBox
+from ..service import LabService, Services
+from .actions import RowButtons
 from .follower import (
     AGED,
     EVENT_CONTAINER,
@@ -36,31 +37,42 @@ from .follower import (
 from .handles import Question, RowHandle, plain_text
 from .layout import fit_layout, wrapping_row
 from .logview import LogView
-from .cells import gpu_rows, row_cells
+from .cells import gpu_rows
 from .model import Row, next_change_in, rows_from
+from .rows import RowsBox
 from .runform import RunForm
+from .servers import ServerChoice
 
 FILTERS = {"labcontainer only": "labcontainer", "all of mine": "mine"}
 
 
 class ContainerPanel(widgets.VBox):
-    def __init__(self, service: LabService, *, auto_refresh: bool = True, log_limit: int = 500,
+    def __init__(self, service: LabService | None = None, *, servers: Services[LabService] | None = None,
+                 server: str | None = None, auto_refresh: bool = True, log_limit: int = 500,
                  heartbeat: float = HEARTBEAT_SECONDS) -> None:
-        """``auto_refresh``: follow Podman's events once displayed (False: only the Refresh
-        button and the panel's own actions refresh); ``heartbeat``: seconds between
-        refreshes while nothing happens."""
-        self._service = service
+        """The panel of ``service``, or of ``servers`` (every connection; a Server dropdown when
+        there are several), showing ``server`` first (None: their default, as the podman CLI
+        chooses). ``auto_refresh``: follow Podman's events once displayed (False: only the
+        Refresh button and the panel's own actions refresh); ``heartbeat``: seconds between
+        refreshes while nothing happens.
+
+        Raises:
+            NotFoundError: ``server`` is not one of ``servers`` (the known ones are named)."""
+        if (service is None) == (servers is None):
+            raise TypeError("ContainerPanel shows a service or servers: give one of them")
+        self._choice = ServerChoice(servers, server, lambda name: self._safely(lambda: self.show_server(name)))
+        self._service = service or self._choice.service
         self._closed = threading.Event()
         self._refresh_lock = threading.RLock()
-        self.rows: list[Row] = []
         self.refresh_count = 0
         #: Refreshes the follower made, by why ("event", "heartbeat", "reconnected", "unreachable").
         self.refresh_reasons: Counter[str] = Counter()
-        self._pending_removal: str | None = None
-        self._row_cache: dict[str, RowHandle] = {}
+        self._auto_refresh, self._heartbeat, self._following = auto_refresh, heartbeat, False
         self._containers: list[ContainerInfo] = []  # as the last refresh read them
-        #: Stop, Restart, Remove: in the background, the row saying "stopping…" meanwhile.
-        self._actions = RowActions(after=lambda: None if self._closed.is_set() else self._safely(self.refresh))
+        #: Start, Stop, Restart, Remove: in the background, the row saying "stopping…" meanwhile.
+        self._buttons = RowButtons(lambda: self._service, say=self._set_status, safely=self._safely, refresh=self.refresh,
+                                   redraw=self._draw_rows, removed=self._forget_logs_of,
+                                   after=lambda: None if self._closed.is_set() else self._safely(self.refresh))
 
         self._banner = widgets.HTML(layout=widgets.Layout(display="none"))
         self._status = widgets.HTML()
@@ -68,19 +80,19 @@ class ContainerPanel(widgets.VBox):
         self._filter.observe(lambda _change: self._safely(self.refresh), names="value")
         self._refresh_button = widgets.Button(description="Refresh", icon="refresh", layout=fit_layout())
         self._refresh_button.on_click(lambda _b: self._safely(self.refresh))
-        self._rows_box = widgets.VBox()
-        self._confirm_box = AskBox(self._safely)
+        self._title = widgets.HTML(self._choice.title())
+        self._rows_box = RowsBox(lambda label, row: self._safely(lambda: self._press(label, row)))
         self._gpu_box = widgets.VBox()
         self._form = RunForm()
         self._form.run_button.on_click(lambda _b: self._safely(self.run_from_form))
-        self._log = LogView(service, limit=log_limit, on_error=self._set_status)
+        self._log = LogView(self._service, limit=log_limit, on_error=self._set_status)
         super().__init__(
             [
-                widgets.HTML("<h3 style='margin:4px 0'>Containers</h3>"),
+                self._title,
                 self._banner,
-                wrapping_row([self._filter, self._refresh_button]),
+                wrapping_row([self._choice.dropdown, self._filter, self._refresh_button]),
                 self._rows_box,
-                self._confirm_box,
+                self._buttons.ask_box,
                 self._status,
                 widgets.HTML("<b>GPUs</b>"),
                 self._gpu_box,
@@ -91,8 +103,15 @@ class ContainerPanel(widgets.VBox):
         )
         self._safely(self.refresh)
         self._safely(self.refresh_images)
-        self._follower = PanelFollower(service, self._on_change, heartbeat=heartbeat,
-                                       age_in=lambda: next_change_in(self._containers)) if auto_refresh else None
+        self._follower = self._new_follower()
+        self._choice.check()
+
+    def _new_follower(self) -> PanelFollower | None:
+        """A follower of the shown server's events (None: the panel does not follow events)."""
+        if not self._auto_refresh:
+            return None
+        return PanelFollower(self._service, self._on_change, heartbeat=self._heartbeat,
+                             age_in=lambda: next_change_in(self._containers))
 
     # -- following Podman's events ------------------------------------------------------------
 
@@ -103,6 +122,7 @@ class ContainerPanel(widgets.VBox):
 
     def follow(self) -> None:
         """Follow Podman's events until :meth:`close` (done when the panel is displayed)."""
+        self._following = True
         if self._follower is not None and not self._closed.is_set():
             self._follower.start()
 
@@ -169,11 +189,12 @@ class ContainerPanel(widgets.VBox):
     def _draw_rows(self) -> None:
         """Rows from the last list, their words aged to now and a running action's shown."""
         with self._refresh_lock:  # reentrant: refresh() holds it too
-            rows = [self._actions.shown(row) for row in rows_from(self._containers)]
-            self._rows_box.children = [self._cached_row(row).widget for row in rows] or [
-                widgets.HTML("<i>No containers. Use the form below or <code>%container run -d IMAGE</code>.</i>")
-            ]
-            self.rows = rows  # after the widgets: whoever reads rows from another thread finds them drawn
+            self._rows_box.draw([self._buttons.running.shown(row) for row in rows_from(self._containers)])
+
+    @property
+    def rows(self) -> list[Row]:
+        """The rows as drawn now."""
+        return self._rows_box.rows
 
     def refresh_images(self) -> None:
         try:
@@ -184,10 +205,7 @@ class ContainerPanel(widgets.VBox):
         self._form.set_images(names)
 
     def _show_banner(self, message: str) -> None:
-        self._banner.value = (
-            "<div style='background:#fde8e8;border:1px solid #e53e3e;padding:6px;border-radius:4px'>"
-            f"<b>Podman is not reachable.</b> {html.escape(message)} The panel retries on its own.</div>"
-        )
+        self._banner.value = self._choice.unreachable(message)
         self._banner.layout.display = "block"
 
     def _hide_banner(self) -> None:
@@ -195,114 +213,81 @@ class ContainerPanel(widgets.VBox):
 
     def close(self) -> None:
         """Close the panel: its follower and log threads end, and it asks Podman nothing more."""
+        if "_log" not in self.__dict__:  # __init__ refused its arguments (ipywidgets' __del__ calls this): nothing started
+            return
         self._closed.set()
+        self._choice.close()
         if self._follower is not None:
             self._follower.stop()
         self._log.stop()
         super().close()
 
+    # -- servers ------------------------------------------------------------------------------
+
+    @property
+    def server(self) -> str | None:
+        """The server shown (its connection name; None: the panel was given one service)."""
+        return self._choice.name
+
+    @property
+    def server_picker(self) -> widgets.Dropdown:
+        """The *Server* dropdown (shown when there are several): setting its value switches."""
+        return self._choice.dropdown
+
+    @property
+    def title(self) -> str:
+        """The panel's heading as read: "Containers", or "Containers on gpu2" with several servers."""
+        return plain_text([self._title.value])
+
+    def show_server(self, name: str) -> None:
+        """Show server NAME: its containers, images and GPUs; actions, logs and the followed
+        events go to its service. Nothing of the previous server's stays on screen."""
+        if self._closed.is_set():
+            return
+        with self._refresh_lock:
+            self._service = self._choice.pick(name)
+            self._containers = []
+            self._rows_box.clear()
+            self._gpu_box.children = []
+            self._form.set_images([])
+            self._buttons.forget_question()  # it was about the other server's container
+            self._log.use(self._service)
+            self._hide_banner()
+            self._title.value = self._choice.title()
+            self._set_status("")
+            old, self._follower = self._follower, self._new_follower()
+        if old is not None:
+            old.stop()
+        if self._following:
+            self.follow()
+        self.refresh()
+        self._safely(self.refresh_images)
+        self._choice.check()
+
     # -- rows -------------------------------------------------------------------------------
 
-    def _cached_row(self, row: Row) -> RowHandle:
-        """Reuse the widgets of a row that did not change: building ~10 widgets per row on
-        every refresh made refreshes with hundreds of containers slow."""
-        cached = self._row_cache.get(row.name)
-        if cached is not None and cached.record == row:
-            return cached
-        if cached is not None:
-            cached.widget.close()
-        self._row_cache[row.name] = handle = self._row_widget(row)
-        return handle
-
-    def _row_widget(self, row: Row) -> RowHandle:
-        cells = row_cells(row)
-        buttons = [
-            self._button("Start", "play", row.can_start, lambda: self._act("start", row.name)),
-            self._button("Stop", "stop", row.can_stop, lambda: self._act_on(row, "stop")),
-            self._button("Restart", "repeat", row.can_restart, lambda: self._act_on(row, "restart")),
-            self._button("Remove", "trash", row.can_remove, lambda: self._ask_removal(row.name)),
-            self._button("Logs", "file-text", True, lambda: self.show_logs(row.name)),
-        ]
-        # The buttons go on as one group, to a next line when the notebook is narrow,
-        # rather than being squeezed to "Res…" beside the fixed-width cells.
-        return RowHandle(row, wrapping_row(cells + [wrapping_row(buttons)]), {b.description: b for b in buttons})
-
-    def _button(self, label: str, icon: str, enabled: bool, action: Callable[[], None]) -> widgets.Button:
-        button = widgets.Button(description=label, icon=icon, disabled=not enabled, layout=fit_layout())
-        button.on_click(lambda _b: self._safely(action))
-        return button
+    def _press(self, label: str, row: Row) -> None:
+        """A row's button (rows.py draws them; actions.py says what they do)."""
+        if label == "Logs":
+            self.show_logs(row.name)
+        else:
+            self._buttons.press(label, row)
 
     def row(self, name: str) -> RowHandle:
         """One container's row as shown now (for tests and scripts):
         ``panel.row(name).button("Stop").click()``. KeyError when no row has that name."""
-        if name not in {row.name for row in self.rows}:
-            raise KeyError(f"no row for {name!r} (shown: {', '.join(row.name for row in self.rows) or 'none'})")
-        return self._row_cache[name]
-
-    def _act(self, action: ContainerAction, name: str) -> None:
-        def work() -> None:
-            self._service.act(name, action)
-            self._set_status(f"{action}: {name} done")
-
-        if action != "start":  # a stop may wait out its timeout: off the kernel's thread
-            self._in_background(name, action, work)
-            return
-        self._set_status(f"{action} {name}…")
-        work()
-        self.refresh()
-
-    def _in_background(self, name: str, action: str, work: Callable[[], None]) -> None:
-        """Run a slow action off the kernel's thread; its row says so at once (actions.py)."""
-        if self._actions.busy(name) is None:
-            self._set_status(f"{action} {name}…")  # before the thread starts: it may end at once
-        if self._actions.run(name, action, lambda: self._safely(work)) is None:
-            self._set_status(f"{name}: wait for what it is doing now to end")
-            return
-        self._draw_rows()
+        return self._rows_box.row(name)
 
     @property
     def action_threads(self) -> list[threading.Thread]:
         """Stop/Restart/Remove actions still running in the background."""
-        return self._actions.threads
-
-    def _act_on(self, row: Row, action: ContainerAction) -> None:
-        """Stop/Restart; a container kernel's container only after asking: its notebook loses
-        its variables (the kernel then restarts in a fresh container by itself)."""
-        if not row.kernel:
-            self._act(action, row.name)
-            return
-        question = (f"<b>{html.escape(row.name)}</b> runs {html.escape(row.kernel)}. {action.capitalize()} it? "
-                    "The kernel restarts in a fresh container and its variables are lost. ")
-        self._ask(question, f"Yes, {action} it", lambda: self._act(action, row.name), cancelled=f"{action} cancelled")
-
-    def _ask_removal(self, name: str) -> None:
-        self._pending_removal = name
-        self._ask(f"Remove container <b>{html.escape(name)}</b>? This cannot be undone. ", f"Yes, remove {name}",
-                  self._confirm_removal, cancelled="removal cancelled")
-
-    def _ask(self, question: str, yes_label: str, action: Callable[[], None], *, cancelled: str) -> None:
-        self._confirm_box.ask(question, yes_label, action, lambda: self._cancel(cancelled))
+        return self._buttons.running.threads
 
     @property
     def question(self) -> Question | None:
         """What the panel asks now (before a removal, or a kernel container's stop), with its
         Yes and Cancel buttons; None when it asks nothing."""
-        return self._confirm_box.question
-
-    def _confirm_removal(self) -> None:
-        name, self._pending_removal = self._pending_removal, None
-        if name:
-            def work() -> None:
-                self._service.remove(name)
-                if self._log.name == name:  # its logs are gone with it: stop following, empty the box
-                    self._log.clear()
-                self._set_status(f"removed {name}")
-
-            self._in_background(name, "remove", work)
-
-    def _cancel(self, words: str) -> None:
-        self._pending_removal = None
-        self._set_status(words)
+        return self._buttons.ask_box.question
 
     # -- logs ---------------------------------------------------------------------------------
 
@@ -320,6 +305,11 @@ class ContainerPanel(widgets.VBox):
         """Show the last lines of ``name`` (``tail=None``: all) and follow new ones in the
         background (one follower at a time); returns the follower thread."""
         return self._log.show(name, follow=follow, tail=tail)
+
+    def _forget_logs_of(self, name: str) -> None:
+        """NAME was removed: its logs are gone with it (stop following, empty the box)."""
+        if self._log.name == name:
+            self._log.clear()
 
     # -- GPUs ----------------------------------------------------------------------------------
 
@@ -346,13 +336,14 @@ class ContainerPanel(widgets.VBox):
         self._form.fill(image=image, name=name, gpus=gpus, volumes=volumes, env=env, command=command, detach=detach)
 
     def run_from_form(self) -> None:
-        spec = self._form.spec(self._service)
-        self._form.ensure_image(self._service, spec.image)  # a missing image: pulled, with a bar in the form
+        service = self._service  # the server shown when Run was clicked
+        spec = self._form.spec(service)
+        self._form.ensure_image(service, spec.image)  # a missing image: pulled, with a bar in the form
         self._form.busy(True)
         self._set_status(f"starting a container from {spec.image}…")
-        held = self._service.gpu_check.note(spec.gpus)  # who holds its GPUs: said, not refused
+        held = service.gpu_check.note(spec.gpus)  # who holds its GPUs: said, not refused
         try:
-            info = self._service.run(spec)
+            info = service.run(spec)
         finally:
             self._form.busy(False)
         self.refresh()
@@ -361,14 +352,14 @@ class ContainerPanel(widgets.VBox):
             return
         self._set_status(" ".join(filter(None, [f"started {info.name}; its output is in the Logs box below.", held])))
         self.show_logs(info.name, tail=None)
-        self._await_exit(info.name)
+        self._await_exit(service, info.name)
 
-    def _await_exit(self, name: str) -> threading.Thread:
+    def _await_exit(self, service: LabService, name: str) -> threading.Thread:
         """Like an attached `podman run`: wait for the container to exit, then say how."""
 
         def wait() -> None:
             try:
-                code = self._service.wait(name)
+                code = service.wait(name)
             except LabContainerError:
                 return  # removed meanwhile, or Podman went away: the banner or the Remove says so
             if self._closed.is_set():
