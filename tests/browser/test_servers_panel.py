@@ -74,6 +74,11 @@ def test_each_server_has_its_section_and_its_rows_act_on_it(twin_lab, page, test
     wait_until(lambda: podman_cli.state(name) == "exited", timeout=30, message="the container to stop")
     stops = [url for url in asked if f"/containers/{name}/stop" in url]
     assert stops and all("connection=twin" in url for url in stops), stops
+    row.locator("button[data-action='logs']").click()
+    page.locator(".lm-TabBar-tab", has_text=f"Logs: {name} on twin").wait_for(timeout=30000)
+    wait_until(lambda: [url for url in asked if f"/containers/{name}/logs" in url], timeout=30, message="the log to be asked for")
+    logs = [url for url in asked if f"/containers/{name}/logs" in url]
+    assert all("connection=twin" in url for url in logs), logs
 
     # The kernel form's Server select: the default chosen, the choice sent as `connection`.
     select = panel.locator(".lc-ServerSelect")
