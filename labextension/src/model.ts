@@ -80,6 +80,9 @@ export namespace ContainersModel {
     standby?: Poll.Standby | (() => boolean | Poll.Standby);
     /** Start polling at once (default true); tests call refresh() themselves. */
     autoStart?: boolean;
+    /** The sections this model loads (default: all). Another server's section of the panel
+     * leaves out the kernelspecs, which are this machine's. */
+    sections?: readonly Loaded[];
   }
 }
 
@@ -97,6 +100,7 @@ export class ContainersModel {
     };
     this._interval = options.interval ?? 5000;
     this._heartbeat = options.heartbeat ?? 60000;
+    this._sections = options.sections ?? ALL_SECTIONS;
     const autoStart = options.autoStart ?? true;
     this._poll = new Poll({
       factory: state => this._load(this._dueSections(state)),
@@ -199,7 +203,7 @@ export class ContainersModel {
 
   /** Reload every section now. Never rejects: a failure is kept in `error`. */
   refresh(): Promise<void> {
-    return this._load(new Set(ALL_SECTIONS));
+    return this._load(new Set(this._sections));
   }
 
   /** Start, stop or restart a container; rejects with ApiError, refreshes either way. */
@@ -292,7 +296,8 @@ export class ContainersModel {
   private _dueSections(state: IPoll.State<void, unknown, 'standby'>): ReadonlySet<Loaded> {
     const asked = this._asked;
     this._asked = new Set();
-    return state.phase === 'refreshed' && asked.size > 0 ? asked : new Set(ALL_SECTIONS);
+    const due = state.phase === 'refreshed' && asked.size > 0 ? [...asked] : ALL_SECTIONS;
+    return new Set(due.filter(section => this._sections.includes(section)));
   }
 
   /**
@@ -369,6 +374,7 @@ export class ContainersModel {
   private readonly _notices: NoticeFollower | null;
   private readonly _interval: number;
   private readonly _heartbeat: number;
+  private readonly _sections: readonly Loaded[];
   /** Sections notices asked for, not reloaded yet. */
   private _asked = new Set<Loaded>();
   private _scope: Scope = 'mine';

@@ -94,7 +94,7 @@ export class FakeClient implements IContainersClient {
     { id: 'sha256:1', short_id: '1', name: 'localhost/pytorch:latest', tags: ['localhost/pytorch:latest'], size: 1, created: null }
   ];
   kernelspecs: Kernelspec[] = [
-    { name: 'lc-pytorch-gpu0', display_name: 'PyTorch (GPU 0)', image: 'localhost/pytorch:latest', gpus: '0', volumes: [], language: 'python', pool: 0 }
+    { name: 'lc-pytorch-gpu0', display_name: 'PyTorch (GPU 0)', image: 'localhost/pytorch:latest', gpus: '0', volumes: [], language: 'python', pool: 0, connection: [] }
   ];
 
   /** What GET pulls answers. */
@@ -129,7 +129,8 @@ export class FakeClient implements IContainersClient {
       gpus: body.gpus ?? null,
       volumes: [],
       language: 'python',
-      pool: body.pool ?? 0
+      pool: body.pool ?? 0,
+      connection: body.connection === undefined ? [] : ([] as string[]).concat(body.connection)
     };
     const taken = this.kernelspecs.find(item => item.name === spec.name);
     if (taken && !body.replace) {

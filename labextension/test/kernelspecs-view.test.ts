@@ -8,7 +8,8 @@ const spec = (name: string, pool: number): Kernelspec => ({
   gpus: '0',
   volumes: [],
   language: 'python',
-  pool
+  pool,
+  connection: []
 });
 
 describe('KernelspecsView', () => {

@@ -8,15 +8,15 @@ import type {
   Scope
 } from '../generated/rest';
 import { isNamedRecord, isNamedRecords, isString, optional, shaped } from './checks';
-import { requestAPI } from './request';
+import { requestAPI, withConnection } from './request';
 
 const isContainersAnswer = shaped<ContainersAnswer>({ containers: isNamedRecords, connection: optional(isString) });
 const isContainerAnswer = shaped<ContainerAnswer>({ container: isNamedRecord });
 const CONTAINER_SHAPE = '{"container": {...}}';
 
-export async function listContainers(scope: Scope = 'mine'): Promise<Container[]> {
+export async function listContainers(scope: Scope = 'mine', connection?: string): Promise<Container[]> {
   const answer = await requestAPI('GET', ['containers'], {
-    query: { scope, all: '1' },
+    query: withConnection({ scope, all: '1' }, connection),
     answer: { guard: isContainersAnswer, what: 'GET containers', shape: '{"containers": [...]}' }
   });
   return answer.containers;
@@ -30,13 +30,14 @@ export async function createContainer(body: ContainerCreate): Promise<Container>
   return answer.container;
 }
 
-export async function containerAction(name: string, action: ContainerAction): Promise<Container> {
+export async function containerAction(name: string, action: ContainerAction, connection?: string): Promise<Container> {
   const answer = await requestAPI('POST', ['containers', name, action], {
+    query: withConnection(undefined, connection),
     answer: { guard: isContainerAnswer, what: `POST containers/{name}/${action}`, shape: CONTAINER_SHAPE }
   });
   return answer.container;
 }
 
-export async function removeContainer(name: string, force = false): Promise<void> {
-  await requestAPI('DELETE', ['containers', name], { query: force ? { force: '1' } : undefined });
+export async function removeContainer(name: string, force = false, connection?: string): Promise<void> {
+  await requestAPI('DELETE', ['containers', name], { query: withConnection(force ? { force: '1' } : undefined, connection) });
 }

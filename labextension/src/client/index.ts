@@ -3,6 +3,7 @@
  * typed function per endpoint, one module per resource, all over one requestAPI().
  */
 export type { ContainerAction, Scope, TerminalMode } from '../generated/rest';
+export { listConnections } from './connections';
 export { containerAction, createContainer, listContainers, removeContainer } from './containers';
 export { listImages, listPulls, pullImage, removeImage } from './images';
 export { createKernelspec, listKernelspecs, removeKernelspec } from './kernelspecs';

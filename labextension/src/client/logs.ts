@@ -3,16 +3,16 @@ import { ApiError } from '../errors';
 import type { LogsAnswer, LogsEnd, LogsStreamRecord } from '../generated/rest';
 import { errorKindOf, isErrorBody, isString, shaped } from './checks';
 import { MalformedLineError, readNdjson } from './ndjson';
-import { failure, requestAPI, send } from './request';
+import { failure, requestAPI, send, withConnection } from './request';
 
 const isLogsAnswer = shaped<LogsAnswer>({
   lines: value => Array.isArray(value) && value.every(isString)
 });
 const isLogsEnd = shaped<LogsEnd>({ end: value => value === true });
 
-export async function containerLogs(name: string, tail = 200): Promise<string[]> {
+export async function containerLogs(name: string, tail = 200, connection?: string): Promise<string[]> {
   const answer = await requestAPI('GET', ['containers', name, 'logs'], {
-    query: { tail: String(tail) },
+    query: withConnection({ tail: String(tail) }, connection),
     answer: { guard: isLogsAnswer, what: 'GET containers/{name}/logs', shape: '{"lines": [...]}' }
   });
   return answer.lines;
@@ -28,6 +28,8 @@ export interface IFollowOptions {
   signal: AbortSignal;
   /** Called with each batch of lines as they arrive, in order. */
   onLines: (lines: string[]) => void;
+  /** The server the container is on (a connection name); absent: the default one. */
+  connection?: string;
 }
 
 /**
@@ -37,7 +39,7 @@ export interface IFollowOptions {
  */
 export async function followLogs(name: string, options: IFollowOptions): Promise<FollowEnd> {
   const { signal, onLines } = options;
-  const query = { tail: String(options.tail), follow: '1' };
+  const query = withConnection({ tail: String(options.tail), follow: '1' }, options.connection);
   let response: Response;
   try {
     response = await send('GET', ['containers', name, 'logs'], query, undefined, signal);

@@ -50,6 +50,17 @@ export async function requestAPI<T = void>(
   return options.answer ? expectShape(data, options.answer) : (undefined as T);
 }
 
+/**
+ * The query with `?connection=NAME` added when a connection is named (absent: the server's
+ * default connection, docs/rest-api.md "Several servers").
+ */
+export function withConnection(
+  query: Record<string, string> | undefined,
+  connection: string | undefined
+): Record<string, string> | undefined {
+  return connection ? { ...query, connection } : query;
+}
+
 /** Send one request; an unreachable server becomes ApiError('NetworkError'). */
 export async function send(
   method: Method,

@@ -1,7 +1,7 @@
 /** The machine: can labcontainer reach Podman (GET status), and its GPUs (GET gpus). */
 import type { GpuView, Status } from '../generated/rest';
 import { isArray, isBoolean, isString, nullable, optional, shaped } from './checks';
-import { requestAPI } from './request';
+import { requestAPI, withConnection } from './request';
 
 const isGpuView = shaped<GpuView>({
   available: isBoolean,
@@ -21,14 +21,16 @@ const isStatus = shaped<Status>({
   note: nullable(isString)
 });
 
-export function getStatus(): Promise<Status> {
+export function getStatus(connection?: string): Promise<Status> {
   return requestAPI('GET', ['status'], {
+    query: withConnection(undefined, connection),
     answer: { guard: isStatus, what: 'GET status', shape: '{"connected", "message", "url", "rootless", "version"}' }
   });
 }
 
-export function getGpus(): Promise<GpuView> {
+export function getGpus(connection?: string): Promise<GpuView> {
   return requestAPI('GET', ['gpus'], {
+    query: withConnection(undefined, connection),
     answer: { guard: isGpuView, what: 'GET gpus', shape: '{"available", "reason", "driver_version", "gpus"}' }
   });
 }

@@ -3,7 +3,7 @@ import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/applica
 import { ICommandPalette } from '@jupyterlab/apputils';
 
 import * as client from '../client';
-import { LogsModel } from '../logs';
+import { type FollowLogs, LogsModel } from '../logs';
 import type { ContainersModel } from '../model';
 import { CATEGORY, COMMANDS, containerIcon, IContainersModel } from '../tokens';
 import { LogsWidget } from '../views/logs';
@@ -25,16 +25,24 @@ export const logsPlugin: JupyterFrontEndPlugin<void> = {
   optional: [ICommandPalette],
   activate: (app: JupyterFrontEnd, model: ContainersModel, palette: ICommandPalette | null) => {
     const logTabs = new Map<string, LogsWidget>();
-    const openLogs = (name: string) => {
-      const open = logTabs.get(name);
+    // `connection`: the container's server (a side panel section's); absent: the default one.
+    const openLogs = (name: string, connection?: string) => {
+      const key = connection ? `${connection}/${name}` : name;
+      const open = logTabs.get(key);
       if (open) {
         app.shell.activateById(open.id);
         return;
       }
-      const widget = new LogsWidget(new LogsModel({ name, follow: client.followLogs }));
+      const follow: FollowLogs = (container, options) => client.followLogs(container, { ...options, connection });
+      const widget = new LogsWidget(new LogsModel({ name, follow }));
+      if (connection) {
+        widget.id = `${LogsWidget.idFor(name)}-on-${connection}`; // the same name may be on two servers
+        widget.title.label = `Logs: ${name} on ${connection}`;
+        widget.title.caption = `The output of container ${name} on ${connection}`;
+      }
       widget.title.icon = containerIcon;
-      logTabs.set(name, widget);
-      widget.disposed.connect(() => logTabs.delete(name));
+      logTabs.set(key, widget);
+      widget.disposed.connect(() => logTabs.delete(key));
       app.shell.add(widget, 'main');
       app.shell.activateById(widget.id);
       void widget.model.follow();
@@ -45,7 +53,7 @@ export const logsPlugin: JupyterFrontEndPlugin<void> = {
       execute: async args => {
         const name = typeof args.name === 'string' ? args.name : await pickContainer(model, LOGS_PICK);
         if (name) {
-          openLogs(name);
+          openLogs(name, typeof args.connection === 'string' ? args.connection : undefined);
         }
       }
     });

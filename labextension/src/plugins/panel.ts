@@ -5,6 +5,7 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import * as client from '../client';
 import { ContainersModel } from '../model';
 import { ContainersPanel } from '../panel';
+import { boundClient, SERVER_SECTIONS } from '../servers';
 import { CATEGORY, COMMANDS, containerIcon, IContainersModel } from '../tokens';
 
 /**
@@ -20,14 +21,29 @@ export const panelPlugin: JupyterFrontEndPlugin<ContainersModel> = {
   activate: (app: JupyterFrontEnd, restorer: ILayoutRestorer | null, palette: ICommandPalette | null) => {
     // The poll rests while the side panel is closed or the browser tab is hidden.
     let shown: () => boolean = () => true;
+    // With several servers, the main model shows the default one and names it in each request.
+    let mainConnection: string | undefined = undefined;
     const model = new ContainersModel({
-      client,
+      client: boundClient(client, () => mainConnection),
       refreshLauncher: () => app.serviceManager.kernelspecs.refreshSpecs(),
       standby: () => !shown() || 'when-hidden'
     });
     const panel = new ContainersPanel(model, {
-      onShowLogs: name => void app.commands.execute(COMMANDS.showLogs, { name }),
-      onOpenTerminal: name => void app.commands.execute(COMMANDS.openTerminal, { name })
+      onShowLogs: (name, connection) => void app.commands.execute(COMMANDS.showLogs, connection ? { name, connection } : { name }),
+      onOpenTerminal: name => void app.commands.execute(COMMANDS.openTerminal, { name }),
+      listConnections: client.listConnections,
+      onServers: answer => {
+        mainConnection = answer.default;
+      },
+      // Another server's section: its requests name it; the events socket follows this
+      // machine's Podman only, so its model polls (only while its section is open).
+      serverModel: (connection, sectionShown) =>
+        new ContainersModel({
+          client: boundClient(client, () => connection),
+          events: null,
+          sections: SERVER_SECTIONS,
+          standby: () => !sectionShown() || 'when-hidden'
+        })
     });
     shown = () => panel.isVisible;
     panel.title.icon = containerIcon;

@@ -11,6 +11,7 @@ import type { Terminal } from '@jupyterlab/terminal';
 import type { ITerminalQuery } from '../client';
 import { shownName } from '../containerKernel';
 import type { ContainersModel } from '../model';
+import { terminalRefusal } from '../servers';
 import { connectionOf, createTerminalTab, restoreArgs, tabKey, terminalOptions } from '../terminalTab';
 import { CATEGORY, COMMANDS, containerIcon, IContainersModel } from '../tokens';
 import { terminalOfferFactory } from '../views/terminalOffer';
@@ -21,7 +22,10 @@ const TERMINAL_PICK: IPick = {
   okLabel: 'Open',
   none: 'No running container to open a terminal in',
   noneText: 'No container is running. Start one from the side panel, or run one with %container run -d IMAGE in a notebook.',
-  runningOnly: true
+  runningOnly: true,
+  // The model shows the default server, which may be another one than this machine (the
+  // podman CLI makes the first connection added the default): its containers get no terminal.
+  refusal: model => terminalRefusal(model.status?.connection)
 };
 
 export const terminalsPlugin: JupyterFrontEndPlugin<void> = {

@@ -28,6 +28,9 @@ export namespace ContainersView {
   export interface IOptions {
     /** Called when the user clicks an enabled row button. */
     onAction: (name: string, action: RowAction) => void;
+    /** Why no terminal can be opened in these containers (another server's), shown as the
+     * Terminal button's tooltip; null or absent: a terminal can be opened. */
+    terminalRefusal?: string | null;
   }
 }
 
@@ -150,13 +153,16 @@ export class ContainersView {
       if (!button) {
         continue;
       }
+      const refused = action === 'terminal' ? (this.options.terminalRefusal ?? null) : null;
       const possible = when === 'always' || (when === 'running') === running;
       // Reading the log or typing in a terminal never gets in the way of an action, so Logs
       // and Terminal stay usable while busy.
       const passive = action === 'logs' || action === 'terminal';
-      setProperty(button, 'disabled', (row.busy && !passive) || !possible);
+      setProperty(button, 'disabled', (row.busy && !passive) || !possible || refused !== null);
       setProperty(button, 'title',
-        !possible
+        refused !== null
+          ? refused
+          : !possible
           ? `${label} is not possible while the container is ${container.state}`
           : action === 'logs'
             ? `Show the log of ${container.name}`

@@ -1,6 +1,7 @@
 /** The container kernels in the launcher, and the form that adds one. */
 import { ApiError } from '../errors';
-import type { Image, Kernelspec, KernelspecAnswer, KernelspecCreate } from '../generated/rest';
+import type { ConnectionsAnswer, Image, Kernelspec, KernelspecAnswer, KernelspecCreate } from '../generated/rest';
+import { isReachable, LOCAL } from '../servers';
 import { element, find, setProperty, setText } from './dom';
 
 export namespace KernelspecsView {
@@ -29,6 +30,10 @@ export class KernelspecsView {
         const remove = element('button', 'jp-Button lc-RemoveKernelspec', 'Remove');
         remove.addEventListener('click', () => this.options.onRemove(spec));
         row.append(element('span', 'lc-Name', spec.display_name));
+        if (spec.connection.length > 0) {
+          // Where its kernels run, when not on this machine (several: the order a launch tries).
+          row.append(element('span', 'lc-KernelServer lc-Detail', `on ${spec.connection.join(' or ')}`));
+        }
         if (spec.pool > 0) {
           // Each waiting kernel holds a container: say how many, so the containers list is no surprise.
           row.append(element('span', 'lc-Pool lc-Detail', `${spec.pool} kept ready`));
@@ -49,6 +54,8 @@ export namespace KernelFormView {
      * says which): resolve true to replace it. Without an answer of true nothing is replaced.
      */
     confirmReplace: (message: string) => Promise<boolean>;
+    /** The user chose another server in the *Server* select (the panel then offers its images). */
+    onServerChange?: (name: string) => void;
   }
 }
 
@@ -75,6 +82,12 @@ export class KernelFormView {
     this._displayName = find<HTMLInputElement>(form, '.lc-DisplayName');
     this._pool = find<HTMLInputElement>(form, '.lc-PoolInput');
     this._message = find(form, '.lc-FormMessage');
+    this._server = form.querySelector<HTMLSelectElement>('.lc-ServerSelect');
+    this._server?.addEventListener('change', () => {
+      if (this.server !== undefined) {
+        this.options.onServerChange?.(this.server);
+      }
+    });
     // Said where the kernel is made: in a container kernel, %load_ext labcontainer ends in a
     // ModuleNotFoundError that labcontainer cannot word (it is not in the image).
     this._message.before(element('p', 'lc-FormHelp lc-Detail', KERNEL_FORM_HELP));
@@ -100,6 +113,41 @@ export class KernelFormView {
     if (names.includes(previous)) {
       this._select.value = previous;
     }
+  }
+
+  /**
+   * Offer these servers in the *Server* select, shown only when there are several: this
+   * machine and each of the user's connections, the default chosen until the user chooses.
+   */
+  updateServers(answer: ConnectionsAnswer): void {
+    const select = this._server;
+    if (!select) {
+      return;
+    }
+    const several = answer.connections.length > 1;
+    const label = select.closest('label') ?? select;
+    setProperty(label, 'hidden', !several);
+    const offered = answer.connections.map(({ name }) => name);
+    const previous = Array.from(select.options, option => option.value);
+    if (offered.join('\n') !== previous.join('\n')) {
+      const chosen = select.value;
+      select.replaceChildren(...offered.map(name => new Option(name === LOCAL ? 'this machine (local)' : name, name)));
+      select.value = previous.length > 0 && offered.includes(chosen) ? chosen : answer.default;
+    }
+    for (const option of Array.from(select.options)) {
+      const connection = answer.connections.find(({ name }) => name === option.value);
+      const state = connection && !isReachable(connection) ? connection.state : '';
+      setProperty(option, 'title', state);
+      const words = option.value === LOCAL ? 'this machine (local)' : option.value;
+      setText(option, state ? `${words} (unreachable)` : words);
+    }
+  }
+
+  /** The server chosen in the *Server* select; undefined while there is only one. */
+  get server(): string | undefined {
+    const select = this._server;
+    const label = select?.closest('label') ?? select;
+    return select && !label?.hidden && select.value ? select.value : undefined;
   }
 
   /** The request body the form describes, or null without an image. */
@@ -131,6 +179,11 @@ export class KernelFormView {
     const pool = Number(this._pool.value);
     if (pool > 0) {
       body.pool = pool;
+    }
+    // This machine is what a kernelspec without `connection` means: only another server is sent.
+    const server = this.server;
+    if (server !== undefined && server !== LOCAL) {
+      body.connection = server;
     }
     return body;
   }
@@ -189,6 +242,7 @@ export class KernelFormView {
   private readonly _displayName: HTMLInputElement;
   private readonly _pool: HTMLInputElement;
   private readonly _message: HTMLElement;
+  private readonly _server: HTMLSelectElement | null;
 }
 
 /** A textarea's non-empty lines, trimmed (volumes and NAME=VALUE settings, one per line). */
