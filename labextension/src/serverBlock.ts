@@ -9,7 +9,6 @@ import { Signal } from '@lumino/signaling';
 
 import { shownName } from './containerKernel';
 import type { ContainersModel } from './model';
-import { terminalRefusal } from './servers';
 import { ContainersView, kernelQuestion, RowAction } from './views/containers';
 import { confirmDanger, showFailure } from './views/dialogs';
 import { find } from './views/dom';
@@ -53,13 +52,11 @@ export class ServerBlock {
     readonly model: ContainersModel,
     private readonly _options: ServerBlock.IOptions
   ) {
-    const connection = _options.connection;
     this._status = new StatusView(find(root, '.lc-Status'));
     this._error = new ErrorView(find(root, '.lc-Error'));
     this._pulls = attachPulls(find(root, '.lc-Error'));
     this._containers = new ContainersView(find(root, '.lc-Containers'), {
-      onAction: (name, action) => void this._act(name, action),
-      terminalRefusal: terminalRefusal(connection)
+      onAction: (name, action) => void this._act(name, action)
     });
     this._images = new ImagesView(find(root, '.lc-Images'), {
       onPull: image => model.pullImage(image),

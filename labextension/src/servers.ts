@@ -38,17 +38,3 @@ export function boundClient(base: IContainersClient, connection: () => string | 
 export function isReachable(connection: Connection): boolean {
   return connection.state === 'reachable';
 }
-
-/**
- * Why a container of this server cannot have a terminal from here, or null when it can:
- * the server's terminal websocket opens a shell through this machine's Podman only.
- */
-export function terminalRefusal(connection: string | undefined): string | null {
-  if (connection === undefined || connection === LOCAL) {
-    return null;
-  }
-  return (
-    `A terminal opens only in this machine's containers for now: the Jupyter server's terminal socket ` +
-    `serves this machine's Podman, not ${connection}'s.`
-  );
-}

@@ -55,6 +55,7 @@ describe('the side panel with several servers', () => {
   let fakes: Record<string, FakeClient>;
   let made: string[];
   let logs: [string, string | undefined][];
+  let terminals: [string, string | undefined][];
   let servers: ConnectionsAnswer;
   let mainConnection: string | undefined;
   let panel: ContainersPanel;
@@ -72,6 +73,7 @@ describe('the side panel with several servers', () => {
     const model = new ContainersModel({ client: boundClient(fakes.local, () => mainConnection), autoStart: false, events: null });
     panel = new ContainersPanel(model, {
       onShowLogs: (name, connection) => logs.push([name, connection]),
+      onOpenTerminal: (name, connection) => terminals.push([name, connection]),
       listConnections: () => Promise.resolve(JSON.parse(JSON.stringify(servers)) as ConnectionsAnswer),
       onServers: answer => {
         mainConnection = answer.default;
@@ -101,6 +103,7 @@ describe('the side panel with several servers', () => {
     );
     made = [];
     logs = [];
+    terminals = [];
     mainConnection = undefined;
   });
 
@@ -184,15 +187,19 @@ describe('the side panel with several servers', () => {
     ]);
   });
 
-  it('turns off the Terminal of another server’s containers, saying why', async () => {
+  it('opens another server’s container’s terminal on that server', async () => {
     await open({ connections: [LOCAL, GPU2], default: 'local' });
     header('gpu2').click();
     await settle();
     const remote = button('gpu2', 'train2', 'terminal');
-    expect(remote.disabled).toBe(true);
-    expect(remote.title).toContain("serves this machine's Podman, not gpu2's");
+    expect(remote.disabled).toBe(false);
+    remote.click();
     await panel.model.refresh();
-    expect(button('local', 'train', 'terminal').disabled).toBe(false);
+    button('local', 'train', 'terminal').click();
+    expect(terminals).toEqual([
+      ['train2', 'gpu2'],
+      ['train', 'local']
+    ]);
   });
 
   it('keeps a section’s data when closed and reopened, and only open sections refresh', async () => {

@@ -21,6 +21,13 @@ describe('the terminal offered by %container exec -it in a notebook', () => {
     expect(queryOf({ container: 'x', mode: 'attach', cmd: ['ignored'] })).toEqual({ mode: 'attach' });
   });
 
+  it('opens another server’s container there: the offer’s connection goes into the query', () => {
+    const offer = readOffer({ container: 'train', mode: 'exec', cmd: ['bash'], connection: 'gpu2' });
+    expect(offer).toEqual({ container: 'train', mode: 'exec', cmd: ['bash'], connection: 'gpu2' });
+    expect(queryOf(offer!)).toEqual({ mode: 'exec', cmd: 'bash', connection: 'gpu2' });
+    expect(queryOf({ container: 'x', mode: 'attach', cmd: [], connection: 'gpu2' })).toEqual({ mode: 'attach', connection: 'gpu2' });
+  });
+
   it('shows an Open terminal button that opens a tab on that container', async () => {
     const opened: [string, unknown][] = [];
     const factory = terminalOfferFactory((name, query) => {

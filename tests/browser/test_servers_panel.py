@@ -1,8 +1,8 @@
 """Several servers in the side panel, in Chromium (#21, panels): a lab member who added a
 second Podman connection sees one section per server, the default one open and the other
-closed (and not asked) until opened; a row's action goes to its own server; another server's
-containers get no terminal (the terminal socket serves this machine's Podman), and the
-button says why; the kernel form's *Server* select puts the server in the kernelspec.
+closed (and not asked) until opened; a row's action goes to its own server, its terminal too
+(the terminal socket's ?connection=); the kernel form's *Server* select puts the server in
+the kernelspec.
 
 Without sshd, the second server is this user's own rootless socket under another name,
 added with `podman system connection add` exactly as a user adds one: a unix:// connection
@@ -19,6 +19,7 @@ import pytest
 
 from ..conftest import wait_until
 from .test_side_panel import Lab, page, shot  # noqa: F401 (page is a fixture)
+from .test_terminal import readable_terminals, type_line, wait_row
 
 pytestmark = pytest.mark.browser
 
@@ -46,8 +47,11 @@ def test_each_server_has_its_section_and_its_rows_act_on_it(twin_lab, page, test
     name = unique_name("twin")
     podman_cli("run", "-d", "--name", name, test_image, "sleep", "infinity")
 
+    readable_terminals(lab)
     asked: list[str] = []
+    sockets: list[str] = []
     page.on("request", lambda request: asked.append(request.url))
+    page.on("websocket", lambda socket: sockets.append(socket.url))
     page.goto(f"{lab.url}/lab?reset&token={lab.token}")
     page.locator(".lm-TabBar-tab[data-id='labcontainer-panel']").click()
     panel = page.locator("#labcontainer-panel")
@@ -66,10 +70,15 @@ def test_each_server_has_its_section_and_its_rows_act_on_it(twin_lab, page, test
     twin.locator(".lc-ServerHeader").click()
     row = twin.locator(f".lc-Row[data-name='{name}']")
     row.wait_for(timeout=30000)
-    terminal = row.locator("button[data-action='terminal']")
-    assert terminal.is_disabled()
-    assert "this machine's Podman, not twin's" in (terminal.get_attribute("title") or "")
     shot(page, "41-servers-twin-open")
+    # Its Terminal opens a shell through the terminal socket, on twin.
+    row.locator("button[data-action='terminal']:not([disabled])").click()
+    tab = page.locator(f".lc-TerminalTab[data-container='{name}']").first
+    tab.locator(".xterm-accessibility-tree").wait_for(timeout=30000)
+    wait_row(tab, lambda line: line.endswith(("#", "$")))
+    type_line(page, tab, "echo $((6*7))")
+    wait_row(tab, "42")
+    assert sockets and all("connection=twin" in url for url in sockets if f"/containers/{name}/terminal" in url), sockets
     row.locator("button[data-action='stop']").click()
     wait_until(lambda: podman_cli.state(name) == "exited", timeout=30, message="the container to stop")
     stops = [url for url in asked if f"/containers/{name}/stop" in url]

@@ -162,7 +162,8 @@ def test_panel_survives_a_podman_restart(private_service, test_image, unique_nam
 def test_top_level_helper_and_magic(engine, monkeypatch):
     import labcontainer.service as service_module
 
-    monkeypatch.setattr(service_module, "_default", LabService(engine, nvml=RecordedReader({"gpus": []})))
+    monkeypatch.setitem(service_module._process, "service", LabService(engine, nvml=RecordedReader({"gpus": []})))
+    monkeypatch.delitem(service_module._process, "servers", raising=False)
     made = labcontainer.panel(auto_refresh=False)
     assert isinstance(made, ContainerPanel)
     made.close()

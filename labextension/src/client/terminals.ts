@@ -13,6 +13,8 @@ export interface ITerminalQuery {
   workdir?: string;
   /** Back to a terminal the server keeps (after a page reload); the rest is then ignored. */
   session?: string;
+  /** The server the container is on (a podman connection's name); absent: the default one. */
+  connection?: string;
 }
 
 /**

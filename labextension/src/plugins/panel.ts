@@ -30,7 +30,9 @@ export const panelPlugin: JupyterFrontEndPlugin<ContainersModel> = {
     });
     const panel = new ContainersPanel(model, {
       onShowLogs: (name, connection) => void app.commands.execute(COMMANDS.showLogs, connection ? { name, connection } : { name }),
-      onOpenTerminal: name => void app.commands.execute(COMMANDS.openTerminal, { name }),
+      // Another server's container: its terminal opens there (the websocket's ?connection=).
+      onOpenTerminal: (name, connection) =>
+        void app.commands.execute(COMMANDS.openTerminal, connection ? { name, query: { connection } } : { name }),
       listConnections: client.listConnections,
       onServers: answer => {
         mainConnection = answer.default;

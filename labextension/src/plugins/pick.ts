@@ -10,18 +10,11 @@ export interface IPick {
   none: string;
   noneText: string;
   runningOnly: boolean;
-  /** Why none of the model's containers can be chosen now (null: they can). */
-  refusal?: (model: ContainersModel) => string | null;
 }
 
 /** Ask which container; null when cancelled or there is none to choose. */
 export async function pickContainer(model: ContainersModel, pick: IPick): Promise<string | null> {
   await model.refresh();
-  const refused = pick.refusal?.(model) ?? null;
-  if (refused !== null) {
-    await showFailure(pick.none, refused);
-    return null;
-  }
   const names = model.containers
     .filter(container => !pick.runningOnly || container.state === 'running')
     .map(container => container.name);

@@ -11,7 +11,6 @@ import type { Terminal } from '@jupyterlab/terminal';
 import type { ITerminalQuery } from '../client';
 import { shownName } from '../containerKernel';
 import type { ContainersModel } from '../model';
-import { terminalRefusal } from '../servers';
 import { connectionOf, createTerminalTab, restoreArgs, tabKey, terminalOptions } from '../terminalTab';
 import { CATEGORY, COMMANDS, containerIcon, IContainersModel } from '../tokens';
 import { terminalOfferFactory } from '../views/terminalOffer';
@@ -22,10 +21,7 @@ const TERMINAL_PICK: IPick = {
   okLabel: 'Open',
   none: 'No running container to open a terminal in',
   noneText: 'No container is running. Start one from the side panel, or run one with %container run -d IMAGE in a notebook.',
-  runningOnly: true,
-  // The model shows the default server, which may be another one than this machine (the
-  // podman CLI makes the first connection added the default): its containers get no terminal.
-  refusal: model => terminalRefusal(model.status?.connection)
+  runningOnly: true
 };
 
 export const terminalsPlugin: JupyterFrontEndPlugin<void> = {
@@ -75,7 +71,10 @@ export const terminalsPlugin: JupyterFrontEndPlugin<void> = {
         const name = typeof args.name === 'string' ? args.name : await pickContainer(model, TERMINAL_PICK);
         if (name) {
           // A restored tab also has how it was opened and the server's id of its terminal.
-          const query = typeof args.query === 'object' && args.query !== null ? (args.query as ITerminalQuery) : {};
+          const given = typeof args.query === 'object' && args.query !== null ? (args.query as ITerminalQuery) : {};
+          // Picked from the palette: a container of the server the panel shows by default.
+          const server = typeof args.name === 'string' ? undefined : model.status?.connection;
+          const query = server && !given.connection ? { ...given, connection: server } : given;
           const session = typeof args.session === 'string' ? args.session : undefined;
           const key = typeof args.key === 'string' ? args.key : undefined;
           await openTerminal(name, query, session, key, typeof args.shown === 'string' ? args.shown : undefined);

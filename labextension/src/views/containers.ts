@@ -28,9 +28,6 @@ export namespace ContainersView {
   export interface IOptions {
     /** Called when the user clicks an enabled row button. */
     onAction: (name: string, action: RowAction) => void;
-    /** Why no terminal can be opened in these containers (another server's), shown as the
-     * Terminal button's tooltip; null or absent: a terminal can be opened. */
-    terminalRefusal?: string | null;
   }
 }
 
@@ -153,16 +150,13 @@ export class ContainersView {
       if (!button) {
         continue;
       }
-      const refused = action === 'terminal' ? (this.options.terminalRefusal ?? null) : null;
       const possible = when === 'always' || (when === 'running') === running;
       // Reading the log or typing in a terminal never gets in the way of an action, so Logs
       // and Terminal stay usable while busy.
       const passive = action === 'logs' || action === 'terminal';
-      setProperty(button, 'disabled', (row.busy && !passive) || !possible || refused !== null);
+      setProperty(button, 'disabled', (row.busy && !passive) || !possible);
       setProperty(button, 'title',
-        refused !== null
-          ? refused
-          : !possible
+        !possible
           ? `${label} is not possible while the container is ${container.state}`
           : action === 'logs'
             ? `Show the log of ${container.name}`

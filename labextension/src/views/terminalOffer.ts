@@ -16,6 +16,8 @@ export interface ITerminalOffer {
   container: string;
   mode: 'exec' | 'attach';
   cmd: string[];
+  /** The server the container is on (older bundles have none: the default server). */
+  connection?: string;
 }
 
 /** Read an offer from a bundle's data; null when it is not one. */
@@ -23,18 +25,19 @@ export function readOffer(data: unknown): ITerminalOffer | null {
   if (typeof data !== 'object' || data === null) {
     return null;
   }
-  const { container, mode, cmd } = data as Record<string, unknown>;
+  const { container, mode, cmd, connection } = data as Record<string, unknown>;
   if (typeof container !== 'string' || (mode !== 'exec' && mode !== 'attach')) {
     return null;
   }
   const words = Array.isArray(cmd) ? cmd.filter((word): word is string => typeof word === 'string') : [];
-  return { container, mode, cmd: words };
+  return { container, mode, cmd: words, ...(typeof connection === 'string' && connection ? { connection } : {}) };
 }
 
 /** The websocket's query for an offer: `cmd` is one string, each word shell-quoted. */
 export function queryOf(offer: ITerminalOffer): ITerminalQuery {
   const quote = (word: string) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`);
-  return offer.mode === 'attach' ? { mode: 'attach' } : { mode: 'exec', cmd: offer.cmd.map(quote).join(' ') };
+  const where = offer.connection ? { connection: offer.connection } : {};
+  return offer.mode === 'attach' ? { mode: 'attach', ...where } : { mode: 'exec', cmd: offer.cmd.map(quote).join(' '), ...where };
 }
 
 export type OpenTerminal = (container: string, query: ITerminalQuery) => Promise<void>;
