@@ -27,6 +27,8 @@ export namespace EventsSocket {
     /** First delay before reopening a closed socket, in ms (doubles up to maxDelay). */
     minDelay?: number;
     maxDelay?: number;
+    /** Another server's notices (?connection=NAME, over its SSH link); absent: the default server's. */
+    connection?: string;
   }
 }
 
@@ -34,6 +36,7 @@ export namespace EventsSocket {
 export class EventsSocket implements IEventsSource {
   constructor(options: EventsSocket.IOptions = {}) {
     this._settings = options.settings ?? ServerConnection.makeSettings();
+    this._connection = options.connection;
     this._minDelay = options.minDelay ?? 1000;
     this._maxDelay = options.maxDelay ?? 30000;
     this._delay = this._minDelay;
@@ -69,12 +72,14 @@ export class EventsSocket implements IEventsSource {
 
   private _open(): void {
     const settings = this._settings;
-    let url = URLExt.join(settings.wsUrl, 'labcontainer', 'api', 'events');
+    const params: Record<string, string> = this._connection ? { connection: this._connection } : {};
     // As JupyterLab's own kernel and terminal sockets: the token in the URL when the page
     // was opened with one (a browser cannot set headers on a websocket).
     if (settings.appendToken && settings.token !== '') {
-      url += `?token=${encodeURIComponent(settings.token)}`;
+      params.token = settings.token;
     }
+    const query = Object.keys(params).length > 0 ? URLExt.objectToQueryString(params) : '';
+    const url = URLExt.join(settings.wsUrl, 'labcontainer', 'api', 'events') + query;
     const socket = new settings.WebSocket(url);
     this._socket = socket;
     socket.onopen = () => {
@@ -111,6 +116,7 @@ export class EventsSocket implements IEventsSource {
   }
 
   private readonly _settings: ServerConnection.ISettings;
+  private readonly _connection: string | undefined;
   private readonly _minDelay: number;
   private readonly _maxDelay: number;
   private _delay: number;

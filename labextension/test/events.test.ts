@@ -284,6 +284,13 @@ describe('EventsSocket', () => {
     expect(ws.closed).toBe(true);
   });
 
+  it('opens another server’s notices with ?connection=', () => {
+    const socket = new EventsSocket({ settings: settings(), connection: 'gpu2' });
+    const ws = FakeWebSocket.made[FakeWebSocket.made.length - 1];
+    expect(ws.url).toBe('ws://localhost:8888/lab%40x/labcontainer/api/events?connection=gpu2&token=secret');
+    socket.dispose();
+  });
+
   it('reopens a closed socket with a growing delay, and stops when disposed', async () => {
     const socket = new EventsSocket({ settings: settings(), minDelay: 10, maxDelay: 40 });
     const opens: boolean[] = [];

@@ -71,6 +71,9 @@ def test_each_server_has_its_section_and_its_rows_act_on_it(twin_lab, page, test
     row = twin.locator(f".lc-Row[data-name='{name}']")
     row.wait_for(timeout=30000)
     shot(page, "41-servers-twin-open")
+    # Its change notices come on its own events socket (the server follows twin's Podman).
+    wait_until(lambda: any("/labcontainer/api/events" in url and "connection=twin" in url for url in sockets), timeout=30,
+               message="twin's events socket")
     # Its Terminal opens a shell through the terminal socket, on twin.
     row.locator("button[data-action='terminal']:not([disabled])").click()
     tab = page.locator(f".lc-TerminalTab[data-container='{name}']").first

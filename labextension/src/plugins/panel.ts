@@ -3,6 +3,7 @@ import { ILayoutRestorer, type JupyterFrontEnd, type JupyterFrontEndPlugin } fro
 import { ICommandPalette } from '@jupyterlab/apputils';
 
 import * as client from '../client';
+import { EventsSocket } from '../events';
 import { ContainersModel } from '../model';
 import { ContainersPanel } from '../panel';
 import { boundClient, SERVER_SECTIONS } from '../servers';
@@ -37,12 +38,12 @@ export const panelPlugin: JupyterFrontEndPlugin<ContainersModel> = {
       onServers: answer => {
         mainConnection = answer.default;
       },
-      // Another server's section: its requests name it; the events socket follows this
-      // machine's Podman only, so its model polls (only while its section is open).
+      // Another server's section: its requests name it, and its change notices come on its
+      // own events socket (the server follows that server's Podman over its SSH link).
       serverModel: (connection, sectionShown) =>
         new ContainersModel({
           client: boundClient(client, () => connection),
-          events: null,
+          events: new EventsSocket({ connection }),
           sections: SERVER_SECTIONS,
           standby: () => !sectionShown() || 'when-hidden'
         })
