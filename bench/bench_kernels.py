@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from common import IMAGE, median_seconds, podman, print_results, result
+from common import IMAGE, median_seconds, podman, print_results, ready_kernel, result
 
 PLAIN_IMAGE = os.environ.get("LABCONTAINER_PLAIN_IMAGE", "localhost/labcontainer-debian-ipykernel:latest")
 #: The contender "PLAIN_IMAGE's kernel without a container": a chroot into its root file system.
@@ -80,19 +80,10 @@ async def _time_to_ready(kernel_name: str, cpu: dict[str, list[float]] | None = 
     """Seconds from start_kernel to the first kernel_info reply; with ``cpu``, also the CPU
     seconds the kernel's processes used until then (appended under ``kernel_name``)."""
     km = _manager(kernel_name, chroot_root)
-    started = time.perf_counter()
-    await km.start_kernel()
-    client = km.client()
-    client.start_channels()
-    try:
-        await client.wait_for_ready(timeout=120)
-        elapsed = time.perf_counter() - started
+    async with ready_kernel(km) as (_, elapsed):
         if cpu is not None:
             cpu.setdefault(kernel_name, []).append(_kernel_cpu_seconds(km))
         return elapsed
-    finally:
-        client.stop_channels()
-        await km.shutdown_kernel(now=True)
 
 
 def _kernel_cpu_seconds(km) -> float:

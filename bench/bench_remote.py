@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import median_seconds, print_results, result
+from common import environ_set, median_seconds, print_results, result
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -37,12 +37,10 @@ def run(quick: bool = False) -> list[dict]:
     gpu2 = Connection(name="gpu2", url=uri)
     identity = str(Path("~/.ssh/id_ed25519").expanduser())
     repeat = 5 if quick else 15
-    saved = {k: os.environ.get(k) for k in ("CONTAINERS_CONF", "XDG_CONFIG_HOME")}
     with tempfile.TemporaryDirectory() as home:
         conf = Path(home) / "containers.conf"
         conf.write_text("")
-        os.environ.update(CONTAINERS_CONF=str(conf), XDG_CONFIG_HOME=str(Path(home) / "config"))
-        try:
+        with environ_set(CONTAINERS_CONF=str(conf), XDG_CONFIG_HOME=str(Path(home) / "config")):
             podman = shutil.which("podman") or "podman"
             subprocess.run([podman, "system", "connection", "add", "--identity", identity, "gpu2", uri], check=True, capture_output=True)
             cli_env = {k: v for k, v in os.environ.items() if k not in ("CONTAINER_HOST", "CONTAINER_CONNECTION")}
@@ -71,12 +69,6 @@ def run(quick: bool = False) -> list[dict]:
                                   note="only local (no GPUs) and gpu2 exist here, not three servers"))
             servers.close()
             return results
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
 
 
 if __name__ == "__main__":

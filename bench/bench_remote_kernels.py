@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import IMAGE, print_results, result
+from common import IMAGE, environ_set, print_results, ready_kernel, result
 
 
 def _sshpyk_spec(data: Path, config: Path) -> None:
@@ -52,23 +52,13 @@ def _ssh_config(folder: Path, port: int, user: str) -> Path:
 async def _one(kernel_name: str, roundtrips: int) -> tuple[float, list[float]]:
     from jupyter_client.manager import AsyncKernelManager
 
-    km = AsyncKernelManager(kernel_name=kernel_name)
-    started = time.perf_counter()
-    await km.start_kernel()
-    client = km.client()
-    client.start_channels()
-    try:
-        await client.wait_for_ready(timeout=120)
-        cold = time.perf_counter() - started
+    async with ready_kernel(AsyncKernelManager(kernel_name=kernel_name)) as (client, cold):
         trips = []
         for _ in range(roundtrips):
             begun = time.perf_counter()
             await client.execute_interactive("pass", timeout=30)
             trips.append(time.perf_counter() - begun)
         return cold, trips
-    finally:
-        client.stop_channels()
-        await km.shutdown_kernel(now=True)
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -86,14 +76,12 @@ def run(quick: bool = False) -> list[dict]:
 
     gpu2 = Connection(name="gpu2", url=uri)
     repeat, roundtrips = (3, 20) if quick else (7, 100)
-    saved = {k: os.environ.get(k) for k in ("JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "CONTAINERS_CONF", "XDG_CONFIG_HOME")}
     with tempfile.TemporaryDirectory(prefix="lcbench-remote-", dir="/tmp") as scratch:
         base = Path(scratch)
         conf = base / "containers.conf"
         conf.write_text("")
-        os.environ.update(JUPYTER_DATA_DIR=str(base / "data"), JUPYTER_RUNTIME_DIR=str(base / "runtime"),
-                          CONTAINERS_CONF=str(conf), XDG_CONFIG_HOME=str(base / "xdg"))
-        try:
+        with environ_set(JUPYTER_DATA_DIR=str(base / "data"), JUPYTER_RUNTIME_DIR=str(base / "runtime"),
+                         CONTAINERS_CONF=str(conf), XDG_CONFIG_HOME=str(base / "xdg")):
             subprocess.run(["podman", "system", "connection", "add", "gpu2", uri], check=True, capture_output=True)
             install_kernelspec(IMAGE, name="lc-bench-gpu2", connection=["gpu2"])
             _sshpyk_spec(base / "data", _ssh_config(base, gpu2.ssh_port or 22, gpu2.ssh_user or ""))
@@ -105,12 +93,6 @@ def run(quick: bool = False) -> list[dict]:
                 cold, trips = asyncio.run(_one("sshpyk-gpu2", roundtrips))
                 theirs_cold.append(cold)
                 theirs_trips += trips
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
     return [
         result("remote_kernel_cold_start_vs_sshpyk", statistics.median(ours_cold), statistics.median(theirs_cold),
                "sshpyk 1.25 (PyPI): a plain ipykernel on gpu2 over the same sshd", target="<= 1.3",

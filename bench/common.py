@@ -9,8 +9,8 @@ import subprocess
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from typing import Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any, AsyncIterator, Callable, Iterator
 
 IMAGE = os.environ.get("LABCONTAINER_TEST_IMAGE", "localhost/labcontainer-kernel:latest")
 BENCH_LABEL = "org.labcontainer.bench"
@@ -60,3 +60,35 @@ def print_results(results: list[dict]) -> None:
         print(f"  {r['name']}: ours {r['ours_s']:.4f} s, baseline {r['baseline_s']:.4f} s ({r['baseline']}) {r['details']}")
     for r in results:
         print(f"{r['name']}: {r['ratio']:.3f}")
+
+
+@contextmanager
+def environ_set(**values: str) -> Iterator[None]:
+    """These environment variables for the block, the previous values (or none) after it."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@asynccontextmanager
+async def ready_kernel(km: Any) -> AsyncIterator[tuple[Any, float]]:
+    """Start ``km``'s kernel: its client and the seconds from start_kernel to the first
+    kernel_info reply; the kernel is shut down after the block."""
+    started = time.perf_counter()
+    await km.start_kernel()
+    client = km.client()
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=120)
+        yield client, time.perf_counter() - started
+    finally:
+        client.stop_channels()
+        await km.shutdown_kernel(now=True)
+

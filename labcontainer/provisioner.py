@@ -70,7 +70,7 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
         (kernels and the REST API use the same Podman); another is its connection's."""
         if self.placed_on in (None, placement.LOCAL):
             return default_service()
-        return default_servers().get(self.placed_on)
+        return default_servers().get(self.placed_on, refresh=True)
 
     @property
     def container_config(self) -> KernelContainerConfig:
@@ -101,7 +101,8 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
             self.connection_dir = self._pooled.connection_dir
         else:
             if self.placed_on is None:
-                self.placed_on, why = await asyncio.to_thread(placement.place, config, default_servers().get)
+                servers = default_servers()
+                self.placed_on, why = await asyncio.to_thread(placement.place, config, lambda name: servers.get(name, refresh=True))
                 if config.connection:
                     self.log.info("labcontainer: kernel %s %s", self.kernel_id, why)
             await asyncio.to_thread(self._ensure_image, config.image)

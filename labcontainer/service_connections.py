@@ -84,12 +84,19 @@ class Services(Generic[S]):
     def names(self) -> list[str]:
         return list(self.by_name)
 
-    def get(self, name: str | None) -> S:
-        """The service of connection ``name`` (None: the default).
+    def get(self, name: str | None, *, refresh: bool = False) -> S:
+        """The service of connection ``name`` (None: the default); with ``refresh``, a name
+        not known yet is looked for again in podman's files first (a kernelspec may name a
+        connection the user added after this process started).
 
         Raises:
             NotFoundError: no such connection (the known ones are named)."""
         name = self.default if name is None else name
+        if name not in self.by_name and refresh:
+            try:
+                self.refresh()
+            except LabContainerError:
+                pass  # a broken file: the refusal below names what is known
         if name not in self.by_name:
             raise unknown_connection(name, self.names())
         return self.by_name[name]

@@ -32,7 +32,7 @@ class RecoveryReport:
 def service_of(service: LabService, record: records.KernelRecord) -> LabService:
     """The service of the server a record's kernel runs on (``service``: this machine's).
     Raises NotFoundError for a connection the user removed since."""
-    return service if record.connection in ("", "local") else default_servers().get(record.connection)
+    return service if record.connection in ("", "local") else default_servers().get(record.connection, refresh=True)
 
 
 def sort_orphans(service: LabService, *, state_dir: Path | None = None, log: logging.Logger | None = None) -> RecoveryReport:

@@ -127,3 +127,18 @@ def test_a_broken_file_is_named_in_one_paragraph(user_env):
     with pytest.raises(InvalidSpec) as refused:
         read_podman_connections(user_env)
     assert user_env["CONTAINERS_CONF"] in str(refused.value)
+
+
+def test_a_connection_added_after_start_is_found_when_asked_for_with_refresh(user_env, monkeypatch):
+    from labcontainer.core.errors import NotFoundError
+    from labcontainer.service_connections import Services
+
+    for key in ("CONTAINERS_CONF", "XDG_CONFIG_HOME", "HOME"):
+        monkeypatch.setenv(key, user_env[key])
+    servers = Services(lambda c: c.name, "local-service")
+    podman_connection(user_env, "add", "gpu2", GPU2)  # while the server runs
+    with pytest.raises(NotFoundError, match="gpu2"):
+        servers.get("gpu2")  # a REST ?connection= sticks to what was read at start
+    assert servers.get("gpu2", refresh=True) == "gpu2"  # a kernelspec naming it looks again
+    with pytest.raises(NotFoundError, match="gpu3"):
+        servers.get("gpu3", refresh=True)

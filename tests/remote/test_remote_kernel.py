@@ -73,11 +73,24 @@ def _kernelspec(server: JupyterServer, image: str, **settings) -> str:
     return server.request("POST", "/labcontainer/api/kernelspecs", {"image": image, **settings})["kernelspec"]["name"]
 
 
+def _notebook_on_gpu2(server: JupyterServer, image: str, notebook: str) -> str:
+    """Start the server, and a notebook's kernel on gpu2 (its kernelspec made through the
+    side panel's API); the kernel's id."""
+    server.start()
+    name = _kernelspec(server, image, connection="gpu2")
+    return server.open_notebook(notebook, name)["kernel"]["id"]
+
+
+def _answers(server: JupyterServer, kernel_id: str, code: str, expected: str) -> bool:
+    """Whether the kernel runs ``code`` and prints ``expected`` now (False while it cannot)."""
+    with contextlib.suppress(AssertionError, asyncio.TimeoutError, OSError):
+        return execute(server, kernel_id, code, timeout=5).strip() == expected
+    return False
+
+
 def test_a_kernel_on_gpu2_runs_there_keeps_its_variables_through_a_lost_link_and_leaves_nothing(gpu2_lab, gpu2_cli, test_image_on_gpu2, podman_cli):
     server = gpu2_lab
-    server.start()
-    name = _kernelspec(server, test_image_on_gpu2, connection="gpu2")
-    kernel_id = server.open_notebook("work/a.ipynb", name)["kernel"]["id"]
+    kernel_id = _notebook_on_gpu2(server, test_image_on_gpu2, "work/a.ipynb")
 
     # It runs on gpu2 (gpu2's podman says so), not here.
     (container,) = _gpu2_containers(gpu2_cli, kernel_id)
@@ -135,9 +148,7 @@ def test_a_kernel_whose_container_stopped_on_gpu2_heals_there(gpu2_lab, gpu2_cli
         found = _gpu2_containers(gpu2_cli, kernel_id)
         if len(found) != 1 or found[0]["Id"] == old["Id"] or found[0]["State"] != "running":
             return False
-        with contextlib.suppress(AssertionError, asyncio.TimeoutError, OSError):
-            return execute(server, kernel_id, "print(6 * 7)", timeout=5).strip() == "42"
-        return False
+        return _answers(server, kernel_id, "print(6 * 7)", "42")
 
     wait_until(healed, timeout=60, interval=0.5, message="the kernel to run again in a fresh container on gpu2")
     assert server.kernel_ids() == [kernel_id]
@@ -164,9 +175,7 @@ def test_count_n_goes_to_the_first_named_server_with_n_free_gpus_or_is_refused_n
 
 def test_a_sigkilled_server_leaves_no_ssh_behind_and_the_next_one_adopts_the_kernel_on_gpu2(gpu2_lab, gpu2_cli, test_image_on_gpu2):
     server = gpu2_lab
-    server.start()
-    name = _kernelspec(server, test_image_on_gpu2, connection="gpu2")
-    kernel_id = server.open_notebook("b.ipynb", name)["kernel"]["id"]
+    kernel_id = _notebook_on_gpu2(server, test_image_on_gpu2, "b.ipynb")
     assert execute(server, kernel_id, "x = 'kept'; print('set')").strip() == "set"
     masters = [pid for pid, _ in _ssh_children(server.process.pid)]
     assert masters
@@ -199,9 +208,7 @@ def _test_sshd() -> tuple[int, list[str]]:
 @pytest.mark.skipif(os.geteuid() != 0, reason="stopping the test world's sshd (root's) needs root: the rootful run covers it")
 def test_a_link_down_20_s_is_not_a_dead_kernel(gpu2_lab, gpu2_cli, test_image_on_gpu2):
     server = gpu2_lab
-    server.start()
-    name = _kernelspec(server, test_image_on_gpu2, connection="gpu2")
-    kernel_id = server.open_notebook("c.ipynb", name)["kernel"]["id"]
+    kernel_id = _notebook_on_gpu2(server, test_image_on_gpu2, "c.ipynb")
     assert execute(server, kernel_id, "x = 7; print('set')").strip() == "set"
     (container,) = _gpu2_containers(gpu2_cli, kernel_id)
 
@@ -219,12 +226,7 @@ def test_a_link_down_20_s_is_not_a_dead_kernel(gpu2_lab, gpu2_cli, test_image_on
         subprocess.run(command, check=True)
     wait_until(lambda: _ssh_children(server.process.pid), timeout=45, message="the link to gpu2 to be made again")
 
-    def answers() -> bool:
-        with contextlib.suppress(AssertionError, asyncio.TimeoutError, OSError):
-            return execute(server, kernel_id, "print(x * 6)", timeout=5).strip() == "42"
-        return False
-
-    wait_until(answers, timeout=45, interval=1, message="the kernel to answer with its variables through the new link")
+    wait_until(lambda: _answers(server, kernel_id, "print(x * 6)", "42"), timeout=45, interval=1, message="the kernel to answer with its variables through the new link")
     assert [c["Id"] for c in _gpu2_containers(gpu2_cli, kernel_id)] == [container["Id"]]  # never restarted
     assert "restarting kernel" not in server.log
     assert server.status_of("DELETE", f"/api/kernels/{kernel_id}") in (200, 204)
