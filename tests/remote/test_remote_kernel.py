@@ -196,13 +196,16 @@ def test_a_sigkilled_server_leaves_no_ssh_behind_and_the_next_one_adopts_the_ker
     assert _gpu2_containers(gpu2_cli, kernel_id) == []
 
 
-def _test_sshd() -> tuple[int, list[str]]:
-    """The test world's sshd listener: its pid and command line (to start it again)."""
+def _test_sshd(port: int) -> tuple[int, list[str]]:
+    """The test world's sshd listener on ``port``: its pid and command line (to start it again)."""
     for row in subprocess.run(["ps", "-ww", "-eo", "pid,args"], capture_output=True, text=True, check=True).stdout.splitlines()[1:]:
         pid, args = row.split(None, 1)
-        if args.startswith("sshd: /usr/sbin/sshd -f ") and "[listener]" in args:
-            return int(pid), args.removeprefix("sshd: ").split(" [listener]")[0].split()
-    raise AssertionError("no test sshd runs: scripts/setup-remote.sh starts it")
+        if not (args.startswith("sshd: /usr/sbin/sshd -f ") and "[listener]" in args):
+            continue
+        command = args.removeprefix("sshd: ").split(" [listener]")[0].split()
+        if f"Port {port}" in Path(command[command.index("-f") + 1]).read_text().splitlines():
+            return int(pid), command
+    raise AssertionError(f"no test sshd on port {port}: scripts/setup-remote.sh starts it")
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="stopping the test world's sshd (root's) needs root: the rootful run covers it")
@@ -212,7 +215,7 @@ def test_a_link_down_20_s_is_not_a_dead_kernel(gpu2_lab, gpu2_cli, test_image_on
     assert execute(server, kernel_id, "x = 7; print('set')").strip() == "set"
     (container,) = _gpu2_containers(gpu2_cli, kernel_id)
 
-    sshd, command = _test_sshd()
+    sshd, command = _test_sshd(gpu2_cli.connection.ssh_port or 22)
     os.kill(sshd, signal.SIGTERM)  # the server is out of reach: no new connection...
     for pid, _ in _ssh_children(server.process.pid):
         os.kill(pid, signal.SIGKILL)  # ...and the open one is cut
