@@ -46,6 +46,7 @@ HOST_KEY_SIGNS = ("Host key verification failed", "REMOTE HOST IDENTIFICATION HA
 
 
 _spawner: ThreadPoolExecutor | None = None
+_spawned: list[subprocess.Popen[bytes]] = []  # the masters it started (some may have ended)
 _spawner_lock = threading.Lock()
 
 
@@ -53,14 +54,27 @@ def _spawn(argv: list[str], **options: Any) -> subprocess.Popen[bytes]:
     """Start a master that ends with this process, however it ends (a SIGKILL included):
     ``setpriv --pdeathsig TERM`` asks the kernel to signal it when its parent goes. "Parent"
     is the thread that started it, so every master is started from one thread that lives
-    as long as the process (a worker thread that ends would take its masters with it)."""
+    as long as any master it started (:func:`_spawner_done` ends it after the last one)."""
     global _spawner
     if shutil.which("setpriv"):
         argv = ["setpriv", "--pdeathsig", "TERM", "--", *argv]
     with _spawner_lock:
         if _spawner is None:
             _spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labcontainer-ssh")
-    return _spawner.submit(subprocess.Popen, argv, **options).result()
+        started = _spawner.submit(subprocess.Popen, argv, **options).result()
+        _spawned.append(started)
+        return started
+
+
+def _spawner_done() -> None:
+    """A master ended: when none it started lives any more, its thread goes too (a server's
+    stop leaves no thread of ours; the next link starts a new one)."""
+    global _spawner
+    with _spawner_lock:
+        _spawned[:] = [master for master in _spawned if master.poll() is None]
+        if _spawner is not None and not _spawned:
+            _spawner.shutdown(wait=True)
+            _spawner = None
 
 
 class SshLink:
@@ -292,6 +306,7 @@ class SshLink:
                 master.wait()
         for path in (self._control, self.socket_path):
             path.unlink(missing_ok=True)
+        _spawner_done()
 
     def close(self) -> None:
         """End the master (its forwards go with it) and remove the private folder."""
