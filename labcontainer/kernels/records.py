@@ -128,6 +128,9 @@ def mark_for_removal(kernel_id: str, container_name: str, state_dir: Path | None
             connection_dir="",
             server_id=old.server_id if old else "",
             remove_pending=True,
+            # Which server to remove it on (and its folder there), for a kernel on another one.
+            connection=old.connection if old else "local",
+            remote_dir=old.remote_dir if old else "",
         ),
         state_dir,
     )
