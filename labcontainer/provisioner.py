@@ -202,7 +202,7 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
             name=kernel_container_name(self.kernel_id),
             kernel_id=self.kernel_id,
             argv=cmd,
-            connection_dir=Path(self.service.kernel_host.mount_source(self.connection_dir, self.remote_dir)),
+            connection_dir=Path(self.remote_dir) if self.remote_dir else self.connection_dir,  # what it mounts, on its server
             workdir=self._workdir(cwd),
             spec_env=self.kernel_spec.env,
             launch_env=launch_env,
@@ -229,15 +229,13 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
     async def _wait_until_listening(self) -> None:
         # The socket file is a cheap local check; asking Podman for the container's state
         # costs a REST call (and CPU the starting kernel needs), so do that rarely.
+        if self.container_config.transport != "ipc":
+            return
         deadline = time.monotonic() + self.container_config.startup_timeout
-        host, sockets = self.service.kernel_host, [f"k-{self.connection_info[p]}" for p in launch.PORT_NAMES]
+        host, sockets = self.service.kernel_host, launch.socket_names(self.connection_info)
         next_state_check = time.monotonic() + STATE_CHECK_INTERVAL
         while time.monotonic() < deadline:
-            if self.container_config.transport != "ipc":
-                return
-            # (Here a cheap file check; on another server a command over its link.)
-            if await asyncio.to_thread(host.listening, self.connection_dir, self.remote_dir, sockets[0]) if host.remote \
-                    else host.listening(self.connection_dir, None, sockets[0]):
+            if await self._listening(host, sockets[0]):
                 await asyncio.to_thread(host.forward, self.connection_dir, self.remote_dir, sockets)
                 return
             if time.monotonic() >= next_state_check:
@@ -247,6 +245,12 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
                 next_state_check = time.monotonic() + STATE_CHECK_INTERVAL
             await asyncio.sleep(0.01)
         raise await asyncio.to_thread(self._never_ready)
+
+    async def _listening(self, host: Any, socket: str) -> bool:
+        # Here a cheap file check, made in place; on another server a command over its link.
+        if host.remote:
+            return await asyncio.to_thread(host.listening, self.connection_dir, self.remote_dir, socket)
+        return host.listening(self.connection_dir, None, socket)
 
     def _never_ready(self) -> KernelStartError:
         return launch.never_ready(self.container_config, self._last_lines())
@@ -364,8 +368,7 @@ class PodmanKernelProvisioner(KernelProvisionerBase):
         self._launch_args = dict(record.launch_args)
         self.placed_on, self.remote_dir = record.connection, record.remote_dir or None
         if self.remote_dir:  # this server's own link listens for the kernel's sockets now
-            sockets = [f"k-{self.connection_info[p]}" for p in launch.PORT_NAMES]
-            self.service.kernel_host.forward(self.connection_dir, self.remote_dir, sockets)
+            self.service.kernel_host.forward(self.connection_dir, self.remote_dir, launch.socket_names(self.connection_info))
         self.save_record()
         self.log.info("labcontainer: adopted kernel %s (%s) %s", self.kernel_id, self.container_name, adopted_by)
 

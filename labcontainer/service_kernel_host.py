@@ -13,6 +13,7 @@ there (a shared /home), else that user's home; and a persistent HOME per user th
 
 from __future__ import annotations
 
+import json
 import posixpath
 import shutil
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any, Callable
 
 from .core.connection import Connection
 from .core.errors import LabContainerError
+from .core.files import write_private_json
 from .kernels import launch
 
 #: The kernel's HOME on another server, under that user's home (as kernel_home() is here).
@@ -72,17 +74,14 @@ class KernelHost:
             return "/".join(parts[:4])
         return "/tmp"
 
-    def mount_source(self, local: Path, remote: str | None) -> str:
-        """The folder the container mounts at /conn (on its own server)."""
-        return remote or str(local)
-
     def write_connection_file(self, local: Path, remote: str | None, info: dict, transport: str) -> None:
-        """The connection file as the container sees it, in the folder it mounts."""
-        launch.write_container_connection_file(local, info, transport)
-        if remote:
-            text = (local / "kernel.json").read_text()
-            (local / "kernel.json").unlink()  # the key lives where the kernel is, and in Jupyter's own file
-            self._run('umask 077; cat > "$1/kernel.json"', remote, input=text)
+        """The connection file as the container sees it, in the folder it mounts (there, the
+        key goes over the link's stdin: never on a command line, never in the folder here)."""
+        seen = launch.container_connection_info(info, transport)
+        if remote is None:
+            write_private_json(local / "kernel.json", seen)
+        else:
+            self._run('umask 077; cat > "$1/kernel.json"', remote, input=json.dumps(seen))
 
     def listening(self, local: Path, remote: str | None, socket: str) -> bool:
         """Whether the kernel opened ``socket`` (e.g. k-50123) yet."""

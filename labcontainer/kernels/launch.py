@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import KernelStartError
-from ..core.files import write_private_json
 from ..core.models import ContainerInfo
 from .config import CONTAINER_CONNECTION_DIR, CONTAINER_CONNECTION_FILE, KernelContainerConfig
 
-PORT_NAMES = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+PORT_NAMES = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")  # shell first
 _TEMPLATE = re.compile(r"\{([A-Za-z0-9_]+)\}")
 
 
@@ -74,11 +73,16 @@ def prepare_connection_dir(current: Path | None, kernel_id: str) -> Path:
     return folder
 
 
-def write_container_connection_file(connection_dir: Path, connection_info: dict, transport: str) -> None:
+def container_connection_info(connection_info: dict, transport: str) -> dict:
     """The connection file as the container sees it (sockets under /conn, or any address)."""
     info = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in connection_info.items()}
     info["ip"] = f"{CONTAINER_CONNECTION_DIR}/k" if transport == "ipc" else "0.0.0.0"
-    write_private_json(connection_dir / "kernel.json", info)
+    return info
+
+
+def socket_names(connection_info: dict) -> list[str]:
+    """The kernel's ipc socket files in its folder (``k-PORT``), shell socket first."""
+    return [f"k-{connection_info[port]}" for port in PORT_NAMES]
 
 
 def exit_report(container_name: str | None, state: ContainerInfo | None, last_lines: str) -> str:
