@@ -108,8 +108,8 @@ class ContainerMagics(Magics):
         from ..widgets import panel  # ipywidgets only when a panel is asked for
 
         servers = self.servers()
-        if name is not None and name not in servers.by_name:
-            servers.refresh()  # added since the first -c
+        if name is not None:
+            servers.get(name, refresh=True)  # one added since the first -c is read from podman's files
         return panel(servers=servers, server=name)
 
     def _run(self, service: LabService, words: list[str], cell: str | None) -> Any:
