@@ -96,9 +96,7 @@ class KernelHost:
         """Make each of the kernel's sockets there reachable here (nothing to do locally)."""
         if remote is None:
             return
-        link = self._engine().link
-        for name in sockets:
-            link.forward(str(local / name), posixpath.join(remote, name))
+        self._engine().link.forward({str(local / name): posixpath.join(remote, name) for name in sockets})
 
     def discard(self, local: Path | None, remote: str | None) -> None:
         """Both folders and the forwards, gone (the key with them). A server out of reach

@@ -66,6 +66,11 @@ def _spawn(argv: list[str], **options: Any) -> subprocess.Popen[bytes]:
         return started
 
 
+def _local_forwards(sockets: dict[str, str]) -> list[str]:
+    """``-L here:there`` for each socket: one ``ssh -O forward`` or ``cancel`` makes them all."""
+    return [option for local, remote in sockets.items() for option in ("-L", f"{local}:{remote}")]
+
+
 def _spawner_done() -> None:
     """A master ended: when none it started lives any more, its thread goes too (a server's
     stop leaves no thread of ours; the next link starts a new one)."""
@@ -199,10 +204,9 @@ class SshLink:
             if time.monotonic() > deadline:
                 raise self._refusal(f"no answer within {CONNECT_DEADLINE:.0f} s")
             time.sleep(0.02)
-        for local, remote in [(str(self.socket_path), conn.remote_socket), *self._forwards.items()]:
-            forward = self._control_command("forward", "-L", f"{local}:{remote}")
-            if forward.returncode != 0:
-                raise self._refusal(forward.stderr)
+        forward = self._control_command("forward", *_local_forwards({str(self.socket_path): conn.remote_socket, **self._forwards}))
+        if forward.returncode != 0:
+            raise self._refusal(forward.stderr)
         # Forwarding succeeds even when nothing listens there: ask the server itself.
         probe = self._command(["test", "-S", conn.remote_socket], timeout=CONNECT_DEADLINE)
         if probe.returncode != 0:
@@ -268,14 +272,14 @@ class SshLink:
 
     # -- forwards -------------------------------------------------------------------------
 
-    def forward(self, local: str, remote: str) -> None:
-        """Forward the unix socket ``remote`` on the server to ``local`` here, now and again
-        after every reconnect, until :meth:`cancel_forward` (a kernel's sockets: ssh listens
-        on ``local``, so it exists before anything answers behind it)."""
+    def forward(self, sockets: dict[str, str]) -> None:
+        """Forward each unix socket on the server (a value) to its path here (its key), in one
+        command, now and again after every reconnect, until :meth:`cancel_forwards` (a kernel's
+        sockets: ssh listens here, so the path exists before anything answers behind it)."""
         self.ensure()
         with self._lock:
-            self._forwards[local] = remote
-            done = self._control_command("forward", "-L", f"{local}:{remote}")
+            self._forwards.update(sockets)
+            done = self._control_command("forward", *_local_forwards(sockets))
         if done.returncode != 0:
             raise self._refusal(done.stderr)
 
@@ -285,10 +289,10 @@ class SshLink:
         at a kernel's restart) may have removed them, and ssh would still count the forward
         as made, answering a new one for the same path with "ok" and no listener."""
         with self._lock:
-            for local in [path for path in self._forwards if os.path.dirname(path) == folder]:
-                remote = self._forwards.pop(local)
-                if self._master is not None and self._master.poll() is None:
-                    self._control_command("cancel", "-L", f"{local}:{remote}")
+            ending = {local: self._forwards.pop(local) for local in list(self._forwards) if os.path.dirname(local) == folder}
+            if ending and self._master is not None and self._master.poll() is None:
+                self._control_command("cancel", *_local_forwards(ending))
+            for local in ending:
                 Path(local).unlink(missing_ok=True)
 
     # -- the end --------------------------------------------------------------------------
